@@ -1,0 +1,127 @@
+import { Command, CommanderError, Option } from 'commander';
+import { SyncError } from '../core/errors.js';
+import { startSandbox } from '../sandbox/server.js';
+import { createEmulators } from '../targets/index.js';
+import { loadEnv } from './env.js';
+import { intOption } from './options.js';
+import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
+
+const EXAMPLES: Record<DataCommand, string> = {
+  import: `
+Examples:
+  $ sync-supporters import contacts.csv --sandbox            try it against the built-in emulator
+  $ SALSA_API_TOKEN=… sync-supporters import contacts.csv     add or update supporters in Salsa Engage
+  $ sync-supporters import contacts.jsonl -m mapping.json -r out.report.jsonl
+  $ sync-supporters import contacts.csv --resume               send only what the last run did not finish
+  $ cat export.csv | sync-supporters import - --format csv --json
+
+Exit status: 0 all rows succeeded · 1 some rows did not · 2 nothing sent (usage, credentials, input)
+             3 aborted (credentials refused, or too many failures) · 130 interrupted`,
+  delete: `
+Examples:
+  $ sync-supporters delete leavers.csv --sandbox --dry-run      preview, send nothing
+  $ sync-supporters delete leavers.csv                          rows name supporters by supporterId`,
+  validate: `
+Examples:
+  $ sync-supporters validate contacts.csv                       map and check every row; send nothing
+  $ sync-supporters validate contacts.csv -m mapping.json -r checked.report.csv`,
+};
+
+function addDataOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-t, --target <target>', 'salsa or luminate (default: $SYNC_TARGET, else salsa)'))
+    .option('-m, --map <file.json>', 'column → field mapping file (default: match well-known headers)')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension; required for -)').choices(['csv', 'jsonl']))
+    .option('-r, --report <file>', 'per-row report, .csv or .jsonl (default: <input>.report.csv beside the input)')
+    .option('-c, --concurrency <n>', 'requests in flight at most (default: 4)')
+    .option('-b, --batch-size <n>', "supporters per request (Salsa; capped by the account's maxBatchSize)")
+    .option('--rate <n>', "requests per minute at most (default: the API's reported limit)")
+    .option('--dry-run', 'everything but the remote calls')
+    .option('--resume', "continue an interrupted run from its report: finished rows are not sent again")
+    .option('--sandbox', 'start the built-in emulator and run against it; needs no credentials')
+    .option('--sandbox-faults <spec>', 'with --sandbox: inject faults, e.g. "503:0.1,429:0.05,reset:0.02"')
+    .option('--sandbox-latency <ms>', 'with --sandbox: delay every answer')
+    .option('--json', 'print the run summary as one JSON object on stdout')
+    .option('--quiet', 'no progress and no human summary')
+    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; and tab)')
+    .option('--encoding <name>', 'input encoding: utf8 (default) or latin1 (Excel exports)')
+    .option('--timeout <seconds>', 'per-request timeout (default: 60)')
+    .option('--retries <n>', 'retries per request after the first attempt (default: 5)');
+}
+
+export function buildProgram(io: CommandIO, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('sync-supporters')
+    .description('Make Salsa Engage supporters or Luminate Online constituents agree with a CSV or JSONL file, with a per-row report.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const dataCommand = (name: DataCommand, description: string) => {
+    const cmd = addDataOptions(program.command(`${name} <file>`).description(description));
+    cmd.addHelpText('after', EXAMPLES[name]);
+    cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await runDataCommand(name, file, opts, io)));
+  };
+  dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)');
+  dataCommand('delete', 'delete the supporters the rows name');
+  dataCommand('validate', 'map and check every row locally; send nothing');
+
+  program
+    .command('sandbox')
+    .description('run the local emulator of both APIs (prints its URL and the credentials it accepts)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)')
+    .option('--latency <ms>', 'delay every answer')
+    .option('--faults <spec>', 'inject faults: kind:probability or kind*count, e.g. "503:0.1,429*2,seed=7"')
+    .option('--slow-ms <ms>', 'how long a "slow" fault holds its answer (default: 5000)')
+    .option('--rate-limit <n>', 'Salsa calls a minute per token (default: 300)')
+    .option('--max-batch-size <n>', 'Salsa supporters per call (default: 20)')
+    .addHelpText('after', '\nExample:\n  $ sync-supporters sandbox --port 8787 --faults "503:0.1,429:0.05"\n  then, in another shell, use the printed SALSA_API_URL and SALSA_API_TOKEN.')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const emulators = createEmulators({
+        salsaRateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
+        salsaMaxBatchSize: intOption(opts.maxBatchSize, '--max-batch-size', 1),
+      });
+      const sandbox = await startSandbox({
+        emulators,
+        port: intOption(opts.port, '--port', 0, 65535),
+        latencyMs: intOption(opts.latency, '--latency', 0),
+        slowMs: intOption(opts.slowMs, '--slow-ms', 0),
+        faults: opts.faults,
+      });
+      io.stdout.write(`sandbox listening on ${sandbox.url}\n`);
+      io.stdout.write(`  SALSA_API_URL=${sandbox.url}\n`);
+      for (const e of sandbox.emulators) for (const [k, v] of Object.entries(e.credentials())) io.stdout.write(`  ${k}=${v}\n`);
+      io.stdout.write('press Ctrl-C to stop\n');
+      await new Promise<void>((resolve) => {
+        const stop = () => void sandbox.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      setExit(0);
+    });
+  return program;
+}
+
+/** The one top-level catch: typed errors become their exit status and one readable message, never a stack. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const io: CommandIO = { env: loadEnv(), stdout: process.stdout, stderr: process.stderr };
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof SyncError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\nThis is a bug in sync-supporters; please report it with the command you ran.\n`);
+    return 70;
+  }
+}

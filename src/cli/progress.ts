@@ -1,0 +1,59 @@
+import cliProgress from 'cli-progress';
+import type { ProgressSink } from '../core/progress.js';
+import type { Status } from '../core/types.js';
+
+const short = (counts: Readonly<Partial<Record<Status, number>>>) =>
+  Object.entries(counts)
+    .filter(([, n]) => n)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(' · ');
+
+/** A bar with rows/s and counts when stderr is a terminal. `total` is an estimate (lines in the file). */
+export function createBarProgress(total: number | undefined): ProgressSink {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: total ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | {counts}' : ' {value} rows | {speed} rows/s | {counts}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+      fps: 5,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = 0;
+  return {
+    start() {
+      started = performance.now();
+      bar.start(total ?? 0, 0, { speed: '0', counts: '' });
+    },
+    update(rows, counts) {
+      const secs = (performance.now() - started) / 1000;
+      if (total && rows > total) bar.setTotal(rows);
+      bar.update(rows, { speed: secs > 0 ? (rows / secs).toFixed(0) : '0', counts: short(counts) });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+/** A plain line every few seconds, for cron and logs. */
+export function createLineProgress(everyMs = 5000, write = (s: string) => process.stderr.write(s)): ProgressSink {
+  let started = 0;
+  let last = 0;
+  return {
+    start(info) {
+      started = last = performance.now();
+      write(`${info.operation} → ${info.target}: started\n`);
+    },
+    update(rows, counts) {
+      const now = performance.now();
+      if (now - last < everyMs) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      write(`${rows} rows done (${(rows / secs).toFixed(0)} rows/s) ${short(counts)}\n`);
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,221 @@
+import { rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { SyncError, UsageError } from '../core/errors.js';
+import { silentProgress, type ProgressSink } from '../core/progress.js';
+import { createRedactor } from '../core/redact.js';
+import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
+import { runSync, type RunResult } from '../core/run-sync.js';
+import type { Operation, Target, TargetSession } from '../core/types.js';
+import { loadMappingFile } from '../mapping/mapping-file.js';
+import { createRowMapper, type RowMapper } from '../mapping/mapper.js';
+import { journalPathOf, ReportWriter } from '../report/report-writer.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { openSource } from '../sources/index.js';
+import { createEmulators, TARGETS } from '../targets/index.js';
+import { intOption } from './options.js';
+import { createBarProgress, createLineProgress } from './progress.js';
+import { formatSummary } from './summary.js';
+
+export interface DataCommandOptions {
+  target?: string;
+  map?: string;
+  format?: string;
+  report?: string;
+  concurrency?: string;
+  batchSize?: string;
+  rate?: string;
+  dryRun?: boolean;
+  resume?: boolean;
+  sandbox?: boolean;
+  sandboxFaults?: string;
+  sandboxLatency?: string;
+  json?: boolean;
+  quiet?: boolean;
+  delimiter?: string;
+  encoding?: string;
+  timeout?: string;
+  retries?: string;
+}
+
+export interface CommandIO {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export type DataCommand = 'import' | 'delete' | 'validate';
+
+export function resolveTarget(name: string | undefined, env: Record<string, string | undefined>): Target {
+  const wanted = (name ?? env.SYNC_TARGET ?? 'salsa').toLowerCase();
+  const target = TARGETS[wanted];
+  if (!target) throw new UsageError(`Unknown target "${wanted}": use ${Object.keys(TARGETS).join(' or ')} (-t/--target or SYNC_TARGET).`);
+  return target;
+}
+
+export function defaultReportPath(input: string): string {
+  if (input === '-') return 'sync-report.csv';
+  const ext = extname(input);
+  return join(dirname(input), `${basename(input, ext)}.report.csv`);
+}
+
+/** Every secret any target knows of, so no message can print one whatever the target. */
+function allSecrets(env: Record<string, string | undefined>): string[] {
+  return Object.values(TARGETS).flatMap((t) => t.secrets(env));
+}
+
+export async function runDataCommand(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO): Promise<number> {
+  const env = io.env;
+  const target = resolveTarget(opts.target, env);
+  const operation: Operation = command === 'delete' ? 'delete' : 'upsert';
+  if (!target.operations.includes(operation)) {
+    throw new UsageError(target.unsupportedReason?.[operation] ?? `${target.displayName} does not support ${command}.`, 'E_UNSUPPORTED');
+  }
+  const sending = command !== 'validate' && !opts.dryRun;
+  if (sending && !opts.sandbox) {
+    const missing = target.missingCredentials(env);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `Missing ${missing.join(', ')} for ${target.displayName}. Set ${missing.length > 1 ? 'them' : 'it'} in the environment or in a .env file in this folder ` +
+          '(or try the built-in emulator with --sandbox, or check the file with validate).',
+        'E_CREDENTIALS',
+      );
+    }
+  }
+  const concurrency = intOption(opts.concurrency, '--concurrency', 1, 64);
+  const batchSize = intOption(opts.batchSize, '--batch-size', 1, 1000);
+  const rate = intOption(opts.rate, '--rate', 1, 1_000_000);
+  const timeoutSec = intOption(opts.timeout, '--timeout', 1, 3600) ?? 60;
+  const retries = intOption(opts.retries, '--retries', 0, 20);
+  const latency = intOption(opts.sandboxLatency, '--sandbox-latency', 0, 60_000);
+  const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
+  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
+  const reportPath = opts.report ?? defaultReportPath(input);
+  const notes: string[] = [];
+  const redact = createRedactor(allSecrets(env));
+
+  let sandbox: Sandbox | undefined;
+  let session: TargetSession | undefined;
+  let abortBeforeStart: string | undefined;
+  let report: ReportWriter | undefined;
+  let result: RunResult | undefined;
+  const interrupt = new AbortController();
+  const onSignal = (sig: string) => {
+    if (interrupt.signal.aborted) {
+      report?.close(false);
+      io.stderr.write(`\nSecond ${sig}: quitting now. Rows without an answer are missing from the report; run again with --resume.\n`);
+      process.exit(130);
+    }
+    interrupt.abort();
+    io.stderr.write(`\n${sig}: stopping — finishing the requests in flight, then writing the report (press Ctrl-C again to quit at once).\n`);
+    // Bounded wait: a request that does not come back in time is not waited for.
+    setTimeout(() => onSignal(sig), (timeoutSec + 5) * 1000).unref();
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  try {
+    if (sending) {
+      let connectEnv = env;
+      let baseUrl: string | undefined;
+      if (opts.sandbox) {
+        sandbox = await startSandbox({ emulators: createEmulators(), faults: opts.sandboxFaults, latencyMs: latency });
+        connectEnv = { ...env };
+        for (const e of sandbox.emulators) Object.assign(connectEnv, e.credentials());
+        baseUrl = sandbox.url;
+        notes.push(`sent to the built-in sandbox at ${sandbox.url}${opts.sandboxFaults ? ` with faults ${opts.sandboxFaults}` : ''}; nothing left this machine`);
+      }
+      try {
+        session = await target.connect({ env: connectEnv, timeoutMs: timeoutSec * 1000, baseUrl });
+        notes.push(...((session as { notes?: string[] }).notes ?? []));
+      } catch (err) {
+        if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
+        else throw err;
+      }
+    }
+    const limits = session?.limits;
+    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits?.maxBatchSize ?? Infinity);
+    if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
+    const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
+
+    report = new ReportWriter(reportPath, { journal: sending });
+    const progress = chooseProgress(opts, io, input);
+    process.on('SIGINT', sigint);
+    process.on('SIGTERM', sigterm);
+    result = await runSync({
+      operation,
+      mode: sending ? 'send' : 'dry-run',
+      source,
+      target,
+      mapper,
+      session,
+      concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
+      batchSize: effectiveBatch,
+      ratePerMinute,
+      retry: { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) },
+      report,
+      progress,
+      signal: interrupt.signal,
+      redact,
+      abortBeforeStart,
+      onBound: (m) => describeMapping(m, io, opts),
+    });
+    report.close(true);
+  } catch (err) {
+    // Nothing was sent when a usage problem ends the run: leave no half-made report behind.
+    if (report && err instanceof UsageError) {
+      report.close(true);
+      rmSync(reportPath, { force: true });
+      rmSync(journalPathOf(reportPath), { force: true });
+    } else report?.close(false);
+    throw err;
+  } finally {
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    await session?.close();
+    await sandbox?.close();
+  }
+
+  const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
+  if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
+  if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));
+  if (opts.json) {
+    io.stdout.write(
+      JSON.stringify({
+        rows: result.rows,
+        counts: result.counts,
+        durationMs: Math.round(result.durationMs),
+        report: reportPath,
+        exitCode: result.exitCode,
+        calls: result.calls,
+        rateLimited: result.rateLimited,
+        ...(result.ceilingPerMinute ? { ceilingPerMinute: result.ceilingPerMinute } : {}),
+        ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
+        ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),
+      }) + '\n',
+    );
+  }
+  return result.exitCode;
+}
+
+/** Tests shorten the backoff through the environment; people use --retries and --timeout. */
+function retryTuning(env: Record<string, string | undefined>) {
+  const base = Number(env.SYNC_SUPPORTERS_RETRY_BASE_MS);
+  return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
+}
+
+function chooseProgress(opts: DataCommandOptions, io: CommandIO, input: string): ProgressSink {
+  if (opts.quiet) return silentProgress;
+  if (io.stderr.isTTY) return createBarProgress(undefined);
+  void input;
+  return createLineProgress();
+}
+
+function describeMapping(mapper: RowMapper, io: CommandIO, opts: DataCommandOptions) {
+  if (opts.quiet) return;
+  const matches = mapper.matches();
+  const unused = mapper.unusedColumns();
+  io.stderr.write(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}\n`);
+  if (unused.length > 0) {
+    io.stderr.write(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)\n`);
+  }
+}

@@ -1,0 +1,33 @@
+import type { RunResult } from '../core/run-sync.js';
+import { STATUSES } from '../core/types.js';
+
+export interface SummaryInfo {
+  verb: string;
+  target: string;
+  report: string;
+  notes: string[];
+}
+
+export function formatSummary(result: RunResult, info: SummaryInfo): string {
+  const secs = result.durationMs / 1000;
+  const lines: string[] = [];
+  const rate = secs > 0 ? Math.round(result.rows / secs) : result.rows;
+  lines.push(`${info.verb} → ${info.target}: ${result.rows} rows in ${secs.toFixed(1)} s (${rate} rows/s)`);
+  const counts = STATUSES.filter((s) => result.counts[s]).map((s) => `${s} ${result.counts[s]}`);
+  lines.push(`  ${counts.join(' · ') || 'no rows'}`);
+  if (result.calls > 0) {
+    let pace = `  ${result.calls} API call${result.calls === 1 ? '' : 's'}`;
+    if (result.ceilingPerMinute && result.achievedPerMinute) {
+      const share = Math.min(100, (result.achievedPerMinute / result.ceilingPerMinute) * 100);
+      pace += ` · pace ${Math.round(result.achievedPerMinute)}/min of the ${result.ceilingPerMinute}/min ceiling (${share.toFixed(0)}%)`;
+    }
+    pace += ` · ${result.rateLimited} rate-limited (429)`;
+    lines.push(pace);
+  }
+  for (const n of info.notes) lines.push(`  note: ${n}`);
+  lines.push(`  report: ${info.report}`);
+  if (result.abortReason) lines.push(`  ABORTED: ${result.abortReason}`);
+  const retryable = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
+  if (retryable > 0) lines.push(`  ${retryable} row${retryable === 1 ? '' : 's'} can be sent again: re-run the same command with --resume`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,38 @@
+/**
+ * The one place that says how often and how long to retry (STYLE.md habit 4).
+ * Which outcomes are transient is the target's call (it classifies each attempt); how to wait is this module's.
+ */
+export interface RetryPolicy {
+  /** Attempts per request including the first. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not honoured as is: the row fails and `--resume` picks it up later. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxRetryAfterMs: 5 * 60_000,
+};
+
+/**
+ * Delay before attempt `attempt + 1` (attempt is 1-based, the one that just failed): exponential backoff with
+ * "equal jitter" (half fixed, half random) so that parallel workers spread out, or the server's Retry-After.
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random = Math.random): number {
+  if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/** Parses an HTTP Retry-After header: seconds, or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

@@ -1,0 +1,355 @@
+import pLimit from 'p-limit';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { SUCCESS_STATUSES, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import type { RowMapper } from '../mapping/mapper.js';
+import type { RowResult } from '../report/report-row.js';
+
+/** Where results go; the report writer implements it. */
+export interface ReportSink {
+  journal(r: RowResult): void;
+  write(r: RowResult): void;
+  writeRaw(line: string): void;
+  flush(): void;
+}
+
+/** A row that a previous run already finished (`--resume`): its report line is kept as it was. */
+export interface PreviousRow {
+  status: Status;
+  line: string;
+}
+
+export interface RunOptions {
+  operation: Operation;
+  /** `send` talks to the remote; `dry-run` does everything else. */
+  mode: 'send' | 'dry-run';
+  source: Source;
+  target: Target;
+  mapper: RowMapper;
+  session?: TargetSession;
+  concurrency: number;
+  batchSize: number;
+  ratePerMinute?: number;
+  retry?: RetryPolicy;
+  report: ReportSink;
+  progress?: ProgressSink;
+  /** Aborting it is an interrupt: stop taking rows, finish what is in flight, report the rest NOT_ATTEMPTED. */
+  signal?: AbortSignal;
+  previous?: Map<number, PreviousRow>;
+  redact?: (text: string) => string;
+  clock?: PacerClock;
+  /** Rows read ahead of the oldest unreported row, at most (bounds memory behind a slow row). */
+  maxWindow?: number;
+  /** The run is refused before it starts (credentials rejected at connect): every row is reported, none sent. */
+  abortBeforeStart?: string;
+  /** Called once the columns are known and bound, before any request. */
+  onBound?: (mapper: RowMapper) => void;
+}
+
+export interface RunResult {
+  rows: number;
+  counts: Partial<Record<Status, number>>;
+  durationMs: number;
+  calls: number;
+  rateLimited: number;
+  ceilingPerMinute?: number;
+  achievedPerMinute?: number;
+  abortReason?: string;
+  interrupted: boolean;
+  exitCode: number;
+}
+
+interface Work {
+  row: number;
+  line: number;
+  key: string;
+  lockKeys: string[];
+  payload: unknown;
+  attempts: number;
+  waitingOn: number;
+  dependents?: Work[];
+  done: boolean;
+}
+
+type Finished = RowResult | { raw: string; row: number; status: Status };
+
+export async function runSync(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const { operation, target, mapper, report } = options;
+  const progress = options.progress ?? silentProgress;
+  const policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  const redact = options.redact ?? ((s: string) => s);
+  const clock = options.clock ?? realClock;
+  const sending = options.mode === 'send';
+  if (sending && !options.session) throw new Error('runSync: send mode needs a session');
+  const concurrency = Math.max(1, options.concurrency);
+  let batchLimit = Math.max(1, options.batchSize);
+  const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * batchLimit * 20);
+  const pacer = new RequestPacer(sending ? options.ratePerMinute : undefined, clock);
+  const breaker = new CircuitBreaker();
+  const limit = pLimit(concurrency);
+
+  const counts: Partial<Record<Status, number>> = {};
+  let rowsRead = 0;
+  let nextToEmit = 1;
+  const finished = new Map<number, Finished>();
+  const ready: Work[] = [];
+  const claims = new Map<string, Work>();
+  let blocked = 0;
+  let calls = 0;
+
+  let stop: { kind: 'abort' | 'interrupt'; message: string } | undefined;
+  const stopController = new AbortController();
+  const requestStop = (kind: 'abort' | 'interrupt', message: string) => {
+    if (stop) return;
+    stop = { kind, message };
+    stopController.abort();
+    wakeUp();
+  };
+  const onInterrupt = () => requestStop('interrupt', 'interrupted before this row was sent');
+  options.signal?.addEventListener('abort', onInterrupt, { once: true });
+  if (options.signal?.aborted) onInterrupt();
+  if (options.abortBeforeStart) requestStop('abort', options.abortBeforeStart);
+
+  let wake!: () => void;
+  let woken = new Promise<void>((r) => (wake = r));
+  function wakeUp() {
+    const w = wake;
+    woken = new Promise<void>((r) => (wake = r));
+    w();
+  }
+
+  function emit(item: Finished) {
+    counts[item.status] = (counts[item.status] ?? 0) + 1;
+    finished.set(item.row, item);
+    while (finished.has(nextToEmit)) {
+      const f = finished.get(nextToEmit)!;
+      finished.delete(nextToEmit);
+      if ('raw' in f) report.writeRaw(f.raw);
+      else report.write(f);
+      nextToEmit++;
+    }
+    progress.update(nextToEmit - 1, counts);
+  }
+
+  function finishRow(base: { row: number; line: number; key: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
+    const result: RowResult = {
+      row: base.row,
+      line: base.line,
+      operation,
+      key: base.key,
+      attempts,
+      ...r,
+      errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined,
+    };
+    if (sending && attempts > 0) report.journal(result);
+    emit(result);
+  }
+
+  function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
+    if (w.done) return;
+    w.done = true;
+    finishRow(w, r, w.attempts);
+    for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
+    for (const d of w.dependents ?? []) {
+      if (--d.waitingOn === 0) {
+        blocked--;
+        ready.push(d);
+      }
+    }
+    wakeUp();
+  }
+
+  const notAttempted = (w: Work) =>
+    finishWork(w, { status: 'NOT_ATTEMPTED', errorMessage: stop?.message ?? 'not sent' });
+
+  function itemToResult(r: ItemResult, httpStatus: number): Partial<RowResult> & { status: Status } {
+    return { status: r.status, remoteId: r.remoteId, httpStatus, errorCode: r.errorCode, errorMessage: r.errorMessage };
+  }
+
+  /** Sends one batch until every row in it has an answer; holds one concurrency slot throughout. */
+  async function deliver(items: Work[]): Promise<void> {
+    let pending = items;
+    while (pending.length > 0) {
+      if (stop) return pending.forEach(notAttempted);
+      if (pending.length > batchLimit) {
+        // The remote's batch limit dropped below this batch: send it in pieces, one after another.
+        const pieces: Work[][] = [];
+        for (let i = 0; i < pending.length; i += batchLimit) pieces.push(pending.slice(i, i + batchLimit));
+        for (const piece of pieces) await deliver(piece);
+        return;
+      }
+      await pacer.acquire(stopController.signal);
+      if (stop) return pending.forEach(notAttempted);
+      for (const w of pending) w.attempts++;
+      calls++;
+      const outcome = await options.session!.send(operation, pending.map((w) => w.payload));
+      const attempt = pending[0]!.attempts;
+      switch (outcome.kind) {
+        case 'results': {
+          pacer.onSuccess();
+          breaker.record(true);
+          const again: Work[] = [];
+          outcome.results.forEach((r, i) => {
+            const w = pending[i]!;
+            if (r.retryable && w.attempts < policy.maxAttempts) again.push(w);
+            else finishWork(w, itemToResult(r, outcome.httpStatus));
+          });
+          // A reply that answers fewer items than were sent leaves the rest without an answer.
+          for (const w of pending.slice(outcome.results.length)) {
+            finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: 'the remote returned no result for this row' });
+          }
+          if (again.length > 0) await clock.sleep(retryDelayMs(policy, attempt), stopController.signal);
+          pending = again;
+          break;
+        }
+        case 'retry': {
+          const wait = retryDelayMs(policy, attempt, outcome.retryAfterMs);
+          if (outcome.rateLimited) pacer.onRateLimited(wait);
+          const retryAfterTooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs;
+          if (attempt >= policy.maxAttempts || retryAfterTooLong) {
+            const why = `${outcome.reason} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`;
+            breaker.record(false, outcome.reason);
+            for (const w of pending) finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: why });
+            const trip = breaker.tripped();
+            if (trip) requestStop('abort', trip);
+            return;
+          }
+          await clock.sleep(wait, stopController.signal);
+          break;
+        }
+        case 'shrink': {
+          batchLimit = Math.max(1, Math.min(batchLimit, outcome.maxBatchSize, pending.length - 1));
+          for (const w of pending) w.attempts--; // refused for its size, not for its rows
+          break;
+        }
+        case 'reject': {
+          if (pending.length > 1) {
+            // Split so that one poisoned row costs that row alone (issue: isolating bad rows).
+            const half = Math.ceil(pending.length / 2);
+            await deliver(pending.slice(0, half));
+            await deliver(pending.slice(half));
+            return;
+          }
+          breaker.record(false, outcome.reason);
+          const status: Status = outcome.httpStatus !== undefined && outcome.httpStatus >= 500 ? 'SYSTEM_ERROR' : 'VALIDATION_ERROR';
+          finishWork(pending[0]!, { status, httpStatus: outcome.httpStatus, errorCode: outcome.errorCode, errorMessage: outcome.reason });
+          const trip = breaker.tripped();
+          if (trip) requestStop('abort', trip);
+          return;
+        }
+        case 'abort': {
+          requestStop('abort', outcome.reason);
+          for (const w of pending) {
+            finishWork(w, { status: 'NOT_ATTEMPTED', httpStatus: outcome.httpStatus, errorCode: outcome.errorCode, errorMessage: `run aborted: ${outcome.reason}` });
+          }
+          return;
+        }
+      }
+    }
+  }
+
+  function admit(record: SourceRecord) {
+    rowsRead++;
+    const prev = options.previous?.get(record.row);
+    if (prev) return emit({ raw: prev.line, row: record.row, status: prev.status });
+    if (record.error) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
+    const mapped = mapper.map(record.fields!);
+    if ('error' in mapped) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: mapped.error });
+    const prepared = target.prepare(operation, mapped.mapped);
+    if (!prepared.ok) return finishRow({ ...record, key: prepared.key }, { status: 'INVALID', errorMessage: prepared.error });
+    if (!sending) return finishRow({ ...record, key: prepared.key }, { status: 'DRY_RUN' });
+    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload: prepared.payload, attempts: 0, waitingOn: 0, done: false };
+    const deps = new Set<Work>();
+    for (const k of work.lockKeys) {
+      const holder = claims.get(k);
+      if (holder && !holder.done) deps.add(holder);
+      claims.set(k, work);
+    }
+    if (deps.size === 0) return void ready.push(work);
+    work.waitingOn = deps.size;
+    blocked++;
+    for (const d of deps) (d.dependents ??= []).push(work);
+  }
+
+  const inFlight = () => limit.activeCount + limit.pendingCount;
+  const tasks = new Set<Promise<void>>();
+  let failure: unknown;
+  progress.start({ operation: operation === "upsert" ? "import" : operation, target: target.displayName });
+  const iterator = options.source[Symbol.asyncIterator]();
+  let sourceDone = false;
+  let bound = false;
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const windowFull = rowsRead - (nextToEmit - 1) >= maxWindow;
+      const enoughQueued = ready.length >= batchLimit * (concurrency + 1);
+      if (stop) {
+        while (ready.length > 0) notAttempted(ready.shift()!);
+      } else {
+        while (inFlight() < concurrency && ready.length > 0 && (ready.length >= batchLimit || sourceDone || windowFull)) {
+          const batch = ready.splice(0, batchLimit);
+          const task = limit(() => deliver(batch))
+            .catch((err) => {
+              failure ??= err;
+            })
+            .finally(() => {
+              report.flush();
+              tasks.delete(task);
+              wakeUp();
+            });
+          tasks.add(task);
+        }
+      }
+      if (!sourceDone && !windowFull && (!enoughQueued || stop)) {
+        const next = await iterator.next();
+        if (next.done) {
+          sourceDone = true;
+        } else {
+          if (!bound) {
+            bound = true;
+            mapper.bind(options.source.columns());
+            options.onBound?.(mapper);
+          }
+          admit(next.value);
+        }
+        continue;
+      }
+      if (sourceDone && tasks.size === 0 && ready.length === 0 && blocked === 0) break;
+      await woken;
+    }
+  } catch (err) {
+    // Reading failed mid-file or a bug surfaced: let requests in flight finish so their rows are reported.
+    requestStop('abort', `stopped: ${(err as Error).message}`);
+    await Promise.allSettled([...tasks]);
+    report.flush();
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onInterrupt);
+    progress.stop();
+  }
+  report.flush();
+  if (failure) throw failure;
+
+  const durationMs = performance.now() - started;
+  const s = pacer.stats;
+  const spanMs = s.firstGrantAt !== undefined && s.lastGrantAt !== undefined ? s.lastGrantAt - s.firstGrantAt : 0;
+  const achievedPerMinute = calls > 1 && spanMs > 0 ? ((calls - 1) / spanMs) * 60_000 : undefined;
+  const allOk = Object.entries(counts).every(([st, n]) => !n || SUCCESS_STATUSES.has(st as Status));
+  const exitCode = stop?.kind === 'interrupt' ? 130 : stop?.kind === 'abort' ? 3 : allOk ? 0 : 1;
+  return {
+    rows: rowsRead,
+    counts,
+    durationMs,
+    calls,
+    rateLimited: s.rateLimited,
+    ceilingPerMinute: s.ceilingPerMinute,
+    achievedPerMinute,
+    abortReason: stop?.kind === 'abort' ? stop.message : undefined,
+    interrupted: stop?.kind === 'interrupt',
+    exitCode,
+  };
+}
+

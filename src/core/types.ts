@@ -1,0 +1,145 @@
+/**
+ * The pipeline's vocabulary. The core imports only these interfaces, never a concrete target:
+ * Source → Mapper (target.prepare) → scheduler/batcher → Target session → Reporter.
+ */
+
+export type Operation = 'upsert' | 'delete';
+
+export const STATUSES = [
+  'ADDED',
+  'UPDATED',
+  'DELETED',
+  'UPSERTED',
+  'UNCHANGED',
+  'DRY_RUN',
+  'INVALID',
+  'NOT_FOUND',
+  'VALIDATION_ERROR',
+  'SYSTEM_ERROR',
+  'FAILED',
+  'NOT_ATTEMPTED',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Statuses that count as success for the exit code (CONTRACT.md "Exit status"). */
+export const SUCCESS_STATUSES: ReadonlySet<Status> = new Set<Status>([
+  'ADDED',
+  'UPDATED',
+  'DELETED',
+  'UPSERTED',
+  'UNCHANGED',
+  'DRY_RUN',
+]);
+
+/** Statuses that `--resume` sends again (CONTRACT.md "final?" column). */
+export const RETRYABLE_STATUSES: ReadonlySet<Status> = new Set<Status>(['SYSTEM_ERROR', 'FAILED', 'NOT_ATTEMPTED']);
+
+/** One input record as a source reads it: either fields, or the reason it could not be read. */
+export interface SourceRecord {
+  /** 1-based data record number (header not counted). */
+  row: number;
+  /** 1-based source line where the record starts. */
+  line: number;
+  /** Column name → raw value. Absent when the record could not be parsed. */
+  fields?: Record<string, string>;
+  /** Why the record could not be read (it becomes an INVALID row). */
+  error?: string;
+}
+
+export interface Source extends AsyncIterable<SourceRecord> {
+  /** Column names, known once the first record (or header) has been read. */
+  readonly columns: () => readonly string[];
+}
+
+/** What a target makes of one mapped row. */
+export type Prepared =
+  | {
+      ok: true;
+      /** The identity shown in the report (email, supporterId, cons_id…). */
+      key: string;
+      /** Every identity this row touches: no two in-flight rows share any of them. */
+      lockKeys: string[];
+      /** The target's own request item (a Salsa supporter object, Luminate form fields…). */
+      payload: unknown;
+    }
+  | { ok: false; key: string; error: string };
+
+/** The answer for one item of a request. */
+export interface ItemResult {
+  status: Status;
+  remoteId?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  /** The remote failed on this item in a way a later attempt may cure (Salsa SYSTEM_ERROR, Luminate code 1). */
+  retryable?: boolean;
+}
+
+/** What one HTTP attempt came to, as a target classifies it. The core owns what happens next. */
+export type AttemptOutcome =
+  | { kind: 'results'; results: ItemResult[]; httpStatus: number }
+  /** Transient: try the same request again later (429 rate, 5xx, reset, timeout, rate text in a 200). */
+  | { kind: 'retry'; reason: string; httpStatus?: number; retryAfterMs?: number; rateLimited?: boolean }
+  /** The request carried more items than the remote allows: resend in batches of at most `maxBatchSize`. */
+  | { kind: 'shrink'; maxBatchSize: number; reason: string; httpStatus?: number }
+  /** The remote refused the request as a whole (400, 500 with a body): not cured by waiting. */
+  | { kind: 'reject'; reason: string; httpStatus?: number; errorCode?: string }
+  /** No row can succeed: credentials or configuration. The run stops (exit 3). */
+  | { kind: 'abort'; reason: string; httpStatus?: number; errorCode?: string };
+
+export interface TargetLimits {
+  /** Items per request the remote accepts. 1 for one-per-call APIs. */
+  maxBatchSize: number;
+  /** Calls per minute the remote allows, when known. */
+  ratePerMinute?: number;
+  /** Concurrency to use when the user does not say. */
+  defaultConcurrency: number;
+}
+
+/** A live connection to one remote account. */
+export interface TargetSession {
+  readonly limits: TargetLimits;
+  /** One attempt of one request; never throws for HTTP or network trouble, classifies it instead. */
+  send(operation: Operation, payloads: unknown[], signal?: AbortSignal): Promise<AttemptOutcome>;
+  close(): Promise<void>;
+}
+
+/** A field a target accepts in its flat, mapped form, and how headers find it. */
+export interface FieldSpec {
+  name: string;
+  /** Header spellings matched case- and punctuation-insensitively. */
+  aliases: string[];
+  description?: string;
+}
+
+export interface ConnectOptions {
+  env: Record<string, string | undefined>;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** The sandbox passes its own base URL; otherwise the target reads its URL from env. */
+  baseUrl?: string;
+}
+
+/** A target is a folder behind this one interface (src/targets/<name>/index.ts). */
+export interface Target {
+  readonly name: string;
+  readonly displayName: string;
+  readonly operations: readonly Operation[];
+  /** Why an operation is missing, for the exit-2 message. */
+  readonly unsupportedReason?: Partial<Record<Operation, string>>;
+  readonly fields: readonly FieldSpec[];
+  /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */
+  isKnownField(name: string): boolean;
+  /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */
+  prepare(operation: Operation, mapped: MappedRow): Prepared;
+  /** Environment variables this target needs, checked before anything is read. */
+  missingCredentials(env: Record<string, string | undefined>): string[];
+  /** Values that must never be printed (tokens, passwords, keys). */
+  secrets(env: Record<string, string | undefined>): string[];
+  connect(options: ConnectOptions): Promise<TargetSession>;
+}
+
+/** The mapped form of one row: target field name → value, plus custom fields. */
+export interface MappedRow {
+  fields: Record<string, string>;
+  custom: Array<{ name?: string; fieldId?: string; value: string }>;
+}

@@ -1,0 +1,124 @@
+import { UsageError } from '../core/errors.js';
+import type { MappedRow, Target } from '../core/types.js';
+import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
+import { normaliseHeader } from './values.js';
+
+export interface RowMapper {
+  /** Checks the mapping against the columns; throws a UsageError before any row is sent. */
+  bind(columns: readonly string[]): void;
+  map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
+  /** Field ← column, for the run's opening lines. */
+  matches(): Array<{ field: string; column: string }>;
+  unusedColumns(): string[];
+}
+
+const CUSTOM_PREFIX = /^custom[:.](.+)$/i;
+
+/** Builds the mapper: a mapping file's rules, plus well-known headers matched to the target's fields. */
+export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string): RowMapper {
+  const aliasIndex = new Map<string, string>();
+  for (const f of target.fields) {
+    for (const a of [f.name, ...f.aliases]) {
+      const key = normaliseHeader(a);
+      if (!aliasIndex.has(key)) aliasIndex.set(key, f.name);
+    }
+  }
+  const rules: FieldRule[] = spec ? [...spec.rules] : [];
+  const custom: CustomRule[] = spec ? [...spec.custom] : [];
+  const autoMatch = spec ? spec.autoMatch : true;
+  const seenColumns = new Set<string>();
+  const used = new Set<string>();
+  const claimed = new Set(rules.map((r) => r.field));
+  const canCustom = target.isKnownField('customFieldValues');
+
+  const autoBind = (column: string) => {
+    if (seenColumns.has(column)) return;
+    seenColumns.add(column);
+    if (!autoMatch || used.has(column)) return;
+    const custom = CUSTOM_PREFIX.exec(column);
+    if (custom && canCustom) {
+      customRulesAuto.push({ name: custom[1]!.trim(), columns: [column], separator: ' ', transforms: [] });
+      used.add(column);
+      return;
+    }
+    const field = aliasIndex.get(normaliseHeader(column)) ?? (target.isKnownField(column) ? column : undefined);
+    if (field && !claimed.has(field)) {
+      claimed.add(field);
+      rules.push({ field, columns: [column], separator: ' ', transforms: [] });
+      used.add(column);
+    }
+  };
+  const customRulesAuto: CustomRule[] = [];
+  let bound = false;
+
+  const apply = (rule: Omit<FieldRule, 'field'>, fields: Record<string, string>): { value: string } | { error: string } => {
+    const parts: string[] = [];
+    for (const c of rule.columns) {
+      const v = (fields[c] ?? '').trim();
+      if (v !== '') parts.push(v);
+    }
+    let value = parts.join(rule.separator);
+    for (const t of rule.transforms) {
+      const r = t(value);
+      if ('error' in r) return r;
+      value = r.value;
+    }
+    if (rule.valueMap && value !== '') {
+      const mapped = rule.valueMap.get(value.toLowerCase());
+      if (mapped === undefined) {
+        return { error: `"${value}" is not one of the mapped values (${[...rule.valueMap.keys()].join(', ')})` };
+      }
+      value = mapped;
+    }
+    if (value === '' && rule.defaultValue !== undefined) value = rule.defaultValue;
+    return { value };
+  };
+
+  return {
+    bind(columns) {
+      if (bound) return;
+      bound = true;
+      const known = new Set(columns);
+      const missing: string[] = [];
+      for (const r of [...rules, ...custom]) {
+        for (const c of r.columns) {
+          if (!known.has(c)) missing.push(`"${c}"`);
+          used.add(c);
+        }
+      }
+      if (missing.length > 0 && columns.length > 0) {
+        throw new UsageError(
+          `The mapping names ${missing.join(', ')}, not a column of ${inputName} (its columns: ${columns.join(', ')}). ` +
+            'Fix the column names in the mapping file.',
+          'E_MAPPING',
+        );
+      }
+      for (const c of columns) autoBind(c);
+    },
+    map(fields) {
+      for (const c of Object.keys(fields)) if (!seenColumns.has(c)) autoBind(c);
+      const out: MappedRow = { fields: {}, custom: [] };
+      for (const rule of rules) {
+        const r = apply(rule, fields);
+        if ('error' in r) return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
+        if (r.value !== '' || rule.columns.some((c) => c in fields)) out.fields[rule.field] = r.value;
+      }
+      for (const rule of [...custom, ...customRulesAuto]) {
+        const r = apply(rule, fields);
+        const label = rule.name ?? rule.fieldId;
+        if ('error' in r) return { error: `custom field ${label}: ${r.error}` };
+        if (r.value !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r.value });
+      }
+      return { mapped: out };
+    },
+    matches() {
+      return [
+        ...rules.map((r) => ({ field: r.field, column: r.columns.join(' + ') || `(default "${r.defaultValue}")` })),
+        ...[...custom, ...customRulesAuto].map((r) => ({ field: `custom ${r.name ?? r.fieldId}`, column: r.columns.join(' + ') })),
+      ];
+    },
+    unusedColumns() {
+      return [...seenColumns].filter((c) => !used.has(c));
+    },
+  };
+}

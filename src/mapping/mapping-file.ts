@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+import type { Target } from '../core/types.js';
+import { compileTransform, type Transform, type TransformSpec } from './transforms.js';
+
+/** One target field's source: one or more columns, then transforms, a value map and a default. */
+export interface FieldRule {
+  field: string;
+  columns: string[];
+  separator: string;
+  transforms: Transform[];
+  valueMap?: Map<string, string>;
+  defaultValue?: string;
+}
+
+export interface CustomRule extends Omit<FieldRule, 'field'> {
+  name?: string;
+  fieldId?: string;
+}
+
+export interface MappingSpec {
+  rules: FieldRule[];
+  custom: CustomRule[];
+  /** Also match well-known headers for fields the file does not name. */
+  autoMatch: boolean;
+  /** Where each rule was written, for messages: field → "mapping.json line N". */
+  where: Map<string, string>;
+  /** Hash of the file's text: a changed mapping changes what is sent. */
+  source: string;
+}
+
+type RawRule =
+  | string
+  | {
+      column?: string;
+      columns?: string[];
+      separator?: string;
+      transform?: TransformSpec | TransformSpec[];
+      map?: Record<string, string>;
+      default?: string;
+    };
+
+const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId']);
+
+function lineOf(text: string, needle: string): number | undefined {
+  const idx = text.indexOf(JSON.stringify(needle));
+  if (idx < 0) return undefined;
+  return text.slice(0, idx).split('\n').length;
+}
+
+function compileRule(raw: RawRule, label: string, fail: (msg: string) => never): Omit<FieldRule, 'field'> {
+  if (typeof raw === 'string') return { columns: [raw], separator: ' ', transforms: [] };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    fail(`${label} must be a column name or an object like {"column": "E-mail", "transform": ["trim"]}`);
+  }
+  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default)`);
+  const columns = raw.columns ?? (raw.column !== undefined ? [raw.column] : []);
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) fail(`${label}: "columns" must be a list of column names`);
+  if (columns.length === 0 && raw.default === undefined) fail(`${label} names no "column" and no "default"`);
+  const specs = raw.transform === undefined ? [] : Array.isArray(raw.transform) ? raw.transform : [raw.transform];
+  const transforms = specs.map((s) => {
+    const t = compileTransform(s);
+    if (typeof t === 'string') fail(`${label}: ${t}`);
+    return t;
+  });
+  let valueMap: Map<string, string> | undefined;
+  if (raw.map !== undefined) {
+    if (!raw.map || typeof raw.map !== 'object' || Array.isArray(raw.map)) fail(`${label}: "map" must be an object like {"Y": "true"}`);
+    // Value maps compare case-insensitively: exports mix "y", "Y" and "Yes".
+    valueMap = new Map(Object.entries(raw.map).map(([k, v]) => [k.trim().toLowerCase(), String(v)]));
+  }
+  return {
+    columns,
+    separator: raw.separator ?? ' ',
+    transforms,
+    valueMap,
+    defaultValue: raw.default === undefined ? undefined : String(raw.default),
+  };
+}
+
+/** Reads and checks a mapping file against the target before any row is read; every problem names key and line. */
+export async function loadMappingFile(path: string, target: Target): Promise<MappingSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`Cannot read mapping file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}.`, 'E_MAPPING', { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`Mapping file ${path} is not valid JSON: ${(err as Error).message}.`, 'E_MAPPING', { cause: err });
+  }
+  return parseMapping(json, text, path, target);
+}
+
+export function parseMapping(json: unknown, text: string, path: string, target: Target): MappingSpec {
+  const fail = (msg: string, key?: string): never => {
+    const line = key ? lineOf(text, key) : undefined;
+    throw new UsageError(`Mapping file ${path}${line ? `, line ${line}` : ''}: ${msg}.`, 'E_MAPPING');
+  };
+  if (!json || typeof json !== 'object' || Array.isArray(json)) fail('must be a JSON object with a "fields" object');
+  const obj = json as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!['fields', 'customFields', 'autoMatch', 'target', '$schema', 'comment'].includes(k)) {
+      fail(`unknown top-level key "${k}" (known: target, fields, customFields, autoMatch)`, k);
+    }
+  }
+  if (obj.target !== undefined && obj.target !== target.name) {
+    fail(`is written for target "${String(obj.target)}" but this run's target is "${target.name}" (use --target ${String(obj.target)})`, 'target');
+  }
+  const fields = (obj.fields ?? {}) as Record<string, RawRule>;
+  if (typeof fields !== 'object' || Array.isArray(fields)) fail('"fields" must be an object of target field → column', 'fields');
+  const where = new Map<string, string>();
+  const rules: FieldRule[] = [];
+  for (const [field, raw] of Object.entries(fields)) {
+    if (!target.isKnownField(field)) {
+      const known = target.fields.map((f) => f.name).join(', ');
+      fail(`"${field}" is not a ${target.displayName} field (known: ${known})`, field);
+    }
+    rules.push({ field, ...compileRule(raw, `field "${field}"`, (m) => fail(m, field)) });
+    where.set(field, `${path}${lineOf(text, field) ? ` line ${lineOf(text, field)}` : ''}`);
+  }
+  const custom: CustomRule[] = [];
+  if (obj.customFields !== undefined) {
+    if (!Array.isArray(obj.customFields)) fail('"customFields" must be a list like [{"name": "Volunteer", "column": "Volunteer?"}]', 'customFields');
+    if (!target.isKnownField('customFieldValues')) {
+      fail(`${target.displayName} has no "customFields" list; name its custom fields under "fields" (e.g. custom_string1)`, 'customFields');
+    }
+    (obj.customFields as Array<Record<string, unknown>>).forEach((c, i) => {
+      const label = `customFields[${i}]`;
+      if (!c || typeof c !== 'object') fail(`${label} must be an object`, 'customFields');
+      const name = typeof c.name === 'string' ? c.name : undefined;
+      const fieldId = typeof c.fieldId === 'string' ? c.fieldId : undefined;
+      if (!name && !fieldId) fail(`${label} needs a "name" or a "fieldId"`, 'customFields');
+      custom.push({ name, fieldId, ...compileRule(c as RawRule, label, (m) => fail(m, name ?? fieldId ?? 'customFields')) });
+    });
+  }
+  if (obj.autoMatch !== undefined && typeof obj.autoMatch !== 'boolean') fail('"autoMatch" must be true or false', 'autoMatch');
+  return { rules, custom, autoMatch: obj.autoMatch !== false, where, source: text };
+}

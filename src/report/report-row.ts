@@ -1,0 +1,73 @@
+import type { Operation, Status } from '../core/types.js';
+
+/** One report line (CONTRACT.md "The report"). */
+export interface RowResult {
+  row: number;
+  line: number;
+  operation: Operation;
+  key: string;
+  status: Status;
+  remoteId?: string;
+  attempts: number;
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export const REPORT_COLUMNS = [
+  'row',
+  'line',
+  'operation',
+  'key',
+  'status',
+  'remote_id',
+  'attempts',
+  'http_status',
+  'error_code',
+  'error_message',
+] as const;
+
+/** Cells a spreadsheet would run as a formula are prefixed with an apostrophe (OWASP "CSV injection"). */
+export function escapeFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** One line of text per row: messages lose their newlines so a torn write can only cut the last line. */
+function oneLine(text: string | undefined): string {
+  return text ? text.replace(/[\r\n]+/g, ' ').trim() : '';
+}
+
+export function toReportRecord(r: RowResult): Record<(typeof REPORT_COLUMNS)[number], string | number> {
+  return {
+    row: r.row,
+    line: r.line,
+    operation: r.operation,
+    key: oneLine(r.key),
+    status: r.status,
+    remote_id: oneLine(r.remoteId),
+    attempts: r.attempts,
+    http_status: r.httpStatus ?? '',
+    error_code: oneLine(r.errorCode),
+    error_message: oneLine(r.errorMessage),
+  };
+}
+
+export const CSV_HEADER = REPORT_COLUMNS.join(',') + '\n';
+
+export function formatCsvLine(r: RowResult): string {
+  const rec = toReportRecord(r);
+  return (
+    REPORT_COLUMNS.map((c) => {
+      const v = rec[c];
+      return typeof v === 'number' ? String(v) : csvCell(escapeFormula(v));
+    }).join(',') + '\n'
+  );
+}
+
+export function formatJsonLine(r: RowResult): string {
+  return JSON.stringify(toReportRecord(r)) + '\n';
+}

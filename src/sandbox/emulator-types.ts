@@ -1,0 +1,25 @@
+/** What the sandbox server asks of each target's emulator (src/targets/<name>/emulator.ts). */
+export interface EmulatorRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface EmulatorReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface Emulator {
+  readonly name: string;
+  handles(path: string): boolean;
+  handle(req: EmulatorRequest): EmulatorReply;
+  /** The remote's records, for tests and `GET /_sandbox/state`. */
+  snapshot(): unknown;
+  /** Admin: put records in place (to seed duplicates and the like). */
+  seed?(records: unknown[]): void;
+  /** The credentials the sandbox accepts, for `--sandbox` runs. */
+  credentials(): Record<string, string>;
+}

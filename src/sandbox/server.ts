@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Emulator } from './emulator-types.js';
+import { parseFaults, type FaultKind } from './faults.js';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  /** Added to every answer, in ms. */
+  latencyMs?: number;
+  faults?: string;
+  /** How long a `slow` fault holds the answer. */
+  slowMs?: number;
+  emulators: Emulator[];
+}
+
+export interface SandboxStats {
+  requests: number;
+  maxInFlight: number;
+  maxItemsPerRequest: number;
+  faults: Partial<Record<FaultKind, number>>;
+  statuses: Record<string, number>;
+}
+
+export interface Sandbox {
+  url: string;
+  server: Server;
+  emulators: Emulator[];
+  stats: SandboxStats;
+  close(): Promise<void>;
+}
+
+const HTML_GATEWAY = (code: number, text: string) => `<html><head><title>${code} ${text}</title></head><body><center><h1>${code} ${text}</h1></center><hr><center>nginx</center></body></html>\n`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) reject(new Error('body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function itemsIn(body: string): number {
+  try {
+    const j = JSON.parse(body) as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } };
+    return j.payload?.supporters?.length ?? j.payload?.identifiers?.length ?? 0;
+  } catch {
+    return body.includes('method=') ? 1 : 0;
+  }
+}
+
+/** Serves every emulator on one loopback port. Never listens beyond loopback. */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const faults = parseFaults(options.faults);
+  const stats: SandboxStats = { requests: 0, maxInFlight: 0, maxItemsPerRequest: 0, faults: {}, statuses: {} };
+  let inFlight = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/_sandbox/')) return admin(url.pathname, req.method ?? 'GET', body, res);
+    const emulator = options.emulators.find((e) => e.handles(url.pathname));
+    stats.requests++;
+    const isData = !url.pathname.endsWith('/metrics');
+    if (isData) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, itemsIn(body));
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    try {
+      if (options.latencyMs) await sleep(options.latencyMs);
+      if (!emulator) return send(res, 404, { 'content-type': 'text/plain' }, `no emulator serves ${url.pathname}\n`);
+      const fault = isData ? faults.pick(url.pathname) : undefined;
+      if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
+      switch (fault) {
+        case 'reset':
+          return req.socket.destroy();
+        case '429':
+          return send(res, 429, { 'content-type': 'application/json', 'retry-after': '1' }, JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] }));
+        case '429-bare':
+          return send(res, 429, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] }));
+        case 'ratetext':
+          return send(res, 200, { 'content-type': 'text/plain' }, 'Your per minute call rate has been exceeded. Please try again later.');
+        case '500':
+          return send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: 500, message: 'Internal server error' }] }));
+        case '502':
+          return send(res, 502, { 'content-type': 'text/html' }, HTML_GATEWAY(502, 'Bad Gateway'));
+        case '503':
+          return send(res, 503, { 'content-type': 'text/html' }, HTML_GATEWAY(503, 'Service Temporarily Unavailable'));
+        case '504':
+          return send(res, 504, { 'content-type': 'text/html' }, HTML_GATEWAY(504, 'Gateway Time-out'));
+      }
+      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body });
+      if (fault === 'reset-after') return req.socket.destroy();
+      if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
+      if (fault === 'truncated') return send(res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));
+      return send(res, reply.status, reply.headers ?? {}, reply.body);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string) {
+    if (res.destroyed) return;
+    stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+    res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  function admin(path: string, method: string, body: string, res: ServerResponse) {
+    const name = path.split('/')[2] ?? '';
+    if (path === '/_sandbox/stats') return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(stats));
+    const emulator = options.emulators.find((e) => e.name === name);
+    if (!emulator) return send(res, 404, { 'content-type': 'text/plain' }, 'use /_sandbox/stats, /_sandbox/<target>/state or /_sandbox/<target>/seed\n');
+    if (path.endsWith('/state')) return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(emulator.snapshot()));
+    if (path.endsWith('/seed') && method === 'POST' && emulator.seed) {
+      emulator.seed(JSON.parse(body) as unknown[]);
+      return send(res, 200, { 'content-type': 'application/json' }, '{"ok":true}');
+    }
+    return send(res, 404, { 'content-type': 'text/plain' }, 'unknown admin call\n');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, `sandbox error: ${err.message}\n`);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    emulators: options.emulators,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,92 @@
+import { Agent, request } from 'undici';
+import { UsageError } from '../core/errors.js';
+
+/** Loopback hosts, the only ones plain http:// is allowed to (CONTRACT.md). */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Parses and checks an endpoint URL from the environment; names the variable in every message. */
+export function checkEndpoint(raw: string, variable: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`${variable} is not a URL: "${raw}". Set it like https://api.example.org.`, 'E_CONFIG');
+  }
+  if (url.username || url.password) throw new UsageError(`${variable} must not contain credentials; use the credential variables instead.`, 'E_CONFIG');
+  if (url.search) throw new UsageError(`${variable} must not contain a query string ("?…"); credentials never go in URLs.`, 'E_CONFIG');
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new UsageError(`${variable} uses plain http:// to ${url.hostname}; use https:// (plain http is allowed only to this machine).`, 'E_CONFIG');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${variable} must be an http(s) URL.`, 'E_CONFIG');
+  return url;
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export type HttpResult = { ok: true; reply: HttpReply } | { ok: false; reason: string };
+
+/** A connection pool sized to the run's concurrency, with timeouts; network trouble comes back as a value. */
+export function createHttp(connections: number, timeoutMs: number) {
+  const agent = new Agent({
+    connections: Math.max(1, connections),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 10_000,
+    connect: { timeout: Math.min(timeoutMs, 30_000) },
+  });
+  return {
+    async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<HttpResult> {
+      try {
+        const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent });
+        const text = await res.body.text();
+        return { ok: true, reply: { status: res.statusCode, headers: res.headers, text } };
+      } catch (err) {
+        return { ok: false, reason: describeNetworkError(err, timeoutMs) };
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  const e = err as { code?: string; message?: string };
+  switch (e.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return `no answer within ${Math.round(timeoutMs / 1000)} s (timeout)`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'could not connect (connect timeout)';
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+      return 'the connection was reset';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name could not be resolved';
+    default:
+      return `network error: ${e.code ?? e.message ?? String(err)}`;
+  }
+}
+
+/** Reads a body as JSON, or undefined when it is not (HTML error pages, truncated bodies). */
+export function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, single-line excerpt of a body for messages. */
+export function excerpt(text: string, max = 160): string {
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain.length > max ? `${plain.slice(0, max)}…` : plain;
+}

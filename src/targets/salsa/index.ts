@@ -1,0 +1,18 @@
+import type { Target } from '../../core/types.js';
+import { connectSalsa } from './client.js';
+import { SALSA_FIELDS } from './fields.js';
+import { prepareSalsa } from './mapper.js';
+
+const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
+
+export const salsaTarget: Target = {
+  name: 'salsa',
+  displayName: 'Salsa Engage',
+  operations: ['upsert', 'delete'],
+  fields: SALSA_FIELDS,
+  isKnownField: (name) => NAMES.has(name) || name === 'customFieldValues',
+  prepare: prepareSalsa,
+  missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
+  secrets: (env) => [env.SALSA_API_TOKEN ?? ''],
+  connect: (options) => connectSalsa({ ...options, concurrency: 8 }),
+};
