@@ -83,7 +83,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const redact = options.redact ?? ((s: string) => s);
   const clock = options.clock ?? realClock;
   const sending = options.mode === 'send';
-  if (sending && !options.session) throw new Error('runSync: send mode needs a session');
+  if (sending && !options.session && !options.abortBeforeStart) throw new Error('runSync: send mode needs a session');
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
   const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * batchLimit * 20);
@@ -110,8 +110,6 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   };
   const onInterrupt = () => requestStop('interrupt', 'interrupted before this row was sent');
   options.signal?.addEventListener('abort', onInterrupt, { once: true });
-  if (options.signal?.aborted) onInterrupt();
-  if (options.abortBeforeStart) requestStop('abort', options.abortBeforeStart);
 
   let wake!: () => void;
   let woken = new Promise<void>((r) => (wake = r));
@@ -120,6 +118,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     woken = new Promise<void>((r) => (wake = r));
     w();
   }
+  if (options.abortBeforeStart) requestStop('abort', options.abortBeforeStart);
+  if (options.signal?.aborted) onInterrupt();
 
   function emit(item: Finished) {
     counts[item.status] = (counts[item.status] ?? 0) + 1;

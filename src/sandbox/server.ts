@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UsageError } from '../core/errors.js';
 import type { Emulator } from './emulator-types.js';
 import { parseFaults, type FaultKind } from './faults.js';
 
@@ -133,7 +134,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   server.keepAliveTimeout = 30_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new UsageError(`Port ${options.port} on ${options.host ?? '127.0.0.1'} is already in use: choose another --port, or leave it out to take a free one.`, 'E_PORT') : err),
+    );
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
