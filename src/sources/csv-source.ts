@@ -122,7 +122,8 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         if (chunk.length === 0) continue;
         sawAnyByte = true;
         if (!parser) parser = makeParser(options.delimiter ?? detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1')));
-        window = consumed - windowStart > 0 ? Buffer.concat([window.subarray(consumed - windowStart), chunk]) : chunk;
+        const rest = window.subarray(consumed - windowStart);
+        window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
         windowStart = consumed;
         await feed(chunk);
         yield* drain();

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createRowMapper } from '../../src/mapping/mapper.js';
+import { parseMapping } from '../../src/mapping/mapping-file.js';
+import { isEmail, parseCalendarDate } from '../../src/mapping/values.js';
+import { prepareSalsa } from '../../src/targets/salsa/mapper.js';
+import { salsaTarget } from '../../src/targets/salsa/index.js';
+
+const mapping = (json: object) => parseMapping(json, JSON.stringify(json, null, 2), 'mapping.json', salsaTarget);
+
+describe('auto-matching well-known headers', () => {
+  it('matches case- and punctuation-insensitively and lists unused columns', () => {
+    const m = createRowMapper(salsaTarget, undefined, 'in.csv');
+    m.bind(['E-Mail', 'FIRST_NAME', 'last name', 'Street', 'Zip/Postal Code', 'Mobile', 'DOB', 'Favourite colour', 'custom:Volunteer']);
+    expect(Object.fromEntries(m.matches().map((x) => [x.column, x.field]))).toEqual({
+      'E-Mail': 'email',
+      FIRST_NAME: 'firstName',
+      'last name': 'lastName',
+      Street: 'addressLine1',
+      'Zip/Postal Code': 'postalCode',
+      Mobile: 'cellPhone',
+      DOB: 'dateOfBirth',
+      'custom:Volunteer': 'custom Volunteer',
+    });
+    expect(m.unusedColumns()).toEqual(['Favourite colour']);
+  });
+
+  it('trims values and builds a Salsa supporter with addressLine1/addressLine2 and contacts', () => {
+    const m = createRowMapper(salsaTarget, undefined, 'in.csv');
+    m.bind(['Email', 'First Name', 'Address 1', 'Address 2', 'Phone', 'Gender', 'Date of Birth', 'custom:Volunteer']);
+    const r = m.map({ Email: ' A@Example.org ', 'First Name': ' Ann ', 'Address 1': '1 Main St', 'Address 2': 'Apt 2', Phone: '555', Gender: 'f', 'Date of Birth': '1980-02-29', 'custom:Volunteer': 'yes' });
+    if (!('mapped' in r)) throw new Error(r.error);
+    const p = prepareSalsa('upsert', r.mapped);
+    expect(p).toEqual({
+      ok: true,
+      key: 'a@example.org',
+      lockKeys: ['email:a@example.org'],
+      payload: {
+        firstName: 'Ann',
+        dateOfBirth: '1980-02-29T12:00:00.000Z',
+        gender: 'FEMALE',
+        address: { addressLine1: '1 Main St', addressLine2: 'Apt 2' },
+        contacts: [{ type: 'EMAIL', value: 'A@Example.org' }, { type: 'HOME_PHONE', value: '555' }],
+        customFieldValues: [{ name: 'Volunteer', value: 'yes' }],
+      },
+    });
+  });
+});
+
+describe('mapping files', () => {
+  it('applies transforms, value maps, defaults and concatenation', () => {
+    const spec = mapping({
+      fields: {
+        email: { column: 'Mail', transform: ['trim', 'lowercase'] },
+        firstName: { column: 'Given', transform: 'titlecase' },
+        dateOfBirth: { column: 'Born', transform: { date: 'DD/MM/YYYY' } },
+        gender: { column: 'Sex', map: { m: 'MALE', f: 'FEMALE' } },
+        emailStatus: { column: 'OK', map: { Y: 'OPT_IN', N: 'OPT_OUT' }, default: 'OPT_IN' },
+        addressLine1: { columns: ['No', 'Street'], separator: ' ' },
+      },
+      customFields: [{ name: 'Volunteer', column: 'Vol' }],
+      autoMatch: false,
+    });
+    const m = createRowMapper(salsaTarget, spec, 'in.csv');
+    m.bind(['Mail', 'Given', 'Born', 'Sex', 'OK', 'No', 'Street', 'Vol', 'First Name']);
+    const r = m.map({ Mail: ' X@Y.ORG', Given: "mary-jane o'neil", Born: '03/04/1990', Sex: 'F', OK: '', No: '12', Street: 'High St', Vol: 'Weekends', 'First Name': 'ignored' });
+    expect(r).toEqual({
+      mapped: {
+        fields: { email: 'x@y.org', firstName: "Mary-Jane O'Neil", dateOfBirth: '1990-04-03', gender: 'FEMALE', emailStatus: 'OPT_IN', addressLine1: '12 High St' },
+        custom: [{ name: 'Volunteer', fieldId: undefined, value: 'Weekends' }],
+      },
+    });
+    expect(m.unusedColumns()).toEqual(['First Name']);
+    expect(m.map({ Mail: 'a@b.org', Given: '', Born: '1990-04-03', Sex: '', OK: '', No: '', Street: '', Vol: '' })).toEqual({
+      error: 'dateOfBirth (from "Born"): "1990-04-03" is not a date in the format DD/MM/YYYY',
+    });
+    expect(m.map({ Mail: 'a@b.org', Given: '', Born: '', Sex: 'X', OK: '', No: '', Street: '', Vol: '' })).toEqual({
+      error: 'gender (from "Sex"): "X" is not one of the mapped values (m, f)',
+    });
+  });
+
+  it('names the key and the line of every mistake', () => {
+    expect(() => mapping({ fields: { email: 'Email', frist_name: 'First' } })).toThrow(/mapping\.json, line 4: "frist_name" is not a Salsa Engage field/);
+    expect(() => mapping({ fields: { email: { column: 'E', transform: ['shout'] } } })).toThrow(/line 3: field "email": unknown transform "shout"/);
+    expect(() => mapping({ fields: {}, target: 'luminate' })).toThrow(/written for target "luminate"/);
+    expect(() => mapping({ feilds: {} })).toThrow(/unknown top-level key "feilds"/);
+  });
+
+  it('refuses a column that is not in the header, before any row', () => {
+    const m = createRowMapper(salsaTarget, mapping({ fields: { email: 'E-mail Address' } }), 'in.csv');
+    expect(() => m.bind(['Email', 'Name'])).toThrow(/names "E-mail Address", not a column of in\.csv \(its columns: Email, Name\)/);
+  });
+});
+
+describe('local checks (Salsa)', () => {
+  const prep = (fields: Record<string, string>, op: 'upsert' | 'delete' = 'upsert') => prepareSalsa(op, { fields, custom: [] });
+  it('requires a well-formed email or a UUID supporterId', () => {
+    expect(prep({ firstName: 'A' })).toMatchObject({ ok: false, error: expect.stringMatching(/email is required/) });
+    expect(prep({ email: 'bad@email@bad.com' })).toMatchObject({ ok: false, error: expect.stringMatching(/not a valid email/) });
+    expect(prep({ supporterId: '1234' })).toMatchObject({ ok: false, error: expect.stringMatching(/not a Salsa supporter id/) });
+    const id = '1f4d3ee4-af08-42bb-8ca2-50fc232e7b40';
+    expect(prep({ supporterId: id, firstName: 'A' })).toMatchObject({ ok: true, key: id, lockKeys: [`id:${id}`] });
+    expect(prep({ supporterId: id }, 'delete')).toEqual({ ok: true, key: id, lockKeys: [`id:${id}`], payload: { supporterId: id } });
+    expect(prep({ email: 'a@b.org' }, 'delete')).toMatchObject({ ok: false, error: expect.stringMatching(/supporterId is required to delete/) });
+  });
+  it('checks lengths, dates and genders with the field named', () => {
+    expect(prep({ email: 'a@b.org', firstName: 'x'.repeat(65) })).toMatchObject({ ok: false, error: 'firstName is 65 characters long; Salsa accepts at most 64' });
+    expect(prep({ email: 'a@b.org', dateOfBirth: '1999-02-30' })).toMatchObject({ ok: false, error: expect.stringMatching(/^dateOfBirth "1999-02-30" is not a date/) });
+    expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, error: expect.stringMatching(/^gender "other" must be MALE or FEMALE/) });
+  });
+});
+
+describe('values', () => {
+  it('parses calendar dates without moving them', () => {
+    expect(parseCalendarDate('1985-12-31')).toBe('1985-12-31');
+    expect(parseCalendarDate('1985-12-31T23:30:00-05:00')).toBe('1985-12-31');
+    expect(parseCalendarDate('7/4/1976')).toBe('1976-07-04');
+    expect(parseCalendarDate('2001-02-29')).toBeUndefined();
+    expect(parseCalendarDate('31.12.85', 'DD.MM.YY')).toBe('1985-12-31');
+    expect(parseCalendarDate('12/31/1985', 'DD/MM/YYYY')).toBeUndefined();
+  });
+  it('accepts real addresses and refuses broken ones', () => {
+    for (const ok of ['a@b.org', "o'neil+tag@mail.example.co.uk", 'x_y@sub-domain.org']) expect(isEmail(ok), ok).toBe(true);
+    for (const bad of ['a@b', 'a b@c.org', 'a@@b.org', '@b.org', 'a@b..org', 'a@-b.org']) expect(isEmail(bad), bad).toBe(false);
+  });
+});
