@@ -44,7 +44,9 @@ export function createHttp(connections: number, timeoutMs: number) {
   return {
     async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<HttpResult> {
       try {
-        const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent });
+        // undici's own timers tick coarsely (a 1 s timeout fires after about 1.5 s): a precise per-request deadline.
+        const signal = AbortSignal.timeout(timeoutMs);
+        const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent, signal });
         const text = await res.body.text();
         return { ok: true, reply: { status: res.statusCode, headers: res.headers, text } };
       } catch (err) {
@@ -56,11 +58,15 @@ export function createHttp(connections: number, timeoutMs: number) {
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string | number; message?: string; name?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${(timeoutMs / 1000).toFixed(timeoutMs < 1000 ? 1 : 0)} s (timeout)`;
   switch (e.code) {
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+    case 23: // DOMException TIMEOUT_ERR
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-      return `no answer within ${Math.round(timeoutMs / 1000)} s (timeout)`;
+      return `no answer within ${(timeoutMs / 1000).toFixed(timeoutMs < 1000 ? 1 : 0)} s (timeout)`;
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'could not connect (connect timeout)';
     case 'UND_ERR_SOCKET':
