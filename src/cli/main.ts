@@ -91,8 +91,8 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
         faults: opts.faults,
       });
       io.stdout.write(`sandbox listening on ${sandbox.url}\n`);
-      io.stdout.write(`  SALSA_API_URL=${sandbox.url}\n`);
-      for (const e of sandbox.emulators) for (const [k, v] of Object.entries(e.credentials())) io.stdout.write(`  ${k}=${v}\n`);
+      io.stdout.write('point a run at it with this environment:\n');
+      for (const e of sandbox.emulators) for (const [k, v] of Object.entries(e.environment(sandbox.url))) io.stdout.write(`  ${k}=${v}\n`);
       io.stdout.write('press Ctrl-C to stop\n');
       await new Promise<void>((resolve) => {
         const stop = () => void sandbox.close().then(resolve);

@@ -116,16 +116,14 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   try {
     if (sending) {
       let connectEnv = env;
-      let baseUrl: string | undefined;
       if (opts.sandbox) {
         sandbox = await startSandbox({ emulators: createEmulators(), faults: opts.sandboxFaults, latencyMs: latency });
         connectEnv = { ...env };
-        for (const e of sandbox.emulators) Object.assign(connectEnv, e.credentials());
-        baseUrl = sandbox.url;
+        for (const e of sandbox.emulators) Object.assign(connectEnv, e.environment(sandbox.url));
         notes.push(`sent to the built-in sandbox at ${sandbox.url}${opts.sandboxFaults ? ` with faults ${opts.sandboxFaults}` : ''}; nothing left this machine`);
       }
       try {
-        session = await target.connect({ env: connectEnv, timeoutMs: timeoutSec * 1000, baseUrl });
+        session = await target.connect({ env: connectEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
         notes.push(...((session as { notes?: string[] }).notes ?? []));
       } catch (err) {
         if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;

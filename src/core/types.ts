@@ -115,8 +115,8 @@ export interface ConnectOptions {
   env: Record<string, string | undefined>;
   /** Per-request timeout. */
   timeoutMs: number;
-  /** The sandbox passes its own base URL; otherwise the target reads its URL from env. */
-  baseUrl?: string;
+  /** Requests the run will have in flight at most (sizes the connection pool). */
+  concurrency: number;
 }
 
 /** A target is a folder behind this one interface (src/targets/<name>/index.ts). */

@@ -20,6 +20,6 @@ export interface Emulator {
   snapshot(): unknown;
   /** Admin: put records in place (to seed duplicates and the like). */
   seed?(records: unknown[]): void;
-  /** The credentials the sandbox accepts, for `--sandbox` runs. */
-  credentials(): Record<string, string>;
+  /** The environment (endpoint URL and credentials) that points a real run at this emulator served at `baseUrl`. */
+  environment(baseUrl: string): Record<string, string>;
 }

@@ -14,7 +14,7 @@ afterEach(async () => {
 async function setup(opts: { faults?: string; maxBatchSize?: number; rateLimit?: number; wrap?: (e: Emulator) => Emulator; slowMs?: number; timeoutMs?: number } = {}) {
   const salsa = createSalsaEmulator({ token: 't0ken-for-tests', maxBatchSize: opts.maxBatchSize, rateLimit: opts.rateLimit ?? 100_000 });
   sandbox = await startSandbox({ emulators: [opts.wrap ? opts.wrap(salsa) : salsa], faults: opts.faults, slowMs: opts.slowMs });
-  const session = await connectSalsa({ env: { SALSA_API_TOKEN: 't0ken-for-tests' }, baseUrl: sandbox.url, timeoutMs: opts.timeoutMs ?? 5000, concurrency: 4 });
+  const session = await connectSalsa({ env: { SALSA_API_TOKEN: 't0ken-for-tests', SALSA_API_URL: sandbox.url }, timeoutMs: opts.timeoutMs ?? 5000, concurrency: 4 });
   return { salsa, session };
 }
 

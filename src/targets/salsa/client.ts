@@ -108,8 +108,8 @@ export interface SalsaMetrics {
 }
 
 /** Connects to one Salsa account: reads its limits from metrics, then sends batches. */
-export async function connectSalsa(options: ConnectOptions & { concurrency: number }): Promise<TargetSession & { notes: string[]; metrics?: SalsaMetrics }> {
-  const base = checkEndpoint(options.baseUrl ?? options.env.SALSA_API_URL ?? DEFAULT_SALSA_URL, 'SALSA_API_URL');
+export async function connectSalsa(options: ConnectOptions): Promise<TargetSession & { notes: string[]; metrics?: SalsaMetrics }> {
+  const base = checkEndpoint(options.env.SALSA_API_URL || DEFAULT_SALSA_URL, 'SALSA_API_URL');
   const token = options.env.SALSA_API_TOKEN ?? '';
   const http = createHttp(options.concurrency + 1, options.timeoutMs);
   const url = (path: string) => new URL(base.pathname.replace(/\/$/, '') + path, base);

@@ -203,7 +203,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   return {
     name: 'salsa',
     handles: (path) => path.startsWith('/api/integration/ext/v1/'),
-    credentials: () => ({ SALSA_API_TOKEN: token }),
+    environment: (baseUrl) => ({ SALSA_API_URL: baseUrl, SALSA_API_TOKEN: token }),
     supporters: () => [...store.values()].map((s) => structuredClone(s)),
     calls: () => metrics.totalAPICalls,
     snapshot: () => ({ supporters: [...store.values()], metrics: { ...metrics, rateLimit, maxBatchSize } }),

@@ -14,5 +14,5 @@ export const salsaTarget: Target = {
   prepare: prepareSalsa,
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
   secrets: (env) => [env.SALSA_API_TOKEN ?? ''],
-  connect: (options) => connectSalsa({ ...options, concurrency: 8 }),
+  connect: connectSalsa,
 };
