@@ -2,6 +2,8 @@
 export interface EmulatorRequest {
   method: string;
   path: string;
+  /** The query string as received ("" or "?a=b"): credentials must never be in it. */
+  query: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }

@@ -96,7 +96,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         case '504':
           return send(res, 504, { 'content-type': 'text/html' }, HTML_GATEWAY(504, 'Gateway Time-out'));
       }
-      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body });
+      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body });
       if (fault === 'reset-after') return req.socket.destroy();
       if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
       if (fault === 'truncated') return send(res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));

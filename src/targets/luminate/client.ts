@@ -1,0 +1,73 @@
+import { UsageError } from '../../core/errors.js';
+import { parseRetryAfter } from '../../core/retry-policy.js';
+import type { AttemptOutcome, ConnectOptions, ItemResult, Operation, TargetSession } from '../../core/types.js';
+import { checkEndpoint, createHttp, excerpt, tryJson, type HttpReply } from '../http.js';
+import { CONFIG_CODES, VALIDATION_CODES } from './fields.js';
+
+/** Luminate's JSON turns a one-item list into an object; take either form. */
+export function one<T>(value: T | T[] | undefined): T | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const text = (v: unknown) => (v === undefined || v === null ? undefined : String(one(v as unknown[])));
+
+/** Turns one SRConsAPI reply into what the core should do next (API-NOTES.md "Errors"). */
+export function classifyLuminateReply(reply: HttpReply): AttemptOutcome {
+  const { status } = reply;
+  const json = tryJson(reply.text) as Record<string, Record<string, unknown> | Record<string, unknown>[]> | undefined;
+  const error = one(json?.errorResponse);
+  if (error) {
+    const code = text(error.code) ?? '';
+    const message = text(error.message) ?? 'no message';
+    if (CONFIG_CODES[code]) return { kind: 'abort', httpStatus: status, errorCode: code, reason: `${CONFIG_CODES[code]} (Luminate said: ${message})` };
+    if (code === '1') return { kind: 'results', httpStatus: status, results: [{ status: 'SYSTEM_ERROR', errorCode: code, errorMessage: `Luminate was unable to process the request (code 1: ${message})`, retryable: true }] };
+    if (code === '16') return { kind: 'results', httpStatus: status, results: [{ status: 'NOT_FOUND', errorCode: code, errorMessage: `no constituent with this cons_id (code 16: ${message})` }] };
+    const result: ItemResult = { status: 'VALIDATION_ERROR', errorCode: code, errorMessage: `code ${code}: ${message}` };
+    if (!VALIDATION_CODES.has(code)) result.errorMessage += ' (an error code this tool does not know)';
+    return { kind: 'results', httpStatus: status, results: [result] };
+  }
+  if (status === 429) return { kind: 'retry', reason: `rate limited by Luminate (HTTP 429)`, httpStatus: 429, rateLimited: true, retryAfterMs: parseRetryAfter(reply.headers['retry-after']) };
+  if (status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate${excerpt(reply.text) ? ` (${excerpt(reply.text)})` : ''}`, httpStatus: status, retryAfterMs: parseRetryAfter(reply.headers['retry-after']) };
+  if (status === 401 || status === 403) return { kind: 'abort', httpStatus: status, reason: `Luminate refused the request (HTTP ${status}: ${excerpt(reply.text) || 'no body'}). Check the LUMINATE_* settings.` };
+  if (status >= 400) return { kind: 'reject', httpStatus: status, reason: `Luminate refused the request (HTTP ${status}: ${excerpt(reply.text) || 'no body'})` };
+  const ok = one(json?.createOrUpdateConsResponse);
+  if (!ok) return { kind: 'retry', httpStatus: status, reason: `unreadable answer from Luminate (HTTP ${status}: ${excerpt(reply.text, 60) || 'empty body'})` };
+  const message = text(ok.message) ?? '';
+  const consId = text(ok.cons_id);
+  // Only "User updated." is documented; a create message is recognised by its words, anything else is UPSERTED.
+  const result: ItemResult = /^user updated\.?$/i.test(message.trim())
+    ? { status: 'UPDATED', remoteId: consId }
+    : /creat|added|new (user|constituent)/i.test(message)
+      ? { status: 'ADDED', remoteId: consId }
+      : { status: 'UPSERTED', remoteId: consId, errorMessage: message ? `Luminate said: ${message}` : undefined };
+  return { kind: 'results', httpStatus: status, results: [result] };
+}
+
+/** Connects to one Luminate site: one createOrUpdate call per row, credentials only in the POST body. */
+export async function connectLuminate(options: ConnectOptions): Promise<TargetSession> {
+  const raw = options.env.LUMINATE_API_URL ?? '';
+  if (!raw) throw new UsageError('LUMINATE_API_URL is not set (e.g. https://secure2.convio.net/myorg/site).', 'E_CONFIG');
+  const site = checkEndpoint(raw, 'LUMINATE_API_URL');
+  const endpoint = new URL(`${site.pathname.replace(/\/+$/, '').replace(/\/SRConsAPI$/i, '')}/SRConsAPI`, site);
+  const http = createHttp(options.concurrency, options.timeoutMs);
+  const common = {
+    v: '1.0',
+    response_format: 'json',
+    api_key: options.env.LUMINATE_API_KEY ?? '',
+    login_name: options.env.LUMINATE_LOGIN_NAME ?? '',
+    login_password: options.env.LUMINATE_LOGIN_PASSWORD ?? '',
+  };
+  return {
+    // No rate limit is documented: keep concurrency small (API-NOTES.md); --rate paces when asked.
+    limits: { maxBatchSize: 1, defaultConcurrency: 4 },
+    async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
+      if (operation !== 'upsert' || payloads.length !== 1) throw new Error('Luminate sends one createOrUpdate per call');
+      const body = new URLSearchParams({ method: 'createOrUpdate', ...common, ...(payloads[0] as Record<string, string>) }).toString();
+      const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+      if (!r.ok) return { kind: 'retry', reason: r.reason };
+      return classifyLuminateReply(r.reply);
+    },
+    close: () => http.close(),
+  };
+}
+

@@ -1,0 +1,66 @@
+import type { FieldSpec } from '../../core/types.js';
+
+/**
+ * Luminate Online constituent fields as the Server API names them (API-NOTES.md "Field names"; the set varies per
+ * site, so `custom_*` names are accepted as they come). `primary_email` is the lookup; the tool also sends it as
+ * `email.primary_address` so the record's address is set.
+ */
+export const LUMINATE_FIELDS: FieldSpec[] = [
+  { name: 'cons_id', aliases: ['cons id', 'consid', 'constituent id', 'luminate id', 'convio id'] },
+  { name: 'member_id', aliases: ['member id', 'memberid', 'client id', 'external id', 'externalid', 'external_id'] },
+  { name: 'primary_email', aliases: ['email', 'e-mail', 'email address', 'email_address', 'e-mail address', 'primary email', 'email.primary_address', 'mail'] },
+  { name: 'email.accepts_email', aliases: ['accepts email', 'email opt in', 'opt in', 'opt-in', 'subscribed', 'email status'] },
+  { name: 'name.title', aliases: ['title', 'salutation', 'prefix'] },
+  { name: 'name.first', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'forename'] },
+  { name: 'name.middle', aliases: ['middle name', 'middlename', 'middle_name', 'middle'] },
+  { name: 'name.last', aliases: ['last name', 'lastname', 'last_name', 'last', 'surname', 'family name'] },
+  { name: 'name.suffix', aliases: ['suffix', 'name suffix'] },
+  { name: 'primary_address.street1', aliases: ['address 1', 'address1', 'address', 'address line 1', 'street', 'street address', 'street 1', 'street1', 'addr1'] },
+  { name: 'primary_address.street2', aliases: ['address 2', 'address2', 'address line 2', 'street 2', 'street2', 'addr2', 'apt', 'suite'] },
+  { name: 'primary_address.city', aliases: ['city', 'town'] },
+  { name: 'primary_address.state', aliases: ['state', 'province', 'region', 'state/province'] },
+  { name: 'primary_address.zip', aliases: ['zip', 'zip code', 'zipcode', 'postal code', 'postalcode', 'postcode', 'zip/postal code'] },
+  { name: 'primary_address.country', aliases: ['country', 'country code'] },
+  { name: 'home_phone', aliases: ['phone', 'home phone', 'homephone', 'telephone', 'phone number'] },
+  { name: 'mobile_phone', aliases: ['mobile', 'cell', 'cell phone', 'mobile phone', 'cellphone'] },
+  { name: 'birth_date', aliases: ['date of birth', 'dob', 'birth date', 'birthdate', 'birthday'] },
+  { name: 'gender', aliases: ['gender', 'sex'] },
+  { name: 'employment.employer', aliases: ['employer', 'company', 'organization'] },
+  { name: 'employment.occupation', aliases: ['occupation', 'job title'] },
+  { name: 'add_group_ids', aliases: ['group ids', 'groups', 'add group ids'] },
+  { name: 'add_interest_ids', aliases: ['interest ids', 'interests', 'add interest ids'] },
+  { name: 'no_welcome', aliases: ['no welcome'] },
+  { name: 'source', aliases: ['source'] },
+  { name: 'sub_source', aliases: ['sub source', 'subsource'] },
+];
+
+/** Lengths seen on Luminate sites (API-NOTES.md). */
+export const LUMINATE_MAX_LENGTH: Record<string, number> = {
+  'name.first': 50,
+  'name.last': 50,
+  'name.middle': 50,
+  'name.title': 50,
+  'name.suffix': 50,
+  primary_email: 255,
+  'primary_address.street1': 128,
+  'primary_address.street2': 128,
+  'primary_address.city': 64,
+  'primary_address.state': 30,
+  'primary_address.zip': 40,
+  home_phone: 50,
+  mobile_phone: 50,
+};
+
+export const CUSTOM_FIELD = /^custom_(string|boolean|date|integer)\d+$/;
+
+/** Error codes (API-NOTES.md "Errors"); codes arrive as strings. */
+export const CONFIG_CODES: Record<string, string> = {
+  '2': 'Luminate refused the API key (code 2). Check LUMINATE_API_KEY against Setup > Site Options > Open API Configuration.',
+  '3': 'Luminate refused the login (code 3, authorization failed). Check LUMINATE_LOGIN_NAME and LUMINATE_LOGIN_PASSWORD, and that the account is in the API Administrators security group.',
+  '4': "Luminate refused this machine's address (code 4, source IP not allowed). Add this machine's IP under Setup > Site Options > Open API Configuration (IP whitelist).",
+  '5': 'Luminate asked for an auth token (code 5): the Server API is being called as a client API. Check that LUMINATE_API_URL ends in /site and the login variables are set.',
+  '6': 'Luminate does not know the method (code 6). Check LUMINATE_API_URL: it must point at the site, e.g. https://secure2.convio.net/myorg/site.',
+  '14': 'Luminate does not allow createOrUpdate for this API account (code 14). Give the account API Administrator rights.',
+};
+
+export const VALIDATION_CODES = new Set(['8', '10', '11', '12', '13', '15', '22', '23', '25', '35']);

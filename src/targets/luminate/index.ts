@@ -1,0 +1,24 @@
+import type { Target } from '../../core/types.js';
+import { connectLuminate } from './client.js';
+import { LUMINATE_FIELDS } from './fields.js';
+import { isLuminateField, prepareLuminate } from './mapper.js';
+
+const NO_DELETE =
+  "Luminate Online's Constituent API (SRConsAPI) has no delete method: deletion exists only in the separate SOAP API " +
+  '(operation Delete) or in the Luminate admin UI. Nothing was sent. To remove people from mailings, import them with ' +
+  'email.accepts_email=false instead.';
+
+const REQUIRED = ['LUMINATE_API_URL', 'LUMINATE_API_KEY', 'LUMINATE_LOGIN_NAME', 'LUMINATE_LOGIN_PASSWORD'];
+
+export const luminateTarget: Target = {
+  name: 'luminate',
+  displayName: 'Luminate Online',
+  operations: ['upsert'],
+  unsupportedReason: { delete: NO_DELETE },
+  fields: LUMINATE_FIELDS,
+  isKnownField: isLuminateField,
+  prepare: prepareLuminate,
+  missingCredentials: (env) => REQUIRED.filter((k) => !env[k]),
+  secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
+  connect: connectLuminate,
+};
