@@ -28,39 +28,49 @@ export function detectDelimiter(sample: string): string {
   return best;
 }
 
-function describeCsvError(err: CsvError): string {
+function describeCsvError(err: CsvError, maxRecordBytes = 8 * 1024 * 1024): string {
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return 'a quoted field is never closed: this record runs to the end of the file (fix the quote and re-run)';
+      return 'a quote opened on this line is never closed (fix the quote; the lines after it were read as rows of their own)';
     case 'CSV_INVALID_CLOSING_QUOTE':
       return 'a quoted field is followed by text before the next delimiter (check the quotes on this line)';
     case 'CSV_MAX_RECORD_SIZE':
-      return 'the record is larger than the limit of one row (a field of several megabytes?)';
+      return `the record is larger than ${(maxRecordBytes / 1048576).toFixed(maxRecordBytes < 1048576 ? 2 : 0)} MiB (a field of several megabytes, or a quote that is never closed?); it was skipped`;
     default:
       return `cannot be parsed: ${err.message}`;
   }
 }
 
+/** Errors after which csv-parse emits nothing more: the reader restarts at the next line instead. */
+const FATAL = new Set(['CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZE']);
+
 /**
  * Reads CSV as a stream: bytes in, one SourceRecord per data record out, each with its row and starting line.
- * Malformed records become records with `error`; the reading goes on.
+ * Malformed records become records with `error`; the reading goes on. After an unclosed quote or an oversized
+ * record (which stop csv-parse for good) a fresh parser starts at the line after the bad record's first line, so
+ * the rows behind it are read, not lost. Memory stays bounded by the record limit.
  */
 export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSourceOptions): Source {
   let columns: string[] = [];
   const encoding = options.encoding ?? 'utf8';
+  const maxRecordBytes = options.maxRecordBytes ?? 8 * 1024 * 1024;
   return {
     columns: () => columns,
     async *[Symbol.asyncIterator](): AsyncGenerator<SourceRecord> {
       const queue: Array<{ fields?: string[]; error?: string; line: number }> = [];
-      // Byte bookkeeping: `window` holds bytes from `windowStart` on, so newlines can be counted per record.
+      // Byte bookkeeping in absolute offsets: `window` holds bytes from `windowStart` on, so newlines can be
+      // counted per record; `consumed` is the end of the last record; `base` is where the current parser began.
       let window: Buffer = Buffer.alloc(0);
       let windowStart = 0;
-      let consumed = 0; // parser offset of the end of the last record or skip
-      let line = 1; // line on which the next record's text begins
+      let consumed = 0;
+      let base = 0;
+      let line = 1; // line on which the text after `consumed` begins
+      let fatal: CsvError | undefined;
+      let skippingToNewline = false;
+      let delimiter = options.delimiter;
       const advance = (toByte: number): number => {
         const from = consumed - windowStart;
         const to = toByte - windowStart;
-        // A record starts after any blank lines before it.
         let start = from;
         while (start < to && (window[start] === 10 || window[start] === 13)) start++;
         const startLine = line + countNewlines(window, from, start);
@@ -69,9 +79,11 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         return startLine;
       };
       let parser: Parser | undefined;
-      const makeParser = (delimiter: string) =>
-        new Parser({
-          bom: true,
+      const makeParser = (offset: number, first: boolean) => {
+        base = offset;
+        fatal = undefined;
+        const p: Parser = new Parser({
+          bom: first,
           delimiter,
           encoding,
           record_delimiter: ['\r\n', '\n', '\r'],
@@ -79,20 +91,58 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
           relax_quotes: true,
           skip_empty_lines: true,
           skip_records_with_error: true,
-          max_record_size: options.maxRecordBytes ?? 8 * 1024 * 1024,
+          max_record_size: maxRecordBytes,
           on_record: (record: string[]) => {
-            queue.push({ fields: record, line: advance(parser!.info.bytes) });
+            if (!fatal) queue.push({ fields: record, line: advance(base + p.info.bytes) });
             return null;
           },
           on_skip: (err: CsvError | undefined) => {
-            queue.push({ error: err ? describeCsvError(err) : 'cannot be parsed', line: advance(parser!.info.bytes) });
+            if (fatal) return;
+            if (err && FATAL.has(err.code)) fatal = err;
+            else queue.push({ error: err ? describeCsvError(err) : 'cannot be parsed', line: advance(base + p.info.bytes) });
           },
         } as ConstructorParameters<typeof Parser>[0]);
-
-      const feed = (chunk: Buffer) =>
+        return p;
+      };
+      const write = (p: Parser, bytes: Buffer) => new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : resolve())));
+      const end = (p: Parser) =>
         new Promise<void>((resolve, reject) => {
-          parser!.write(chunk, (err) => (err ? reject(err) : resolve()));
+          p.once('error', reject);
+          p.end(() => resolve());
+          p.resume();
         });
+      /** The bad record is reported at its first line; reading starts again on the next line. */
+      const recover = async () => {
+        const err = fatal!;
+        let s = consumed - windowStart;
+        while (s < window.length && (window[s] === 10 || window[s] === 13)) s++;
+        const startLine = line + countNewlines(window, consumed - windowStart, s);
+        queue.push({ error: describeCsvError(err, maxRecordBytes), line: startLine });
+        parser = undefined;
+        line = startLine + 1;
+        const nl = window.indexOf(10, s);
+        if (nl === -1) {
+          // The bad line is still arriving: drop bytes until its end.
+          skippingToNewline = true;
+          windowStart += window.length;
+          consumed = windowStart;
+          window = Buffer.alloc(0);
+          return;
+        }
+        await restartAt(windowStart + nl + 1);
+      };
+      const restartAt = async (offset: number) => {
+        skippingToNewline = false;
+        window = window.subarray(offset - windowStart);
+        windowStart = offset;
+        consumed = offset;
+        parser = makeParser(offset, false);
+        if (window.length > 0) await write(parser, window);
+        while (fatal) {
+          await recover();
+          if (!parser) return;
+        }
+      };
 
       let header: string[] | undefined;
       let row = 0;
@@ -121,19 +171,38 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
         if (chunk.length === 0) continue;
         sawAnyByte = true;
-        if (!parser) parser = makeParser(options.delimiter ?? detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1')));
+        delimiter ??= detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1'));
+        parser ??= skippingToNewline ? undefined : makeParser(0, true);
         const rest = window.subarray(consumed - windowStart);
         window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
         windowStart = consumed;
-        await feed(chunk);
+        if (skippingToNewline) {
+          const nl = window.indexOf(10);
+          if (nl === -1) {
+            windowStart += window.length;
+            consumed = windowStart;
+            window = Buffer.alloc(0);
+            continue;
+          }
+          await restartAt(windowStart + nl + 1);
+        } else {
+          await write(parser!, chunk);
+          while (fatal) {
+            await recover();
+            if (!parser) break;
+          }
+        }
         yield* drain();
       }
-      if (!parser || !sawAnyByte) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
-      await new Promise<void>((resolve, reject) => {
-        parser!.once('error', reject);
-        parser!.end(() => resolve());
-        parser!.resume();
-      });
+      if (!sawAnyByte) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
+      while (parser) {
+        const p = parser;
+        await end(p);
+        if (!fatal) break;
+        await recover();
+        // A restarted parser has been fed the rest of the window; end it in the next turn.
+        if (parser === p) break;
+      }
       yield* drain();
       if (!header) throw new UsageError(`Input ${options.name} has no header row.`, 'E_EMPTY');
       if (row === 0) {
@@ -172,6 +241,7 @@ function toRecord(values: string[], header: string[], row: number, line: number,
     const tail = count > header.length ? ' (an unquoted delimiter inside a value?)' : ' (a truncated line?)';
     return { row, line, error: `expected ${header.length} columns, found ${values.length}${tail}` };
   }
+  if (values.every((v) => v.trim() === '')) return { row, line, error: 'the row is empty (only delimiters)' };
   const fields: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) {
     const value = values[i] ?? '';

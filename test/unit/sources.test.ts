@@ -54,11 +54,39 @@ describe('CSV source', () => {
     expect(recs[0]!.fields).toEqual({ a: '1', b: '2' });
   });
 
-  it('reports an unclosed quote at the line where the record starts', async () => {
-    const recs = await all(createCsvSource(bytes('a,b\n1,2\n"3,4\n5,6\n'), { name: 't' }));
-    expect(recs).toHaveLength(2);
-    expect(recs[1]).toMatchObject({ row: 2, line: 3 });
-    expect(recs[1]!.error).toMatch(/never closed/);
+  it('reports an unclosed quote at the line where it opens, and reads the rows after it', async () => {
+    const recs = await all(createCsvSource(bytes('a,b\n1,2\n"3,4\n5,6\n7,8\n'), { name: 't' }));
+    expect(recs.map((r) => [r.row, r.line, r.fields ?? r.error])).toEqual([
+      [1, 2, { a: '1', b: '2' }],
+      [2, 3, expect.stringMatching(/quote opened on this line is never closed/)],
+      [3, 4, { a: '5', b: '6' }],
+      [4, 5, { a: '7', b: '8' }],
+    ]);
+  });
+
+  it('skips an oversized field as INVALID and reads on, holding no more than the limit', async () => {
+    const big = 'x'.repeat(200_000);
+    for (const cell of [big, `"${big}"`]) {
+      const text = `a,b\n1,2\n3,${cell}\n4,5\n"6",7\n`;
+      const recs = await all(createCsvSource(bytes(text, 4096), { name: 't', maxRecordBytes: 10_000 }));
+      expect(recs.map((r) => [r.row, r.line, r.fields ?? r.error])).toEqual([
+        [1, 2, { a: '1', b: '2' }],
+        [2, 3, expect.stringMatching(/larger than 0\.01 MiB/)],
+        [3, 4, { a: '4', b: '5' }],
+        [4, 5, { a: '6', b: '7' }],
+      ]);
+    }
+  });
+
+  it('a million columns in one row is one INVALID row', async () => {
+    const text = `a,b\n${','.repeat(1_000_000)}x\n1,2\n`;
+    const recs = await all(createCsvSource(bytes(text, 65536), { name: 't' }));
+    expect(recs.map((r) => r.error ?? 'ok')).toEqual(['expected 2 columns, found 1000001 (an unquoted delimiter inside a value?)', 'ok']);
+  });
+
+  it('names a row of only delimiters instead of sending it', async () => {
+    const recs = await all(createCsvSource(bytes('a,b\n,\n1,2\n'), { name: 't' }));
+    expect(recs.map((r) => r.error ?? 'ok')).toEqual(['the row is empty (only delimiters)', 'ok']);
   });
 
   it('names invalid UTF-8 and NUL bytes, and suggests --encoding latin1', async () => {
