@@ -9,6 +9,9 @@ import type { Operation, Target, TargetSession } from '../core/types.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper, type RowMapper } from '../mapping/mapper.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
+import { readPreviousResults } from '../report/resume-reader.js';
+import { checkResumable, exists, fingerprint, writeRunRecord } from '../report/run-record.js';
+import type { PreviousRow } from '../core/run-sync.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
@@ -92,6 +95,21 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
   const reportPath = opts.report ?? defaultReportPath(input);
   const notes: string[] = [];
+  let previous: Map<number, PreviousRow> | undefined;
+  if (sending && input !== '-') {
+    const print = await fingerprint(input);
+    const current = { input: { path: input, ...print }, target: target.name, operation };
+    if (opts.resume && ((await exists(reportPath)) || (await exists(journalPathOf(reportPath))))) {
+      await checkResumable(reportPath, current);
+      previous = await readPreviousResults(reportPath);
+      notes.push(`resumed from ${reportPath}: ${previous.size} rows already had a final answer and were not sent again`);
+    } else if (opts.resume) {
+      notes.push(`--resume: no report at ${reportPath} yet, so every row was sent`);
+    }
+    await writeRunRecord(reportPath, { version: 1, ...current, startedAt: new Date().toISOString() });
+  } else if (opts.resume && input === '-') {
+    throw new UsageError('--resume needs the input as a file: stdin cannot be read again to match rows.', 'E_RESUME');
+  }
   const redact = createRedactor(allSecrets(env));
 
   let sandbox: Sandbox | undefined;
@@ -135,7 +153,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
     const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
 
-    report = new ReportWriter(reportPath, { journal: sending });
+    report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     const progress = chooseProgress(opts, io, input);
     process.on('SIGINT', sigint);
     process.on('SIGTERM', sigterm);
@@ -154,6 +172,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       progress,
       signal: interrupt.signal,
       redact,
+      previous,
       abortBeforeStart,
       onBound: (m) => describeMapping(m, io, opts),
     });
@@ -175,6 +194,8 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
 
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
+  const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
+  if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts)}`);
   if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));
   if (opts.json) {
     io.stdout.write(
@@ -193,6 +214,14 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     );
   }
   return result.exitCode;
+}
+
+/** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
+function resumeCommand(command: DataCommand, input: string, opts: DataCommandOptions): string {
+  const args = process.argv.slice(2);
+  const quoted = (args.length > 0 ? args : [command, input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  if (!opts.resume) quoted.push('--resume');
+  return `sync-supporters ${quoted.join(' ')}`;
 }
 
 /** Tests shorten the backoff through the environment; people use --retries and --timeout. */

@@ -27,7 +27,5 @@ export function formatSummary(result: RunResult, info: SummaryInfo): string {
   for (const n of info.notes) lines.push(`  note: ${n}`);
   lines.push(`  report: ${info.report}`);
   if (result.abortReason) lines.push(`  ABORTED: ${result.abortReason}`);
-  const retryable = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
-  if (retryable > 0) lines.push(`  ${retryable} row${retryable === 1 ? '' : 's'} can be sent again: re-run the same command with --resume`);
   return lines.join('\n') + '\n';
 }

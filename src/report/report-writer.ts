@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { CSV_HEADER, formatCsvLine, formatJsonLine, type RowResult } from './report-row.js';
@@ -31,21 +31,39 @@ export class ReportWriter {
 
   constructor(
     readonly path: string,
-    options: { journal: boolean },
+    options: { journal: boolean; carry?: Iterable<string> },
   ) {
     this.format = reportFormatOf(path);
     try {
+      if (options.journal) {
+        // The journal starts with every final answer a previous run left (resume), written aside and renamed in,
+        // so that the report can be rewritten without a moment where any answer exists nowhere on disk.
+        const journal = journalPathOf(path);
+        const tmp = openSync(`${journal}.tmp`, 'w');
+        let chunk = '';
+        for (const line of options.carry ?? []) {
+          chunk += `${line}\n`;
+          if (chunk.length > 1 << 20) {
+            writeSync(tmp, chunk);
+            chunk = '';
+          }
+        }
+        if (chunk) writeSync(tmp, chunk);
+        fsyncSync(tmp);
+        closeSync(tmp);
+        renameSync(`${journal}.tmp`, journal);
+        this.journalFd = openSync(journal, 'a');
+      }
       this.fd = openSync(path, 'w');
-      this.journalFd = options.journal ? openSync(journalPathOf(path), 'a') : undefined;
     } catch (err) {
       throw new UsageError(`Cannot write the report ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another path with --report.`, 'E_REPORT', { cause: err });
     }
     if (this.format === 'csv') this.buffer = CSV_HEADER;
   }
 
-  /** A result has arrived (any order): journal it. */
+  /** A result has arrived (any order): journal it, in the report's own line format. */
   journal(r: RowResult): void {
-    if (this.journalFd !== undefined) this.journalBuffer += formatJsonLine(r);
+    if (this.journalFd !== undefined) this.journalBuffer += this.format === 'csv' ? formatCsvLine(r) : formatJsonLine(r);
   }
 
   /** The next row in input order. */

@@ -1,0 +1,94 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Parser } from 'csv-parse';
+import type { PreviousRow } from '../core/run-sync.js';
+import { RETRYABLE_STATUSES, STATUSES, type Status } from '../core/types.js';
+import { REPORT_COLUMNS } from './report-row.js';
+import { journalPathOf, reportFormatOf } from './report-writer.js';
+
+const KNOWN = new Set<string>(STATUSES);
+
+/** Bytes up to and including the last newline: a line torn by `kill -9` is not read. */
+async function completeLength(path: string): Promise<number> {
+  const { size } = await stat(path);
+  if (size === 0) return 0;
+  const fh = await open(path, 'r');
+  try {
+    const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+    let end = size;
+    while (end > 0) {
+      const len = Math.min(tail.length, end);
+      await fh.read(tail, 0, len, end - len);
+      const nl = tail.subarray(0, len).lastIndexOf(10);
+      if (nl !== -1) return end - len + nl + 1;
+      end -= len;
+    }
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  const length = await completeLength(path);
+  if (length === 0) return;
+  let rest = '';
+  for await (const chunk of createReadStream(path, { end: length - 1, encoding: 'utf8' })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) if (p.trim() !== '') yield p.replace(/\r$/, '');
+  }
+}
+
+function parseCsvLine(line: string): string[] | undefined {
+  const out: string[][] = [];
+  const p = new Parser({ relax_column_count: true });
+  p.on('data', (r: string[]) => out.push(r));
+  p.on('error', () => undefined);
+  p.write(line);
+  p.end();
+  return out[0];
+}
+
+/** Reads one report-format file (report or journal) into row → final answer. Non-final rows are left out. */
+async function readInto(path: string, csv: boolean, into: Map<number, PreviousRow>): Promise<void> {
+  for await (const line of lines(path)) {
+    let row: number;
+    let status: string;
+    if (csv) {
+      if (line.startsWith(REPORT_COLUMNS[0] + ',')) continue; // the header
+      const cells = parseCsvLine(line);
+      if (!cells || cells.length !== REPORT_COLUMNS.length) continue;
+      row = Number(cells[0]);
+      status = cells[4]!;
+    } else {
+      try {
+        const rec = JSON.parse(line) as { row: number; status: string };
+        row = Number(rec.row);
+        status = rec.status;
+      } catch {
+        continue;
+      }
+    }
+    if (!Number.isInteger(row) || row < 1 || !KNOWN.has(status)) continue;
+    if (RETRYABLE_STATUSES.has(status as Status)) continue;
+    into.set(row, { status: status as Status, line });
+  }
+}
+
+/** The final answers a previous run left in its report and journal (`--resume`). */
+export async function readPreviousResults(reportPath: string): Promise<Map<number, PreviousRow>> {
+  const csv = reportFormatOf(reportPath) === 'csv';
+  const previous = new Map<number, PreviousRow>();
+  try {
+    await readInto(reportPath, csv, previous);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  try {
+    await readInto(journalPathOf(reportPath), csv, previous);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return previous;
+}
