@@ -167,6 +167,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
       batchSize: effectiveBatch,
       ratePerMinute,
+      startRatePerMinute: rate ? undefined : limits?.startRatePerMinute,
       retry: { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) },
       report,
       progress,

@@ -45,9 +45,9 @@ export class RequestPacer {
   private ringPos = 0;
   readonly stats: PacerStats;
 
-  constructor(ratePerMinute: number | undefined, private readonly clock: PacerClock = realClock) {
+  constructor(ratePerMinute: number | undefined, private readonly clock: PacerClock = realClock, startRate?: number) {
     this.ceiling = ratePerMinute && ratePerMinute > 0 ? ratePerMinute : undefined;
-    this.rate = this.ceiling;
+    this.rate = this.ceiling && startRate && startRate > 0 ? Math.min(this.ceiling, Math.max(startRate, this.ceiling * 0.25)) : this.ceiling;
     this.ring = this.ceiling ? new Array<number>(Math.ceil(this.ceiling)).fill(-Infinity) : [];
     this.stats = { ceilingPerMinute: this.ceiling, granted: 0, rateLimited: 0 };
   }

@@ -32,6 +32,8 @@ export interface RunOptions {
   concurrency: number;
   batchSize: number;
   ratePerMinute?: number;
+  /** Start slower than the ceiling (the remote's current allowance) and recover to it. */
+  startRatePerMinute?: number;
   retry?: RetryPolicy;
   report: ReportSink;
   progress?: ProgressSink;
@@ -87,7 +89,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
   const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * batchLimit * 20);
-  const pacer = new RequestPacer(sending ? options.ratePerMinute : undefined, clock);
+  const pacer = new RequestPacer(sending ? options.ratePerMinute : undefined, clock, options.startRatePerMinute);
   const breaker = new CircuitBreaker();
   const limit = pLimit(concurrency);
 

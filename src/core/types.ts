@@ -91,6 +91,8 @@ export interface TargetLimits {
   maxBatchSize: number;
   /** Calls per minute the remote allows, when known. */
   ratePerMinute?: number;
+  /** The rate to start at when the remote says less is available right now; pacing recovers to the ceiling. */
+  startRatePerMinute?: number;
   /** Concurrency to use when the user does not say. */
   defaultConcurrency: number;
 }

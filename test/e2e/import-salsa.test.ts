@@ -173,3 +173,25 @@ describe('exit 2: nothing sent, a message that says what to do', () => {
     });
   }
 });
+
+describe('hostile input through the CLI', () => {
+  it('reads a latin1 export with --encoding latin1, and names invalid UTF-8 without it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'excel.csv');
+    writeFileSync(file, Buffer.concat([Buffer.from('Email;First Name\r\njurg@example.org;J'), Buffer.from([0xfc]), Buffer.from('rg\r\n')]));
+    const bad = await runCli(['validate', file, '--quiet']);
+    expect(bad.code).toBe(1);
+    expect(readReport(join(dir, 'excel.report.csv'))[0]!.error_message).toMatch(/column "First Name" is not valid UTF-8.*--encoding latin1/);
+    const good = await runCli(['import', file, '--encoding', 'latin1', '--dry-run', '--quiet', '-r', join(dir, 'ok.report.jsonl')]);
+    expect(good.code).toBe(0);
+    expect(readReport(join(dir, 'ok.report.jsonl'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'jurg@example.org' });
+  });
+
+  it('duplicate headers stop the run with exit 2 before anything is sent', async () => {
+    const file = join(tempDir(), 'dup.csv');
+    writeFileSync(file, 'Email,Name,EMAIL\na@x.org,A,b@x.org\n');
+    const res = await runCli(['import', file, '--sandbox']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/dup\.csv, line 1: the header names column "EMAIL" twice \(columns 1 and 3\)/);
+  });
+});

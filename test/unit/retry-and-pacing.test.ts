@@ -98,3 +98,16 @@ describe('Salsa replies', () => {
     });
   });
 });
+
+describe('pacer start rate', () => {
+  it('starts at the remote current allowance and recovers to the ceiling', async () => {
+    const clock = fakeClock();
+    const pacer = new RequestPacer(300, clock, 150);
+    expect(pacer.currentRate()).toBe(150);
+    for (let i = 0; i < 30; i++) {
+      await pacer.acquire();
+      pacer.onSuccess();
+    }
+    expect(pacer.currentRate()).toBe(300);
+  });
+});

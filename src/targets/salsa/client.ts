@@ -130,14 +130,16 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
   const positive = (n: unknown) => (typeof n === 'number' && n > 0 ? n : undefined);
   const maxBatchSize = positive(metrics?.maxBatchSize) ?? DEFAULT_BATCH;
   const rateLimit = positive(metrics?.rateLimit) ?? DEFAULT_RATE;
-  // currentRateLimit is read as the limit in force now when it is lower (inferred, not documented).
+  // currentRateLimit is read as what is available now when it is lower (inferred, not documented): the run starts
+  // at that pace and recovers toward rateLimit as calls go through.
   const current = positive(metrics?.currentRateLimit);
-  const ratePerMinute = current && current < rateLimit ? current : rateLimit;
+  const startRatePerMinute = current && current < rateLimit ? current : undefined;
+  if (startRatePerMinute) notes.push(`Salsa reports ${current} of ${rateLimit} calls a minute available now; starting at that pace`);
 
   return {
     notes,
     metrics,
-    limits: { maxBatchSize, ratePerMinute, defaultConcurrency: 4 },
+    limits: { maxBatchSize, ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4 },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
       const body = JSON.stringify({ header: { refId: randomUUID() }, payload: { supporters: payloads } });
       const r = await http.send(url(SUPPORTER_PATH), { method: operation === 'delete' ? 'DELETE' : 'PUT', headers, body });
