@@ -125,6 +125,14 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
 
   function emit(item: Finished) {
     counts[item.status] = (counts[item.status] ?? 0) + 1;
+    if (item.row === nextToEmit && finished.size === 0) {
+      // The common case in order: no reorder buffer.
+      if ('raw' in item) report.writeRaw(item.raw);
+      else report.write(item);
+      nextToEmit++;
+      progress.update(nextToEmit - 1, counts);
+      return;
+    }
     finished.set(item.row, item);
     while (finished.has(nextToEmit)) {
       const f = finished.get(nextToEmit)!;
@@ -142,8 +150,11 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       line: base.line,
       operation,
       key: base.key,
+      status: r.status,
+      remoteId: r.remoteId,
       attempts,
-      ...r,
+      httpStatus: r.httpStatus,
+      errorCode: r.errorCode,
       errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined,
     };
     if (sending && attempts > 0) report.journal(result);
@@ -280,7 +291,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const tasks = new Set<Promise<void>>();
   let failure: unknown;
   progress.start({ operation: operation === "upsert" ? "import" : operation, target: target.displayName });
-  const iterator = options.source[Symbol.asyncIterator]();
+  const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
   let bound = false;
   try {
@@ -312,10 +323,10 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         } else {
           if (!bound) {
             bound = true;
-            mapper.bind(options.source.columns());
+            mapper.bind(options.source.columns(), options.source.fixedColumns);
             options.onBound?.(mapper);
           }
-          admit(next.value);
+          for (const record of next.value) admit(record);
         }
         continue;
       }

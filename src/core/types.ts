@@ -49,6 +49,10 @@ export interface SourceRecord {
 export interface Source extends AsyncIterable<SourceRecord> {
   /** Column names, known once the first record (or header) has been read. */
   readonly columns: () => readonly string[];
+  /** The same records a chunk at a time (one await per chunk, not per row: the core reads this way). */
+  chunks(): AsyncIterable<SourceRecord[]>;
+  /** True when every record has exactly the header's columns (CSV); JSONL records may bring new keys. */
+  readonly fixedColumns: boolean;
 }
 
 /** What a target makes of one mapped row. */

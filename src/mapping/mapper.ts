@@ -4,8 +4,9 @@ import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
 import { normaliseHeader } from './values.js';
 
 export interface RowMapper {
-  /** Checks the mapping against the columns; throws a UsageError before any row is sent. */
-  bind(columns: readonly string[]): void;
+  /** Checks the mapping against the columns; throws a UsageError before any row is sent. With `fixed`, rows
+   * never bring columns the header did not have, so `map` does not look for them. */
+  bind(columns: readonly string[], fixed?: boolean): void;
   map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
   /** Field ← column, for the run's opening lines. */
   matches(): Array<{ field: string; column: string }>;
@@ -50,14 +51,19 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   };
   const customRulesAuto: CustomRule[] = [];
   let bound = false;
+  let fixedColumns = false;
 
   const apply = (rule: Omit<FieldRule, 'field'>, fields: Record<string, string>): { value: string } | { error: string } => {
-    const parts: string[] = [];
-    for (const c of rule.columns) {
-      const v = (fields[c] ?? '').trim();
-      if (v !== '') parts.push(v);
+    let value: string;
+    if (rule.columns.length === 1) value = (fields[rule.columns[0]!] ?? '').trim();
+    else {
+      const parts: string[] = [];
+      for (const c of rule.columns) {
+        const v = (fields[c] ?? '').trim();
+        if (v !== '') parts.push(v);
+      }
+      value = parts.join(rule.separator);
     }
-    let value = parts.join(rule.separator);
     for (const t of rule.transforms) {
       const r = t(value);
       if ('error' in r) return r;
@@ -75,9 +81,10 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   };
 
   return {
-    bind(columns) {
+    bind(columns, fixed = false) {
       if (bound) return;
       bound = true;
+      fixedColumns = fixed;
       const known = new Set(columns);
       const missing: string[] = [];
       for (const r of [...rules, ...custom]) {
@@ -96,7 +103,8 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       for (const c of columns) autoBind(c);
     },
     map(fields) {
-      for (const c of Object.keys(fields)) if (!seenColumns.has(c)) autoBind(c);
+      // JSONL rows may bring new keys; CSV rows never do after bind.
+      if (!fixedColumns) for (const c in fields) if (!seenColumns.has(c)) autoBind(c);
       const out: MappedRow = { fields: {}, custom: [] };
       for (const rule of rules) {
         const r = apply(rule, fields);

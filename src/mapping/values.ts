@@ -21,11 +21,15 @@ export function normaliseHeader(value: string): string {
   return value.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isValidYmd(y: number, m: number, d: number): boolean {
   if (!(y >= 1000 && y <= 9999 && m >= 1 && m <= 12 && d >= 1)) return false;
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return d <= days;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS[m - 1]!);
 }
+
+const digit = (c: number) => c >= 48 && c <= 57;
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -58,6 +62,12 @@ export function parseCalendarDate(value: string, format?: string): string | unde
       else d = n;
     });
     return isValidYmd(y, mo, d) ? `${y}-${pad(mo)}-${pad(d)}` : undefined;
+  }
+  // Fast path for the usual YYYY-MM-DD: no regex, no allocation beyond the result.
+  if (v.length === 10 && v.charCodeAt(4) === 45 && v.charCodeAt(7) === 45) {
+    let ok = true;
+    for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) ok &&= digit(v.charCodeAt(i));
+    if (ok) return isValidYmd(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))) ? v : undefined;
   }
   let m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
   if (m) {

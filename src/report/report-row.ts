@@ -38,7 +38,8 @@ function csvCell(value: string): string {
 
 /** One line of text per row: messages lose their newlines so a torn write can only cut the last line. */
 function oneLine(text: string | undefined): string {
-  return text ? text.replace(/[\r\n]+/g, ' ').trim() : '';
+  if (!text) return '';
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ').trim() : text;
 }
 
 export function toReportRecord(r: RowResult): Record<(typeof REPORT_COLUMNS)[number], string | number> {
@@ -58,14 +59,11 @@ export function toReportRecord(r: RowResult): Record<(typeof REPORT_COLUMNS)[num
 
 export const CSV_HEADER = REPORT_COLUMNS.join(',') + '\n';
 
+const textCell = (v: string | undefined) => (v ? csvCell(escapeFormula(oneLine(v))) : '');
+
+/** One CSV report line; built directly, as it runs once per input row. */
 export function formatCsvLine(r: RowResult): string {
-  const rec = toReportRecord(r);
-  return (
-    REPORT_COLUMNS.map((c) => {
-      const v = rec[c];
-      return typeof v === 'number' ? String(v) : csvCell(escapeFormula(v));
-    }).join(',') + '\n'
-  );
+  return `${r.row},${r.line},${r.operation},${textCell(r.key)},${r.status},${textCell(r.remoteId)},${r.attempts},${r.httpStatus ?? ''},${textCell(r.errorCode)},${textCell(r.errorMessage)}\n`;
 }
 
 export function formatJsonLine(r: RowResult): string {

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
+import { chunkedSource } from './chunked.js';
 import { textProblem } from './input-stream.js';
 
 export interface JsonlSourceOptions {
@@ -58,9 +59,9 @@ export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSo
   const seen = new Set<string>();
   const encoding = options.encoding ?? 'utf8';
   const maxLine = options.maxLineBytes ?? 8 * 1024 * 1024;
-  return {
-    columns: () => [...seen],
-    async *[Symbol.asyncIterator](): AsyncGenerator<SourceRecord> {
+  return chunkedSource(
+    () => [...seen],
+    async function* (): AsyncGenerator<SourceRecord[]> {
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       let lineNo = 0;
@@ -83,6 +84,7 @@ export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSo
       };
       for await (const raw of input) {
         const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
+        const out: SourceRecord[] = [];
         let start = 0;
         let nl = chunk.indexOf(10, start);
         while (nl !== -1) {
@@ -94,7 +96,7 @@ export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSo
           pending = [];
           pendingBytes = 0;
           const rec = finishLine(lineBytes);
-          if (rec) yield rec;
+          if (rec) out.push(rec);
           start = nl + 1;
           nl = chunk.indexOf(10, start);
         }
@@ -108,13 +110,15 @@ export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSo
             pendingBytes = 0;
           }
         }
+        if (out.length > 0) yield out;
       }
       if (pending.length || oversized) {
         const rec = finishLine(oversized ? undefined : Buffer.concat(pending));
-        if (rec) yield rec;
+        if (rec) yield [rec];
       }
       if (lineNo === 0) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
       if (row === 0) throw new UsageError(`Input ${options.name} has no data lines: there is nothing to sync.`, 'E_EMPTY');
     },
-  };
+    false,
+  );
 }

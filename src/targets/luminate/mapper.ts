@@ -3,6 +3,7 @@ import { isEmail, normaliseEmail, parseCalendarDate } from '../../mapping/values
 import { CUSTOM_FIELD, LUMINATE_FIELDS, LUMINATE_MAX_LENGTH } from './fields.js';
 
 const KNOWN = new Set(LUMINATE_FIELDS.map((f) => f.name));
+const LIMITS = Object.entries(LUMINATE_MAX_LENGTH);
 const TRUE = new Set(['true', 't', 'yes', 'y', '1', 'opt_in', 'subscribed']);
 const FALSE = new Set(['false', 'f', 'no', 'n', '0', 'opt_out', 'unsubscribed']);
 
@@ -30,7 +31,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow): Prepared 
   if (consId && !/^\d+$/.test(consId)) return fail(`cons_id "${consId}" is not a Luminate constituent id (digits only)`);
   if (!consId && !memberId && !email) return fail('primary_email is required to create a constituent (or give cons_id or member_id to update one)');
   if (email && !isEmail(email)) return fail(`primary_email "${email}" is not a valid email address`);
-  for (const [field, max] of Object.entries(LUMINATE_MAX_LENGTH)) {
+  for (const [field, max] of LIMITS) {
     const v = f[field];
     if (v !== undefined && v.length > max) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${max}`);
   }

@@ -1,0 +1,13 @@
+import type { Source, SourceRecord } from '../core/types.js';
+
+/** Builds a Source from a generator of record chunks; iterating it record by record is a convenience. */
+export function chunkedSource(columns: () => readonly string[], chunks: () => AsyncGenerator<SourceRecord[]>, fixedColumns: boolean): Source {
+  return {
+    columns,
+    fixedColumns,
+    chunks,
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of chunks()) yield* chunk;
+    },
+  };
+}
