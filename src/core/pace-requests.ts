@@ -27,6 +27,8 @@ export const realClock: PacerClock = {
 const WINDOW_MS = 60_000;
 /** Allowance for clock and network jitter between our grant and the server's count. */
 const WINDOW_MARGIN_MS = 150;
+/** The sliding-window guard remembers at most this many grants; above it the window shrinks in proportion. */
+const MAX_RING = 10_000;
 
 export interface PacerStats {
   ceilingPerMinute?: number;
@@ -43,12 +45,16 @@ export class RequestPacer {
   private pausedUntil = 0;
   private readonly ring: number[];
   private ringPos = 0;
+  /** No more than ring.length grants in any window this long (60 s when the ring holds a whole minute). */
+  private readonly ringWindowMs: number;
   readonly stats: PacerStats;
 
   constructor(ratePerMinute: number | undefined, private readonly clock: PacerClock = realClock, startRate?: number) {
     this.ceiling = ratePerMinute && ratePerMinute > 0 ? ratePerMinute : undefined;
     this.rate = this.ceiling && startRate && startRate > 0 ? Math.min(this.ceiling, Math.max(startRate, this.ceiling * 0.25)) : this.ceiling;
-    this.ring = this.ceiling ? new Array<number>(Math.ceil(this.ceiling)).fill(-Infinity) : [];
+    const size = this.ceiling ? Math.min(Math.ceil(this.ceiling), MAX_RING) : 0;
+    this.ring = new Array<number>(size).fill(-Infinity);
+    this.ringWindowMs = this.ceiling ? (WINDOW_MS * size) / this.ceiling : WINDOW_MS;
     this.stats = { ceilingPerMinute: this.ceiling, granted: 0, rateLimited: 0 };
   }
 
@@ -65,7 +71,7 @@ export class RequestPacer {
       at = Math.max(at, this.nextSlot);
       // The grant `ceiling` places back must have left the window before this one enters it.
       const oldest = this.ring[this.ringPos]!;
-      at = Math.max(at, oldest + WINDOW_MS + WINDOW_MARGIN_MS);
+      at = Math.max(at, oldest + this.ringWindowMs + (WINDOW_MARGIN_MS * this.ringWindowMs) / WINDOW_MS);
       this.ring[this.ringPos] = at;
       this.ringPos = (this.ringPos + 1) % this.ring.length;
       this.nextSlot = at + WINDOW_MS / this.rate;

@@ -6,6 +6,8 @@ export interface EmulatorRequest {
   query: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body parsed as JSON once by the server (undefined when it is not JSON); emulators may mutate it. */
+  json?: unknown;
 }
 
 export interface EmulatorReply {

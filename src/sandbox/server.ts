@@ -48,13 +48,19 @@ function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promise<strin
   });
 }
 
-function itemsIn(body: string): number {
+function parseJson(body: string): unknown {
+  if (!body.startsWith('{')) return undefined;
   try {
-    const j = JSON.parse(body) as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } };
-    return j.payload?.supporters?.length ?? j.payload?.identifiers?.length ?? 0;
+    return JSON.parse(body);
   } catch {
-    return body.includes('method=') ? 1 : 0;
+    return undefined;
   }
+}
+
+function itemsIn(json: unknown, body: string): number {
+  const j = json as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } } | undefined;
+  if (j) return j.payload?.supporters?.length ?? j.payload?.identifiers?.length ?? 0;
+  return body.includes('method=') ? 1 : 0;
 }
 
 /** Serves every emulator on one loopback port. Never listens beyond loopback. */
@@ -70,7 +76,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const emulator = options.emulators.find((e) => e.handles(url.pathname));
     stats.requests++;
     const isData = !url.pathname.endsWith('/metrics');
-    if (isData) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, itemsIn(body));
+    const json = parseJson(body);
+    if (isData) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, itemsIn(json, body));
     inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
     try {
@@ -96,7 +103,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         case '504':
           return send(res, 504, { 'content-type': 'text/html' }, HTML_GATEWAY(504, 'Gateway Time-out'));
       }
-      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body });
+      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json });
       if (fault === 'reset-after') return req.socket.destroy();
       if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
       if (fault === 'truncated') return send(res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));
@@ -132,6 +139,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
   });
   server.keepAliveTimeout = 30_000;
+  // Answers go out at once: with Nagle's algorithm a reply can wait on the client's delayed ACK, which adds
+  // latency the real API does not have.
+  server.on('connection', (socket) => socket.setNoDelay(true));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -111,3 +111,12 @@ describe('pacer start rate', () => {
     expect(pacer.currentRate()).toBe(300);
   });
 });
+
+describe('pacer with a huge reported limit', () => {
+  it('stays small in memory and still paces (an account reporting 10^9 calls a minute)', async () => {
+    const clock = fakeClock();
+    const pacer = new RequestPacer(1e9, clock);
+    for (let i = 0; i < 1000; i++) await pacer.acquire();
+    expect(clock.t).toBeLessThan(1); // 1000 calls at 10^9 a minute take well under a millisecond
+  });
+});

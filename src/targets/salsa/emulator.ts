@@ -137,8 +137,8 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     return next;
   }
 
-  function upsert(sent: Obj): Obj {
-    const s: Obj = structuredClone(sent);
+  /** `sent` is this request's own parsed JSON: errors are hung on it and it is echoed back. */
+  function upsert(s: Obj): Obj {
     const id = typeof s.supporterId === 'string' ? s.supporterId : undefined;
     if (id !== undefined && !store.has(id)) return { ...s, result: 'NOT_FOUND' };
     if (!validate(s, id === undefined)) return { ...s, result: 'VALIDATION_ERROR' };
@@ -228,11 +228,13 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
       if (path === METRICS_PATH && req.method === 'GET') {
         return json(200, envelope({ rateLimit, maxBatchSize, currentRateLimit: rateLimit, ...metrics }));
       }
-      let body: Obj | undefined;
-      try {
-        body = JSON.parse(req.body) as Obj;
-      } catch {
-        return errorReply(400, 'The request body is not valid JSON');
+      let body = req.json as Obj | undefined;
+      if (body === undefined) {
+        try {
+          body = JSON.parse(req.body) as Obj;
+        } catch {
+          return errorReply(400, 'The request body is not valid JSON');
+        }
       }
       const payload = body?.payload as Obj | undefined;
       if (path === SEARCH_PATH && req.method === 'POST') {

@@ -1,0 +1,221 @@
+// npm run bench [-- ceiling latency local memory]: prints a table of figures, each measured in one run on loopback.
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse';
+import { Agent, request } from 'undici';
+import { startSandbox } from '../dist/sandbox/server.js';
+import { createSalsaEmulator } from '../dist/targets/salsa/emulator.js';
+import { createLuminateEmulator } from '../dist/targets/luminate/emulator.js';
+import { generate } from './generate.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/sync-supporters.js');
+const dir = mkdtempSync(join(tmpdir(), 'sync-bench-'));
+const only = new Set(process.argv.slice(2));
+const want = (name) => only.size === 0 || only.has(name);
+const rows = [];
+
+function cli(args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/max-rss.js'), BIN, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr);
+      let summary;
+      try {
+        summary = JSON.parse(stdout);
+      } catch {
+        return reject(new Error(`no JSON summary (exit ${code}):\n${stderr.slice(-2000)}`));
+      }
+      resolve({ code, summary, wallMs: performance.now() - started, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN });
+    });
+  });
+}
+
+const fmt = (n, d = 0) => Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+function record(measure, figure, target, ok, detail) {
+  rows.push({ measure, figure, target, ok: ok ? 'yes' : 'NO', detail });
+  console.error(`  ${measure}: ${figure} (target ${target}) ${ok ? 'ok' : 'BELOW TARGET'}`);
+}
+
+async function ceiling() {
+  const n = 20_000;
+  const rateLimit = 6000;
+  const file = join(dir, 'ceiling.csv');
+  await generate(file, n);
+  const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20 });
+  const sb = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+  try {
+    const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '-r', join(dir, 'ceiling.report.csv')], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+    // The pace between the first and the last call, against rateLimit × maxBatchSize.
+    const ceilingRowsPerSec = (rateLimit * 20) / 60;
+    const achieved = (r.summary.achievedPerMinute * 20) / 60;
+    const share = (100 * achieved) / ceilingRowsPerSec;
+    const got429 = sb.stats.statuses['429'] ?? 0;
+    record('1. ceiling: Salsa import, 6,000 calls/min × 20, 20 ms latency', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s, ${got429} × 429`, '≥ 97%, 0 × 429', share >= 97 && got429 === 0, `${n} rows, ${r.summary.calls} calls, ${fmt(n / (r.summary.durationMs / 1000))} rows/s over the whole run incl. start-up`);
+  } finally {
+    await sb.close();
+  }
+}
+
+/**
+ * What a bare HTTP client gets from the same sandbox: `c` workers sending ready-made bodies back to back.
+ * This is the loopback harness's own ceiling (timers, one emulator thread), against which the tool is compared.
+ */
+async function bareClient(url, c, n, makeRequest) {
+  const agent = new Agent({ connections: c });
+  let i = 0;
+  const started = performance.now();
+  async function worker() {
+    while (i < n) {
+      const k = i++;
+      const { path, init } = makeRequest(k);
+      const r = await request(url + path, { ...init, dispatcher: agent });
+      await r.body.text();
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker));
+  await agent.close();
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function latency() {
+  const latencyMs = 50;
+  const c = 8;
+  {
+    const n = 20_000;
+    const file = join(dir, 'latency.csv');
+    await generate(file, n);
+    const salsa = createSalsaEmulator({ token: 'bench', rateLimit: 1e9, maxBatchSize: 20 });
+    const sb = await startSandbox({ emulators: [salsa], latencyMs });
+    try {
+      const r = await cli(['import', file, '-c', String(c), '--json', '--quiet', '-r', join(dir, 'latency.report.csv')], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+      const ideal = (c * 20) / (latencyMs / 1000);
+      // Steady pace between the first and the last request (start-up is not a property of the pace).
+      const achieved = (r.summary.achievedPerMinute * 20) / 60;
+      const supporter = (k, j) => ({ firstName: 'Ann', lastName: 'Lee', dateOfBirth: '1980-01-02T12:00:00.000Z', address: { addressLine1: '1 Main St', city: 'Austin', state: 'TX', postalCode: '78701' }, contacts: [{ type: 'EMAIL', value: `bare${k}-${j}@example.org` }, { type: 'HOME_PHONE', value: '(555) 555-1234' }] });
+      const bare = 20 * (await bareClient(sb.url, c, 500, (k) => ({ path: '/api/integration/ext/v1/supporters', init: { method: 'PUT', headers: { authToken: 'bench', 'content-type': 'application/json' }, body: JSON.stringify({ payload: { supporters: Array.from({ length: 20 }, (_, j) => supporter(k, j)) } }) } })));
+      record(
+        `2a. latency bound: Salsa, no rate limit, ${latencyMs} ms, -c ${c}`,
+        `${fmt((100 * achieved) / ideal, 1)}% of ${fmt(ideal)} rows/s nominal; ${fmt((100 * achieved) / bare, 1)}% of a bare HTTP client on the same sandbox`,
+        '≥ 90%',
+        achieved / ideal >= 0.9,
+        `${fmt(achieved)} rows/s steady (${fmt(n / (r.summary.durationMs / 1000))} over the whole run); bare undici client with ready bodies: ${fmt(bare)} rows/s (${fmt((100 * bare) / ideal, 1)}% of nominal)`,
+      );
+    } finally {
+      await sb.close();
+    }
+  }
+  {
+    const n = 2_000;
+    const file = join(dir, 'latency-lum.csv');
+    await generate(file, n);
+    const lum = createLuminateEmulator();
+    const sb = await startSandbox({ emulators: [lum], latencyMs });
+    try {
+      const env = lum.environment(sb.url);
+      const r = await cli(['import', file, '-t', 'luminate', '-c', String(c), '--json', '--quiet', '-r', join(dir, 'latency-lum.report.csv')], env);
+      const ideal = c / (latencyMs / 1000);
+      const achieved = r.summary.achievedPerMinute / 60;
+      const form = (k) => new URLSearchParams({ method: 'createOrUpdate', v: '1.0', response_format: 'json', api_key: env.LUMINATE_API_KEY, login_name: env.LUMINATE_LOGIN_NAME, login_password: env.LUMINATE_LOGIN_PASSWORD, primary_email: `bare${k}@example.org`, 'email.primary_address': `bare${k}@example.org`, 'name.first': 'Ann' }).toString();
+      const bare = await bareClient(env.LUMINATE_API_URL, c, 400, (k) => ({ path: '/SRConsAPI', init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(k) } }));
+      record(
+        `2b. latency bound: Luminate, ${latencyMs} ms, -c ${c}`,
+        `${fmt((100 * achieved) / ideal, 1)}% of ${fmt(ideal)} rows/s nominal; ${fmt((100 * achieved) / bare, 1)}% of a bare HTTP client on the same sandbox`,
+        '≥ 90%',
+        achieved / ideal >= 0.9,
+        `${fmt(achieved)} rows/s steady (${fmt(n / (r.summary.durationMs / 1000))} over the whole run); bare undici client: ${fmt(bare)} rows/s (${fmt((100 * bare) / ideal, 1)}% of nominal)`,
+      );
+    } finally {
+      await sb.close();
+    }
+  }
+}
+
+async function bareCsv(file) {
+  const t = performance.now();
+  let n = 0;
+  for await (const _ of createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(parse({ bom: true }))) n++;
+  return { ms: performance.now() - t, n };
+}
+
+async function bareJsonl(file) {
+  const t = performance.now();
+  let n = 0;
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const l of lines) if (l) (JSON.parse(l), n++);
+  }
+  return { ms: performance.now() - t, n };
+}
+
+async function local() {
+  const n = 1_000_000;
+  for (const format of ['csv', 'jsonl']) {
+    const file = join(dir, `local.${format}`);
+    await generate(file, n, format);
+    const bare = format === 'csv' ? await bareCsv(file) : await bareJsonl(file);
+    const r = await cli(['validate', file, '--json', '--quiet', '-r', join(dir, `local-${format}.report.csv`)]);
+    const ratio = r.summary.durationMs / bare.ms;
+    record(`3. local: validate 1,000,000 ${format.toUpperCase()} rows`, `${fmt(n / (r.summary.durationMs / 1000))} rows/s, ${fmt(ratio, 2)}× the bare ${format === 'csv' ? 'csv-parse' : 'JSON.parse'} pass`, '≤ 2×', ratio <= 2, `bare pass ${fmt(bare.ms / 1000, 2)} s, validate ${fmt(r.summary.durationMs / 1000, 2)} s, peak RSS ${fmt(r.maxRssMb)} MB`);
+    rmSync(file);
+  }
+}
+
+/** The emulator runs in its own process so that its store does not count in the importer's memory. */
+function sandboxProcess() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--rate-limit', '1000000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const url = /SALSA_API_URL=(\S+)/.exec(out);
+      const token = /SALSA_API_TOKEN=(\S+)/.exec(out);
+      if (url && token) resolve({ child, env: { SALSA_API_URL: url[1], SALSA_API_TOKEN: token[1] } });
+    });
+    child.on('error', reject);
+  });
+}
+
+async function memory() {
+  const figures = [];
+  for (const n of [100_000, 1_000_000]) {
+    const file = join(dir, `mem-${n}.csv`);
+    await generate(file, n);
+    const { child, env } = await sandboxProcess();
+    try {
+      const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '-r', join(dir, `mem-${n}.report.csv`)], env);
+      figures.push({ n, rss: r.maxRssMb, rowsPerSec: n / (r.summary.durationMs / 1000), counts: r.summary.counts });
+    } finally {
+      child.kill('SIGINT');
+    }
+    rmSync(file);
+  }
+  const [small, large] = figures;
+  const growth = (large.rss / small.rss - 1) * 100;
+  record('4. memory: peak RSS of import, 100,000 vs 1,000,000 rows', `${fmt(small.rss)} MB vs ${fmt(large.rss)} MB (${growth >= 0 ? '+' : ''}${fmt(growth, 1)}%)`, 'larger within 20%, < 200 MB', growth <= 20 && large.rss < 200, `${fmt(small.rowsPerSec)} and ${fmt(large.rowsPerSec)} rows/s with no latency; ${JSON.stringify(large.counts)}`);
+}
+
+console.error(`sync-supporters bench on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+try {
+  if (want('ceiling')) await ceiling();
+  if (want('latency')) await latency();
+  if (want('local')) await local();
+  if (want('memory')) await memory();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log('\n| measure | figure | target | met | detail |\n| --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.measure} | ${r.figure} | ${r.target} | ${r.ok} | ${r.detail} |`);
