@@ -18,9 +18,15 @@ Examples:
 Exit status: 0 all rows succeeded · 1 some rows did not · 2 nothing sent (usage, credentials, input)
              3 aborted (credentials refused, or too many failures) · 130 interrupted`,
   delete: `
+Rows name supporters by supporterId, email or external id (columns matched as for import). Emails and external
+ids are looked up first; one that matches nobody is NOT_FOUND, one that matches several is not deleted unless
+--all-matches. Before deleting, the records are written to a JSONL backup that import reads back.
+
 Examples:
-  $ sync-supporters delete leavers.csv --sandbox --dry-run      preview, send nothing
-  $ sync-supporters delete leavers.csv                          rows name supporters by supporterId`,
+  $ sync-supporters delete leavers.csv --dry-run               preview: the report lists who would be deleted
+  $ sync-supporters delete leavers.csv                          delete (at most 100 without --max-deletes/--yes)
+  $ sync-supporters delete leavers.csv --max-deletes 500        after checking the preview
+  $ sync-supporters import leavers.report.deleted-….jsonl       undo: re-import the backup`,
   validate: `
 Examples:
   $ sync-supporters validate contacts.csv                       map and check every row; send nothing
@@ -63,9 +69,15 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     const cmd = addDataOptions(program.command(`${name} <file>`).description(description));
     cmd.addHelpText('after', EXAMPLES[name]);
     cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await runDataCommand(name, file, opts, io)));
+    return cmd;
   };
   dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)');
-  dataCommand('delete', 'delete the supporters the rows name');
+  const del = dataCommand('delete', 'delete the supporters the rows name (by supporterId, email or external id)');
+  del
+    .option('--all-matches', 'when an email or external id matches several supporters, delete all of them (default: none, reported)')
+    .option('--max-deletes <n>', 'refuse to delete more supporters than this without --yes (default: 100)')
+    .option('--yes', 'delete even above --max-deletes, without asking')
+    .option('--backup <file.jsonl>', 'where to write the records before deleting them (default: beside the report)');
   dataCommand('validate', 'map and check every row locally; send nothing');
 
   program

@@ -12,6 +12,9 @@ import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { readPreviousResults } from '../report/resume-reader.js';
 import { checkResumable, exists, fingerprint, writeRunRecord } from '../report/run-record.js';
 import type { PreviousRow } from '../core/run-sync.js';
+import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
+import { RequestPacer } from '../core/pace-requests.js';
+import { writeBackup, confirmLargeDelete } from './delete-guard.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
@@ -38,6 +41,10 @@ export interface DataCommandOptions {
   encoding?: string;
   timeout?: string;
   retries?: string;
+  allMatches?: boolean;
+  maxDeletes?: string;
+  yes?: boolean;
+  backup?: string;
 }
 
 export interface CommandIO {
@@ -74,7 +81,9 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     throw new UsageError(target.unsupportedReason?.[operation] ?? `${target.displayName} does not support ${command}.`, 'E_UNSUPPORTED');
   }
   const sending = command !== 'validate' && !opts.dryRun;
-  if (sending && !opts.sandbox) {
+  // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
+  const needsRemote = sending || (command === 'delete' && !!target.identify);
+  if (needsRemote && !opts.sandbox) {
     const missing = target.missingCredentials(env);
     if (missing.length > 0) {
       throw new UsageError(
@@ -90,6 +99,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const timeoutSec = intOption(opts.timeout, '--timeout', 1, 3600) ?? 60;
   const retries = intOption(opts.retries, '--retries', 0, 20);
   const latency = intOption(opts.sandboxLatency, '--sandbox-latency', 0, 60_000);
+  const maxDeletes = intOption(opts.maxDeletes, '--max-deletes', 0) ?? 100;
   const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
@@ -132,7 +142,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const sigint = () => onSignal('SIGINT');
   const sigterm = () => onSignal('SIGTERM');
   try {
-    if (sending) {
+    if (needsRemote) {
       let connectEnv = env;
       if (opts.sandbox) {
         sandbox = await startSandbox({ emulators: createEmulators(), faults: opts.sandboxFaults, latencyMs: latency });
@@ -153,29 +163,48 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
     const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
 
-    report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
-    const progress = chooseProgress(opts, io, input);
+    const retry = { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) };
+    const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
     process.on('SIGINT', sigint);
     process.on('SIGTERM', sigterm);
+    let plan: DeletePlan | undefined;
+    if (command === 'delete' && session && !abortBeforeStart) {
+      plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!opts.allMatches, operation, signal: interrupt.signal });
+      describeMapping(mapper, io, opts);
+      notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} supporter${plan.toDelete.length === 1 ? '' : 's'} to delete`);
+      if (sending && plan.toDelete.length > maxDeletes && !opts.yes) {
+        await confirmLargeDelete(plan.toDelete.length, maxDeletes, io);
+      }
+      if (sending && plan.toDelete.length > 0) {
+        const backupPath = opts.backup ?? backupPathFor(reportPath);
+        await writeBackup(backupPath, plan.toDelete);
+        notes.push(`backup of the ${plan.toDelete.length} supporters being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
+      }
+    }
+    report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
+    const progress = chooseProgress(opts, io, input);
     result = await runSync({
       operation,
       mode: sending ? 'send' : 'dry-run',
-      source,
+      source: plan ? plan.source : source,
       target,
-      mapper,
+      mapper: plan ? createRowMapper(target, undefined, input) : mapper,
+      decided: plan?.decided,
+      annotations: plan?.annotations,
+      pacer,
       session,
       concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
       batchSize: effectiveBatch,
       ratePerMinute,
       startRatePerMinute: rate ? undefined : limits?.startRatePerMinute,
-      retry: { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) },
+      retry,
       report,
       progress,
       signal: interrupt.signal,
       redact,
       previous,
       abortBeforeStart,
-      onBound: (m) => describeMapping(m, io, opts),
+      onBound: plan ? undefined : (m) => describeMapping(m, io, opts),
     });
     report.close(true);
   } catch (err) {
@@ -194,6 +223,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   }
 
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
+  if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
   const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
   if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts)}`);
@@ -223,6 +253,11 @@ function resumeCommand(command: DataCommand, input: string, opts: DataCommandOpt
   const quoted = (args.length > 0 ? args : [command, input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   if (!opts.resume) quoted.push('--resume');
   return `sync-supporters ${quoted.join(' ')}`;
+}
+
+function backupPathFor(reportPath: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(dirname(reportPath), `${basename(reportPath, extname(reportPath))}.deleted-${stamp}.jsonl`);
 }
 
 /** Tests shorten the backoff through the environment; people use --retries and --timeout. */

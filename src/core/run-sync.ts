@@ -46,6 +46,12 @@ export interface RunOptions {
   maxWindow?: number;
   /** The run is refused before it starts (credentials rejected at connect): every row is reported, none sent. */
   abortBeforeStart?: string;
+  /** A pacer shared with work done before this run (delete lookups), so the minute window counts both. */
+  pacer?: RequestPacer;
+  /** Rows already decided before the run (delete lookups): reported as given, nothing sent. */
+  decided?: Map<number, RowResult>;
+  /** remote_id and message for rows that end in success or DRY_RUN without their own (what a delete names). */
+  annotations?: Map<number, { remoteId: string; message: string }>;
   /** Called once the columns are known and bound, before any request. */
   onBound?: (mapper: RowMapper) => void;
 }
@@ -70,6 +76,8 @@ interface Work {
   lockKeys: string[];
   payload: unknown;
   attempts: number;
+  /** An attempt got no usable answer: the remote may have acted on it anyway. */
+  answerLost?: boolean;
   waitingOn: number;
   dependents?: Work[];
   done: boolean;
@@ -89,7 +97,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
   const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * batchLimit * 20);
-  const pacer = new RequestPacer(sending ? options.ratePerMinute : undefined, clock, options.startRatePerMinute);
+  const pacer = options.pacer ?? new RequestPacer(sending ? options.ratePerMinute : undefined, clock, options.startRatePerMinute);
   const breaker = new CircuitBreaker();
   const limit = pLimit(concurrency);
 
@@ -145,17 +153,19 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   }
 
   function finishRow(base: { row: number; line: number; key: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
+    const note = options.annotations?.get(base.row);
+    const useNote = note && (r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status));
     const result: RowResult = {
       row: base.row,
       line: base.line,
       operation,
       key: base.key,
       status: r.status,
-      remoteId: r.remoteId,
+      remoteId: r.remoteId ?? (useNote ? note.remoteId : undefined),
       attempts,
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
-      errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined,
+      errorMessage: r.errorMessage ? redact(r.errorMessage) : useNote ? note.message : undefined,
     };
     if (sending && attempts > 0) report.journal(result);
     emit(result);
@@ -208,7 +218,10 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           outcome.results.forEach((r, i) => {
             const w = pending[i]!;
             if (r.retryable && w.attempts < policy.maxAttempts) again.push(w);
-            else finishWork(w, itemToResult(r, outcome.httpStatus));
+            else if (operation === 'delete' && r.status === 'NOT_FOUND' && w.answerLost) {
+              // The lookup found it, an earlier DELETE went unanswered, and now it is gone: that DELETE did it.
+              finishWork(w, { status: 'DELETED', httpStatus: outcome.httpStatus, errorMessage: 'deleted by an earlier attempt whose answer was lost (the retry found it already gone)' });
+            } else finishWork(w, itemToResult(r, outcome.httpStatus));
           });
           // A reply that answers fewer items than were sent leaves the rest without an answer.
           for (const w of pending.slice(outcome.results.length)) {
@@ -219,6 +232,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           break;
         }
         case 'retry': {
+          if (!outcome.rateLimited) for (const w of pending) w.answerLost = true;
           const wait = retryDelayMs(policy, attempt, outcome.retryAfterMs);
           if (outcome.rateLimited) pacer.onRateLimited(wait);
           const retryAfterTooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs;
@@ -234,6 +248,12 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           break;
         }
         case 'shrink': {
+          if (pending.length === 1) {
+            // One row is already more than a request may carry (a delete row naming many supporters).
+            breaker.record(false, outcome.reason);
+            finishWork(pending[0]!, { status: 'VALIDATION_ERROR', httpStatus: outcome.httpStatus, errorMessage: `this row alone is more than one request may carry (${outcome.reason})` });
+            return;
+          }
           batchLimit = Math.max(1, Math.min(batchLimit, outcome.maxBatchSize, pending.length - 1));
           for (const w of pending) w.attempts--; // refused for its size, not for its rows
           break;
@@ -268,6 +288,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     rowsRead++;
     const prev = options.previous?.get(record.row);
     if (prev) return emit({ raw: prev.line, row: record.row, status: prev.status });
+    const decided = options.decided?.get(record.row);
+    if (decided) return emit(decided);
     if (record.error) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
     const mapped = mapper.map(record.fields!);
     if ('error' in mapped) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: mapped.error });

@@ -101,11 +101,32 @@ export interface TargetLimits {
   defaultConcurrency: number;
 }
 
+/** How a delete row names its record. */
+export type IdentityKind = 'id' | 'email' | 'externalId';
+
+/** A record the remote found for an identity: enough to report, preview and back it up. */
+export interface FoundRecord {
+  remoteId: string;
+  /** "Ann Lee <ann@example.org>" for the report and the preview. */
+  label: string;
+  /** The record in the flat form `import` reads back (field names as mapping targets use them). */
+  backup: Record<string, string>;
+}
+
+export type LookupOutcome =
+  | { kind: 'found'; records: Map<string, FoundRecord[]> }
+  | Exclude<AttemptOutcome, { kind: 'results' }>;
+
 /** A live connection to one remote account. */
 export interface TargetSession {
   readonly limits: TargetLimits;
   /** One attempt of one request; never throws for HTTP or network trouble, classifies it instead. */
   send(operation: Operation, payloads: unknown[], signal?: AbortSignal): Promise<AttemptOutcome>;
+  /**
+   * One attempt at finding the records these identities name (all of one kind, at most maxBatchSize), paging
+   * through the answer. Keys of `records` are the values as given. Targets without a search leave it out.
+   */
+  lookup?(kind: IdentityKind, values: string[]): Promise<LookupOutcome>;
   close(): Promise<void>;
 }
 
@@ -137,6 +158,10 @@ export interface Target {
   isKnownField(name: string): boolean;
   /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */
   prepare(operation: Operation, mapped: MappedRow): Prepared;
+  /** For delete: which identity a row names (id first), or why it names none. */
+  identify?(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
+  /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */
+  deleteRow?(remoteIds: string[]): MappedRow;
   /** Environment variables this target needs, checked before anything is read. */
   missingCredentials(env: Record<string, string | undefined>): string[];
   /** Values that must never be printed (tokens, passwords, keys). */

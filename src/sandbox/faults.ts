@@ -1,7 +1,7 @@
 /**
  * Scripted trouble for the sandbox (`--faults`), so retries, splits and resumes are tested in CI.
  * Spec: comma-separated `kind:probability` (random, seeded) or `kind*N` (the next N matching requests), plus
- * `seed=N` and `only=<path part>`. Kinds:
+ * `seed=N` and `only=<text>` (faults only for requests whose "METHOD /path" contains it, e.g. only=DELETE). Kinds:
  *   429        rate exceeded, with Retry-After: 1
  *   429-bare   rate exceeded, no Retry-After
  *   ratetext   HTTP 200 whose body is the per-minute rate message
@@ -23,8 +23,8 @@ interface Rule {
 }
 
 export interface FaultPlan {
-  /** The fault for this request, if any. Only data calls (not metrics) get faults. */
-  pick(path: string): FaultKind | undefined;
+  /** The fault for this request ("METHOD /path"), if any. Only data calls (not metrics) get faults. */
+  pick(request: string): FaultKind | undefined;
   describe(): string;
 }
 
@@ -54,8 +54,8 @@ export function parseFaults(spec: string | undefined): FaultPlan {
   }
   const random = seeded(seed);
   return {
-    pick(path) {
-      if (/metrics$/.test(path) || (only && !path.includes(only))) return undefined;
+    pick(request) {
+      if (/metrics$/.test(request) || (only && !request.includes(only))) return undefined;
       for (const r of rules) {
         if (r.remaining !== undefined && r.remaining > 0) {
           r.remaining--;

@@ -83,7 +83,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     try {
       if (options.latencyMs) await sleep(options.latencyMs);
       if (!emulator) return send(res, 404, { 'content-type': 'text/plain' }, `no emulator serves ${url.pathname}\n`);
-      const fault = isData ? faults.pick(url.pathname) : undefined;
+      const fault = isData ? faults.pick(`${req.method} ${url.pathname}`) : undefined;
       if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
       switch (fault) {
         case 'reset':

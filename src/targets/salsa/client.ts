@@ -3,7 +3,8 @@ import { RunAbortedError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-policy.js';
 import type { AttemptOutcome, ConnectOptions, ItemResult, Operation, Status, TargetSession } from '../../core/types.js';
 import { checkEndpoint, createHttp, excerpt, tryJson, type HttpReply } from '../http.js';
-import { METRICS_PATH, SUPPORTER_PATH } from './fields.js';
+import { METRICS_PATH, SEARCH_PATH, SUPPORTER_PATH } from './fields.js';
+import { searchSupporters } from './lookup.js';
 
 export const DEFAULT_SALSA_URL = 'https://api.salsalabs.org';
 /** Vendor overview: 300 calls a minute, 20 items a call; metrics is the authority when it answers. */
@@ -141,11 +142,23 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
     metrics,
     limits: { maxBatchSize, ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4 },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
-      const body = JSON.stringify({ header: { refId: randomUUID() }, payload: { supporters: payloads } });
+      // A delete row may name several supporters ({supporterIds}); they go out as items and come back as one answer.
+      const groups = payloads.map((p) => ((p as { supporterIds?: string[] }).supporterIds ?? [p]) as unknown[]);
+      const items = groups.flat().map((x) => (typeof x === 'string' ? { supporterId: x } : x));
+      const body = JSON.stringify({ header: { refId: randomUUID() }, payload: { supporters: items } });
       const r = await http.send(url(SUPPORTER_PATH), { method: operation === 'delete' ? 'DELETE' : 'PUT', headers, body });
       if (!r.ok) return { kind: 'retry', reason: r.reason };
-      return classifySalsaReply(r.reply, payloads.length);
+      const outcome = classifySalsaReply(r.reply, items.length);
+      if (outcome.kind !== 'results' || items.length === payloads.length) return outcome;
+      let i = 0;
+      const results = groups.map((g) => {
+        const part = outcome.results.slice(i, (i += g.length));
+        const failed = part.find((x) => x.status !== 'DELETED');
+        return failed ?? { status: 'DELETED' as const, remoteId: part.map((x) => x.remoteId).join(' ') };
+      });
+      return { ...outcome, results };
     },
+    lookup: (kind, values) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body }), kind, values, maxBatchSize),
     close: () => http.close(),
   };
 }

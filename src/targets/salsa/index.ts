@@ -1,7 +1,7 @@
 import type { Target } from '../../core/types.js';
 import { connectSalsa } from './client.js';
 import { SALSA_FIELDS } from './fields.js';
-import { prepareSalsa } from './mapper.js';
+import { identifySalsa, prepareSalsa } from './mapper.js';
 
 const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
 
@@ -12,6 +12,8 @@ export const salsaTarget: Target = {
   fields: SALSA_FIELDS,
   isKnownField: (name) => NAMES.has(name) || name === 'customFieldValues',
   prepare: prepareSalsa,
+  identify: identifySalsa,
+  deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
   secrets: (env) => [env.SALSA_API_TOKEN ?? ''],
   connect: connectSalsa,

@@ -26,6 +26,18 @@ const SIMPLE = ['title', 'firstName', 'middleName', 'lastName', 'suffix', 'exter
 // Built once: these run for every row.
 const CONTACTS = Object.entries(CONTACT_FIELDS);
 
+/** Which identity a delete row names: supporterId, else email, else external id. */
+export function identifySalsa(row: MappedRow): { kind: 'id' | 'email' | 'externalId'; value: string } | { error: string } {
+  const f = row.fields;
+  const id = (f.supporterId ?? '').trim();
+  if (id) return isUuid(id) ? { kind: 'id', value: id } : { error: `supporterId "${id}" is not a Salsa supporter id (a UUID)` };
+  const email = (f.email ?? '').trim();
+  if (email) return isEmail(email) ? { kind: 'email', value: email } : { error: `email "${email}" is not a valid email address` };
+  const ext = (f.externalSystemId ?? '').trim();
+  if (ext) return { kind: 'externalId', value: ext };
+  return { error: 'the row names no supporter: give a supporterId, an email or an external id' };
+}
+
 /**
  * Maps one row to a Salsa supporter and checks it the way the API would, so bad rows never cost a call.
  * Empty cells are left out: an omitted field is left alone by Salsa (API-NOTES.md), never cleared by accident.
@@ -38,11 +50,16 @@ export function prepareSalsa(operation: Operation, row: MappedRow): Prepared {
   const key = supporterId || normalEmail;
   const fail = (error: string): Prepared => ({ ok: false, key, error });
 
-  if (supporterId && !isUuid(supporterId)) return fail(`supporterId "${supporterId}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
   if (operation === 'delete') {
-    if (!supporterId) return fail('supporterId is required to delete (this file has no supporterId for the row)');
-    return { ok: true, key: supporterId, lockKeys: [`id:${supporterId.toLowerCase()}`], payload: { supporterId } };
+    // One row may name several supporters (an email matching many, with --all-matches): ids separated by spaces.
+    const ids = supporterId.split(/\s+/).filter(Boolean);
+    if (ids.length === 0) return fail('supporterId is required to delete (this file has no supporterId for the row)');
+    const bad = ids.find((id) => !isUuid(id));
+    if (bad) return fail(`supporterId "${bad}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
+    const payload = ids.length === 1 ? { supporterId: ids[0] } : { supporterIds: ids };
+    return { ok: true, key: ids.join(' '), lockKeys: ids.map((id) => `id:${id.toLowerCase()}`), payload };
   }
+  if (supporterId && !isUuid(supporterId)) return fail(`supporterId "${supporterId}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
   if (!supporterId && !email) return fail('email is required (Salsa matches supporters by email; or give a supporterId)');
   if (email && !isEmail(email)) return fail(`email "${email}" is not a valid email address`);
 

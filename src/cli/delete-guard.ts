@@ -1,0 +1,47 @@
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../core/errors.js';
+import type { FoundRecord } from '../core/types.js';
+import type { CommandIO } from './run-command.js';
+
+/**
+ * Deleting cannot be undone: above the cap, a person at a terminal must type the number; a script must say
+ * --yes or raise --max-deletes. Either way nothing is deleted before that.
+ */
+export async function confirmLargeDelete(count: number, max: number, io: CommandIO): Promise<void> {
+  const advice = `Check what would be deleted with --dry-run, then re-run with --max-deletes ${count} (or --yes).`;
+  if (!process.stdin.isTTY || !io.stderr.isTTY) {
+    throw new UsageError(`Refusing to delete ${count} supporters: that is more than --max-deletes ${max}. ${advice} Nothing was deleted.`, 'E_MAX_DELETES');
+  }
+  const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
+  try {
+    const answer = await rl.question(`This would delete ${count} supporters (more than --max-deletes ${max}); deletion cannot be undone.\nType ${count} to go on, anything else to stop: `);
+    if (answer.trim() !== String(count)) throw new UsageError(`Not confirmed: nothing was deleted. ${advice}`, 'E_MAX_DELETES');
+  } finally {
+    rl.close();
+  }
+}
+
+/** Writes the records about to be deleted, one JSON object per line, flushed to disk before any DELETE. */
+export async function writeBackup(path: string, records: FoundRecord[]): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    throw new UsageError(`Cannot write the backup ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Nothing was deleted; choose another path with --backup.`, 'E_BACKUP');
+  }
+  try {
+    let chunk = '';
+    for (const r of records) {
+      chunk += JSON.stringify(r.backup) + '\n';
+      if (chunk.length > 1 << 20) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    if (chunk) writeSync(fd, chunk);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,151 @@
+import { RunAbortedError } from './errors.js';
+import type { RequestPacer, PacerClock } from './pace-requests.js';
+import { realClock } from './pace-requests.js';
+import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import type { FoundRecord, IdentityKind, Operation, Source, SourceRecord, Status, Target, TargetSession } from './types.js';
+import type { RowMapper } from '../mapping/mapper.js';
+import type { RowResult } from '../report/report-row.js';
+import { chunkedSource } from '../sources/chunked.js';
+
+export interface DeletePlan {
+  /** What to send: the input's rows in order, each naming the records to delete (or why it cannot). */
+  source: Source;
+  /** Rows decided by the lookup (NOT_FOUND, ambiguous): reported as they are, nothing sent. */
+  decided: Map<number, RowResult>;
+  /** Per row to delete: the records, for the report's remote_id and message. */
+  annotations: Map<number, { remoteId: string; message: string }>;
+  /** Every distinct record that would be deleted, for the cap and the backup. */
+  toDelete: FoundRecord[];
+  rows: number;
+  lookups: number;
+}
+
+interface Pending {
+  record: SourceRecord;
+  kind?: IdentityKind;
+  value?: string;
+  error?: string;
+  key: string;
+}
+
+const KIND_LABEL: Record<IdentityKind, string> = { id: 'supporterId', email: 'email', externalId: 'external id' };
+
+/**
+ * Reads a delete file and resolves each row's identity to remote records before anything is deleted, so the
+ * preview, the cap and the backup all see exactly what the DELETE phase will send. Lookups share the pacer with
+ * the DELETE phase and are retried by the same policy.
+ */
+export async function planDeletes(options: {
+  source: Source;
+  mapper: RowMapper;
+  target: Target;
+  session: TargetSession;
+  pacer: RequestPacer;
+  retry: RetryPolicy;
+  allMatches: boolean;
+  operation: Operation;
+  clock?: PacerClock;
+  signal?: AbortSignal;
+}): Promise<DeletePlan> {
+  const { target, session, mapper } = options;
+  const clock = options.clock ?? realClock;
+  if (!target.identify || !target.deleteRow || !session.lookup) throw new Error(`${target.displayName} cannot resolve rows for delete`);
+  const pending: Pending[] = [];
+  const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
+  let bound = false;
+  for await (const chunk of options.source.chunks()) {
+    if (!bound) {
+      bound = true;
+      mapper.bind(options.source.columns(), options.source.fixedColumns);
+    }
+    for (const record of chunk) {
+      if (record.error) {
+        pending.push({ record, key: '' });
+        continue;
+      }
+      const mapped = mapper.map(record.fields!);
+      if ('error' in mapped) {
+        pending.push({ record, error: mapped.error, key: '' });
+        continue;
+      }
+      const id = target.identify(mapped.mapped);
+      if ('error' in id) {
+        pending.push({ record, error: id.error, key: '' });
+        continue;
+      }
+      const value = id.kind === 'email' ? id.value.trim().toLowerCase() : id.value.trim();
+      wanted[id.kind].add(value);
+      pending.push({ record, kind: id.kind, value, key: value });
+    }
+  }
+
+  // Resolve every identity, a batch of one kind per call.
+  const found = new Map<string, FoundRecord[]>();
+  let lookups = 0;
+  const size = Math.max(1, session.limits.maxBatchSize);
+  for (const kind of ['id', 'email', 'externalId'] as const) {
+    const values = [...wanted[kind]];
+    for (let i = 0; i < values.length; i += size) {
+      const batch = values.slice(i, i + size);
+      for (let attempt = 1; ; attempt++) {
+        if (options.signal?.aborted) throw new RunAbortedError('interrupted while looking up the rows to delete; nothing was deleted', 'E_INTERRUPTED');
+        await options.pacer.acquire(options.signal);
+        lookups++;
+        const out = await session.lookup(kind, batch);
+        if (out.kind === 'found') {
+          options.pacer.onSuccess();
+          for (const v of batch) found.set(`${kind}:${v}`, out.records.get(v) ?? []);
+          break;
+        }
+        if (out.kind === 'abort') throw new RunAbortedError(`${out.reason} Nothing was deleted.`, 'E_AUTH');
+        if (out.kind === 'retry' && attempt < options.retry.maxAttempts) {
+          const wait = retryDelayMs(options.retry, attempt, out.retryAfterMs);
+          if (out.rateLimited) options.pacer.onRateLimited(wait);
+          await clock.sleep(wait, options.signal);
+          continue;
+        }
+        throw new RunAbortedError(`Could not look up the rows to delete (${out.reason}). Nothing was deleted; try again later.`, 'E_LOOKUP');
+      }
+    }
+  }
+
+  const decided = new Map<number, RowResult>();
+  const annotations = new Map<number, { remoteId: string; message: string }>();
+  const toDelete = new Map<string, FoundRecord>();
+  const records: SourceRecord[] = [];
+  const decide = (p: Pending, status: Status, message: string, remoteId?: string) =>
+    decided.set(p.record.row, { row: p.record.row, line: p.record.line, operation: options.operation, key: p.key, status, attempts: 0, remoteId, errorMessage: message });
+  for (const p of pending) {
+    const { row, line } = p.record;
+    if (p.record.error || p.error) {
+      // INVALID as import would report it: the core maps the same reason again.
+      records.push(p.record.error ? p.record : { row, line, error: p.error });
+      continue;
+    }
+    const matches = found.get(`${p.kind}:${p.value}`) ?? [];
+    if (matches.length === 0) {
+      decide(p, 'NOT_FOUND', `no supporter with this ${KIND_LABEL[p.kind!]}`);
+      records.push(p.record);
+      continue;
+    }
+    if (matches.length > 1 && !options.allMatches) {
+      decide(p, 'VALIDATION_ERROR', `this ${KIND_LABEL[p.kind!]} matches ${matches.length} supporters (${matches.map((m) => m.remoteId).join(', ')}); not deleted. Name them by supporterId, or re-run with --all-matches to delete all of them`);
+      records.push(p.record);
+      continue;
+    }
+    for (const m of matches) toDelete.set(m.remoteId, m);
+    const ids = matches.map((m) => m.remoteId);
+    annotations.set(row, { remoteId: ids.join(' '), message: matches.map((m) => `${m.label} (${m.remoteId})`).join('; ') });
+    records.push({ row, line, fields: target.deleteRow(ids).fields });
+  }
+
+  return {
+    // Rows whose fields are the target's delete form; the mapper the CLI gives runSync reads them as they are.
+    source: chunkedSource(() => [], async function* () { yield records; }, false),
+    decided,
+    annotations,
+    toDelete: [...toDelete.values()],
+    rows: pending.length,
+    lookups,
+  };
+}
