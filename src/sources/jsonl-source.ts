@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
 import { chunkedSource } from './chunked.js';
@@ -12,26 +13,24 @@ export interface JsonlSourceOptions {
 
 /** Flattens nested objects to dotted names ("address.city"), the form mappings and auto-match use. */
 function flatten(value: Record<string, unknown>, prefix: string, out: Record<string, string>): void {
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in value) {
+    const v = value[k];
     const name = prefix ? `${prefix}.${k}` : k;
-    if (v === null || v === undefined) out[name] = '';
-    else if (typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, name, out);
+    if (typeof v === 'string') out[name] = v;
+    else if (v === null || v === undefined) out[name] = '';
     else if (Array.isArray(v)) out[name] = v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
+    else if (typeof v === 'object') flatten(v as Record<string, unknown>, name, out);
     else out[name] = String(v);
   }
 }
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses one JSONL line into a record, or the reason it cannot be used. */
 export function parseJsonlLine(bytes: Buffer, encoding: BufferEncoding): { fields?: Record<string, string>; error?: string } {
   let text: string;
   if (encoding === 'utf8') {
-    try {
-      text = strictUtf8.decode(bytes);
-    } catch {
-      return { error: 'is not valid UTF-8 (if the file came from Excel, re-run with --encoding latin1)' };
-    }
+    // A native check, then a plain decode: several times cheaper than a fatal TextDecoder per line.
+    if (!isUtf8(bytes)) return { error: 'is not valid UTF-8 (if the file came from Excel, re-run with --encoding latin1)' };
+    text = bytes.toString('utf8');
   } else {
     text = bytes.toString(encoding);
   }
@@ -47,9 +46,9 @@ export function parseJsonlLine(bytes: Buffer, encoding: BufferEncoding): { field
   }
   const fields: Record<string, string> = {};
   flatten(value as Record<string, unknown>, '', fields);
-  for (const [k, v] of Object.entries(fields)) {
-    const problem = v.length > 0 ? textProblem(v, encoding) : undefined;
-    if (problem) return { error: `field "${k}" ${problem}` };
+  // Valid UTF-8 was checked on the bytes; only NUL can still hide in a value (as \u0000).
+  if (text.includes('\\u0000')) {
+    for (const k in fields) if (fields[k]!.includes('\u0000')) return { error: `field "${k}" contains a NUL byte (binary data?)` };
   }
   return { fields };
 }

@@ -151,6 +151,12 @@ describe('JSONL source', () => {
     ]);
   });
 
+  it('names invalid UTF-8 and escaped NULs in a JSONL line', async () => {
+    const bad = Buffer.concat([Buffer.from('{"name":"J'), Buffer.from([0xfc]), Buffer.from('rg"}\n{"name":"a\\u0000b"}\n{"name":"ok"}\n')]);
+    const recs = await all(createJsonlSource(bytes(bad), { name: 't' }));
+    expect(recs.map((r) => r.error ?? 'ok')).toEqual([expect.stringMatching(/not valid UTF-8.*--encoding latin1/), 'field "name" contains a NUL byte (binary data?)', 'ok']);
+  });
+
   it('does not hold an oversized line in memory', async () => {
     const big = `{"email":"${'x'.repeat(5000)}"}`;
     const recs = await all(createJsonlSource(bytes(`${big}\n{"email":"a@x.org"}\n`, 300), { name: 't', maxLineBytes: 1000 }));
