@@ -3,6 +3,7 @@ import { SyncError } from '../core/errors.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createEmulators } from '../targets/index.js';
 import { loadEnv } from './env.js';
+import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
 import { intOption } from './options.js';
 import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
 
@@ -52,7 +53,9 @@ function addDataOptions(cmd: Command): Command {
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; and tab)')
     .option('--encoding <name>', 'input encoding: utf8 (default) or latin1 (Excel exports)')
     .option('--timeout <seconds>', 'per-request timeout (default: 60)')
-    .option('--retries <n>', 'retries per request after the first attempt (default: 5)');
+    .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
+    .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)
+    .option('--no-state', 'keep no local state');
 }
 
 export function buildProgram(io: CommandIO, setExit: (code: number) => void): Command {
@@ -71,7 +74,13 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await runDataCommand(name, file, opts, io)));
     return cmd;
   };
-  dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)');
+  dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)')
+    .option('--changed-only', 'send only rows that changed since this tool last synced them (others are UNCHANGED)')
+    .option('--full', 'send every row, even unchanged ones (the opposite of --changed-only)')
+    .option('--mirror', 'then delete the supporters this tool synced earlier that the file no longer has (Salsa)')
+    .option('--max-deletes <n>', 'with --mirror: refuse to delete more than this without --yes (default: 100)')
+    .option('--yes', 'with --mirror: delete even above --max-deletes, without asking')
+    .option('--backup <file.jsonl>', 'with --mirror: where to write the records before deleting them');
   const del = dataCommand('delete', 'delete the supporters the rows name (by supporterId, email or external id)');
   del
     .option('--all-matches', 'when an email or external id matches several supporters, delete all of them (default: none, reported)')
@@ -79,6 +88,42 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--yes', 'delete even above --max-deletes, without asking')
     .option('--backup <file.jsonl>', 'where to write the records before deleting them (default: beside the report)');
   dataCommand('validate', 'map and check every row locally; send nothing');
+
+  const stateCmd = program.command('state').description('show or forget what this tool remembers of earlier syncs');
+  stateCmd
+    .command('show')
+    .description('rows remembered per target, account and last status')
+    .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
+    .action((opts: { state?: string }) => {
+      const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
+      try {
+        const rows = db.summary();
+        if (rows.length === 0) io.stdout.write(`${db.path}: nothing synced yet\n`);
+        else {
+          io.stdout.write(`${db.path}\n`);
+          for (const r of rows) io.stdout.write(`  ${r.target}  ${r.account}  ${r.status} ${r.rows}  (last ${r.last})\n`);
+        }
+      } finally {
+        db.close();
+      }
+      setExit(0);
+    });
+  stateCmd
+    .command('forget')
+    .description('forget one target (or one of its accounts): the next --changed-only run sends everything, and --mirror will not delete what it forgot')
+    .requiredOption('-t, --target <target>', 'salsa or luminate')
+    .option('--account <id>', 'only this account (as `state show` prints it)')
+    .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
+    .action((opts: { target: string; account?: string; state?: string }) => {
+      const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
+      try {
+        const n = db.forget(opts.target, opts.account);
+        io.stdout.write(`forgot ${n} row${n === 1 ? '' : 's'} of ${opts.target}${opts.account ? ` account ${opts.account}` : ''}\n`);
+      } finally {
+        db.close();
+      }
+      setExit(0);
+    });
 
   program
     .command('sandbox')

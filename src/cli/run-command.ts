@@ -15,6 +15,9 @@ import type { PreviousRow } from '../core/run-sync.js';
 import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
 import { RequestPacer } from '../core/pace-requests.js';
 import { writeBackup, confirmLargeDelete } from './delete-guard.js';
+import { createHash } from 'node:crypto';
+import { DEFAULT_STATE_PATH, openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
+import { runMirror, mirrorCandidates } from './mirror.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
@@ -42,6 +45,11 @@ export interface DataCommandOptions {
   timeout?: string;
   retries?: string;
   allMatches?: boolean;
+  /** A path, or false for --no-state. */
+  state?: string | false;
+  changedOnly?: boolean;
+  full?: boolean;
+  mirror?: boolean;
   maxDeletes?: string;
   yes?: boolean;
   backup?: string;
@@ -82,7 +90,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   }
   const sending = command !== 'validate' && !opts.dryRun;
   // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
-  const needsRemote = sending || (command === 'delete' && !!target.identify);
+  const needsRemote = sending || (command === 'delete' && !!target.identify) || (command === 'import' && !!opts.mirror);
   if (needsRemote && !opts.sandbox) {
     const missing = target.missingCredentials(env);
     if (missing.length > 0) {
@@ -122,6 +130,14 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   }
   const redact = createRedactor(allSecrets(env));
 
+  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
+  const useState = command !== 'validate' && opts.state !== false;
+  if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
+  if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
+    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
+  }
+  let stateDb: StateDb | undefined;
+  let state: AccountState | undefined;
   let sandbox: Sandbox | undefined;
   let session: TargetSession | undefined;
   let abortBeforeStart: string | undefined;
@@ -158,6 +174,11 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         else throw err;
       }
     }
+    if (useState) {
+      stateDb = openStateDb(typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH);
+      const accountEnv = { ...env, ...(sandbox ? Object.assign({}, ...sandbox.emulators.map((e) => e.environment(sandbox!.url))) : {}) };
+      state = stateDb.forAccount(target.name, target.accountId(accountEnv));
+    }
     const limits = session?.limits;
     const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits?.maxBatchSize ?? Infinity);
     if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
@@ -181,6 +202,13 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         notes.push(`backup of the ${plan.toDelete.length} supporters being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
       }
     }
+    let mirror: Awaited<ReturnType<typeof mirrorCandidates>> | undefined;
+    if (opts.mirror && state) {
+      // Before anything is sent: who the file no longer has, and whether that is within the cap.
+      mirror = await mirrorCandidates({ input, opts, target, spec, state });
+      notes.push(`mirror: ${mirror.candidates.length} supporter${mirror.candidates.length === 1 ? '' : 's'} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
+      if (sending && mirror.candidates.length > maxDeletes && !opts.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io);
+    }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     const progress = chooseProgress(opts, io, input);
     result = await runSync({
@@ -203,9 +231,19 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       signal: interrupt.signal,
       redact,
       previous,
+      state,
+      changedOnly: !!opts.changedOnly && !opts.full,
+      hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
       abortBeforeStart,
       onBound: plan ? undefined : (m) => describeMapping(m, io, opts),
     });
+    if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
+      const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: opts.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch, ratePerMinute });
+      notes.push(...m.notes);
+      result = m.merge(result);
+    } else if (mirror) {
+      notes.push('mirror: skipped, because the import did not finish cleanly; nothing was deleted');
+    }
     report.close(true);
   } catch (err) {
     // Nothing was sent when a usage problem ends the run: leave no half-made report behind.
@@ -220,11 +258,18 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     process.off('SIGTERM', sigterm);
     await session?.close();
     await sandbox?.close();
+    stateDb?.close();
   }
 
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
+  if (result.unchanged > 0) {
+    const batch = session?.limits.maxBatchSize;
+    const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;
+    notes.push(`${result.unchanged} rows unchanged since the last sync were not sent${saved ? `: about ${saved} API call${saved === 1 ? '' : 's'} saved` : ''}`);
+  }
+  if (stateDb) notes.push(`state: ${stateDb.path}`);
   const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
   if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts)}`);
   if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));
@@ -238,6 +283,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         exitCode: result.exitCode,
         calls: result.calls,
         rateLimited: result.rateLimited,
+        unchanged: result.unchanged,
         ...(result.ceilingPerMinute ? { ceilingPerMinute: result.ceilingPerMinute } : {}),
         ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
         ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy.js';
-import { SUCCESS_STATUSES, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import { SUCCESS_STATUSES, type StateEntry, type SyncState, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
 import type { RowMapper } from '../mapping/mapper.js';
 import type { RowResult } from '../report/report-row.js';
 
@@ -46,6 +47,14 @@ export interface RunOptions {
   maxWindow?: number;
   /** The run is refused before it starts (credentials rejected at connect): every row is reported, none sent. */
   abortBeforeStart?: string;
+  /** Local state: remote ids and payload hashes from earlier runs; updated as results arrive. */
+  state?: SyncState;
+  /** Skip rows whose payload hash equals the one last sent successfully (UNCHANGED). */
+  changedOnly?: boolean;
+  /** Mixed into every payload hash: a changed mapping file changes every hash, so everything is sent again. */
+  hashSalt?: string;
+  /** The first row number (rows after an input's own, e.g. mirror deletes, continue its numbering). */
+  firstRow?: number;
   /** A pacer shared with work done before this run (delete lookups), so the minute window counts both. */
   pacer?: RequestPacer;
   /** Rows already decided before the run (delete lookups): reported as given, nothing sent. */
@@ -62,6 +71,8 @@ export interface RunResult {
   durationMs: number;
   calls: number;
   rateLimited: number;
+  /** Rows skipped as UNCHANGED (--changed-only). */
+  unchanged: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -75,6 +86,9 @@ interface Work {
   key: string;
   lockKeys: string[];
   payload: unknown;
+  /** The payload without a remote id from the state: sent instead if that id turns out stale (NOT_FOUND). */
+  fallback?: unknown;
+  hash?: string;
   attempts: number;
   /** An attempt got no usable answer: the remote may have acted on it anyway. */
   answerLost?: boolean;
@@ -103,7 +117,16 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
 
   const counts: Partial<Record<Status, number>> = {};
   let rowsRead = 0;
-  let nextToEmit = 1;
+  let nextToEmit = options.firstRow ?? 1;
+  const state = options.state;
+  const stateWrites: StateEntry[] = [];
+  const stateForget: string[] = [];
+  let unchanged = 0;
+  const flushState = () => {
+    if (!state || !sending) return;
+    if (stateWrites.length > 0) state.record(stateWrites.splice(0));
+    if (stateForget.length > 0) state.forgetRemote(stateForget.splice(0));
+  };
   const finished = new Map<number, Finished>();
   const ready: Work[] = [];
   const claims = new Map<string, Work>();
@@ -152,6 +175,15 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     progress.update(nextToEmit - 1, counts);
   }
 
+  function remember(w: Work, status: Status, remoteId: string | undefined) {
+    if (!state || !sending) return;
+    if (status === 'DELETED') {
+      if (remoteId) stateForget.push(...remoteId.split(' '));
+    } else if (SUCCESS_STATUSES.has(status) && operation === 'upsert') {
+      stateWrites.push({ key: w.key, remoteId, hash: w.hash, status });
+    }
+  }
+
   function finishRow(base: { row: number; line: number; key: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
     const note = options.annotations?.get(base.row);
     const useNote = note && (r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status));
@@ -174,6 +206,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
     if (w.done) return;
     w.done = true;
+    remember(w, r.status, r.remoteId);
     finishRow(w, r, w.attempts);
     for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
     for (const d of w.dependents ?? []) {
@@ -215,9 +248,18 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           pacer.onSuccess();
           breaker.record(true);
           const again: Work[] = [];
+          let backoff = false;
           outcome.results.forEach((r, i) => {
             const w = pending[i]!;
-            if (r.retryable && w.attempts < policy.maxAttempts) again.push(w);
+            if (r.status === 'NOT_FOUND' && w.fallback !== undefined) {
+              // The id remembered from an earlier run is gone (deleted elsewhere): match by the row's own key.
+              w.payload = w.fallback;
+              w.fallback = undefined;
+              again.push(w);
+            } else if (r.retryable && w.attempts < policy.maxAttempts) {
+              again.push(w);
+              backoff = true;
+            }
             else if (operation === 'delete' && r.status === 'NOT_FOUND' && w.answerLost) {
               // The lookup found it, an earlier DELETE went unanswered, and now it is gone: that DELETE did it.
               finishWork(w, { status: 'DELETED', httpStatus: outcome.httpStatus, errorMessage: 'deleted by an earlier attempt whose answer was lost (the retry found it already gone)' });
@@ -227,7 +269,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           for (const w of pending.slice(outcome.results.length)) {
             finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: 'the remote returned no result for this row' });
           }
-          if (again.length > 0) await clock.sleep(retryDelayMs(policy, attempt), stopController.signal);
+          if (backoff) await clock.sleep(retryDelayMs(policy, attempt), stopController.signal);
           pending = again;
           break;
         }
@@ -295,8 +337,23 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     if ('error' in mapped) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: mapped.error });
     const prepared = target.prepare(operation, mapped.mapped);
     if (!prepared.ok) return finishRow({ ...record, key: prepared.key }, { status: 'INVALID', errorMessage: prepared.error });
+    let hash: string | undefined;
+    let payload = prepared.payload;
+    let fallback: unknown;
+    if (state && operation === 'upsert') {
+      hash = createHash('sha256').update(options.hashSalt ?? '').update(JSON.stringify(payload)).digest('base64url').slice(0, 32);
+      const stored = state.get(prepared.key);
+      if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) {
+        unchanged++;
+        return finishRow({ ...record, key: prepared.key }, { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' });
+      }
+      if (stored?.remoteId && target.withRemoteId) {
+        fallback = payload;
+        payload = target.withRemoteId(payload, stored.remoteId);
+      }
+    }
     if (!sending) return finishRow({ ...record, key: prepared.key }, { status: 'DRY_RUN' });
-    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload: prepared.payload, attempts: 0, waitingOn: 0, done: false };
+    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false };
     const deps = new Set<Work>();
     for (const k of work.lockKeys) {
       const holder = claims.get(k);
@@ -331,6 +388,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
               failure ??= err;
             })
             .finally(() => {
+              flushState();
               report.flush();
               tasks.delete(task);
               wakeUp();
@@ -365,6 +423,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     options.signal?.removeEventListener('abort', onInterrupt);
     progress.stop();
   }
+  flushState();
   report.flush();
   if (failure) throw failure;
 
@@ -380,6 +439,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     durationMs,
     calls,
     rateLimited: s.rateLimited,
+    unchanged,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

@@ -130,6 +130,24 @@ export interface TargetSession {
   close(): Promise<void>;
 }
 
+/** What this tool last synced for one row key, in one target account (nightly syncs, --changed-only, --mirror). */
+export interface StateEntry {
+  key: string;
+  remoteId?: string;
+  /** Hash of the payload last sent successfully. */
+  hash?: string;
+  status: Status;
+}
+
+/** The local state the core consults and updates; the CLI backs it with SQLite. */
+export interface SyncState {
+  get(key: string): StateEntry | undefined;
+  /** The results of one request, written in one transaction. */
+  record(entries: StateEntry[]): void;
+  /** Records that no longer exist remotely (deleted). */
+  forgetRemote(remoteIds: string[]): void;
+}
+
 /** A field a target accepts in its flat, mapped form, and how headers find it. */
 export interface FieldSpec {
   name: string;
@@ -166,6 +184,10 @@ export interface Target {
   missingCredentials(env: Record<string, string | undefined>): string[];
   /** Values that must never be printed (tokens, passwords, keys). */
   secrets(env: Record<string, string | undefined>): string[];
+  /** Which account a run talks to, without any secret in it (keys the local state). */
+  accountId(env: Record<string, string | undefined>): string;
+  /** The payload with the remote id learned earlier, so the remote matches by id (supporterId, cons_id). */
+  withRemoteId?(payload: unknown, remoteId: string): unknown;
   connect(options: ConnectOptions): Promise<TargetSession>;
 }
 

@@ -45,7 +45,7 @@ function oneLine(text: string | undefined): string {
 export function toReportRecord(r: RowResult): Record<(typeof REPORT_COLUMNS)[number], string | number> {
   return {
     row: r.row,
-    line: r.line,
+    line: r.line || '',
     operation: r.operation,
     key: oneLine(r.key),
     status: r.status,
@@ -63,7 +63,7 @@ const textCell = (v: string | undefined) => (v ? csvCell(escapeFormula(oneLine(v
 
 /** One CSV report line; built directly, as it runs once per input row. */
 export function formatCsvLine(r: RowResult): string {
-  return `${r.row},${r.line},${r.operation},${textCell(r.key)},${r.status},${textCell(r.remoteId)},${r.attempts},${r.httpStatus ?? ''},${textCell(r.errorCode)},${textCell(r.errorMessage)}\n`;
+  return `${r.row},${r.line || ''},${r.operation},${textCell(r.key)},${r.status},${textCell(r.remoteId)},${r.attempts},${r.httpStatus ?? ''},${textCell(r.errorCode)},${textCell(r.errorMessage)}\n`;
 }
 
 export function formatJsonLine(r: RowResult): string {

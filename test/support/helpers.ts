@@ -26,7 +26,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? '', SYNC_SUPPORTERS_RETRY_BASE_MS: '5', ...options.env },
+      // Each run gets its own state file unless the test says otherwise.
+      env: { PATH: process.env.PATH ?? '', SYNC_SUPPORTERS_RETRY_BASE_MS: '5', SYNC_SUPPORTERS_STATE: join(tempDir(), 'state.db'), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

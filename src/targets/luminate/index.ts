@@ -20,5 +20,7 @@ export const luminateTarget: Target = {
   prepare: prepareLuminate,
   missingCredentials: (env) => REQUIRED.filter((k) => !env[k]),
   secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
+  accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,
+  withRemoteId: (payload, remoteId) => ({ ...(payload as Record<string, string>), cons_id: remoteId }),
   connect: connectLuminate,
 };

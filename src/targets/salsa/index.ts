@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Target } from '../../core/types.js';
+import { DEFAULT_SALSA_URL } from './client.js';
 import { connectSalsa } from './client.js';
 import { SALSA_FIELDS } from './fields.js';
 import { identifySalsa, prepareSalsa } from './mapper.js';
@@ -16,5 +18,8 @@ export const salsaTarget: Target = {
   deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
   secrets: (env) => [env.SALSA_API_TOKEN ?? ''],
+  // One token is one account; only a short hash of it is kept, never the token.
+  accountId: (env) => `${env.SALSA_API_URL || DEFAULT_SALSA_URL}#${createHash('sha256').update(env.SALSA_API_TOKEN ?? '').digest('hex').slice(0, 12)}`,
+  withRemoteId: (payload, remoteId) => ({ ...(payload as object), supporterId: remoteId }),
   connect: connectSalsa,
 };

@@ -1,0 +1,133 @@
+import { UsageError } from '../core/errors.js';
+import type { RequestPacer } from '../core/pace-requests.js';
+import { planDeletes } from '../core/plan-deletes.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+import { runSync, type ReportSink, type RunResult } from '../core/run-sync.js';
+import { SUCCESS_STATUSES, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
+import type { MappingSpec } from '../mapping/mapping-file.js';
+import { createRowMapper } from '../mapping/mapper.js';
+import { chunkedSource } from '../sources/chunked.js';
+import { openSource } from '../sources/index.js';
+import type { AccountState } from '../state/sqlite-state.js';
+import { writeBackup } from './delete-guard.js';
+import type { DataCommandOptions } from './run-command.js';
+import { basename, dirname, extname, join } from 'node:path';
+
+export interface MirrorCandidate {
+  key: string;
+  remoteId: string;
+}
+
+/**
+ * Who the state says this tool synced earlier and the file no longer names. Read before anything is sent, so the
+ * cap can stop the run first. A row that cannot be read names nobody we can see: mirroring then could delete the
+ * person it stands for, so it is refused.
+ */
+export async function mirrorCandidates(args: { input: string; opts: DataCommandOptions; target: Target; spec: MappingSpec | undefined; state: AccountState }) {
+  const { input, opts, target, state } = args;
+  if (input === '-') throw new UsageError('--mirror needs the input as a file: it is read twice (who is in it, then the import).', 'E_MIRROR');
+  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const mapper = createRowMapper(target, args.spec, input);
+  const keys = new Set<string>();
+  const keyless: number[] = [];
+  let bound = false;
+  for await (const chunk of source.chunks()) {
+    if (!bound) {
+      bound = true;
+      mapper.bind(source.columns(), source.fixedColumns);
+    }
+    for (const r of chunk) {
+      const mapped = r.fields ? mapper.map(r.fields) : undefined;
+      const prepared = mapped && 'mapped' in mapped ? target.prepare('upsert', mapped.mapped) : undefined;
+      if (prepared?.key) keys.add(prepared.key);
+      else keyless.push(r.line);
+    }
+  }
+  if (keyless.length > 0) {
+    const lines = keyless.slice(0, 5).join(', ') + (keyless.length > 5 ? ` and ${keyless.length - 5} more` : '');
+    throw new UsageError(
+      `--mirror refused: ${keyless.length} row${keyless.length === 1 ? '' : 's'} of ${input} name nobody that can be recognised (line${keyless.length === 1 ? '' : 's'} ${lines}), ` +
+        'so mirroring could delete the people they stand for. Fix those rows (see validate), or run without --mirror. Nothing was sent.',
+      'E_MIRROR',
+    );
+  }
+  const candidates: MirrorCandidate[] = [];
+  for (const e of state.entries()) if (!keys.has(e.key) && e.remote_id) candidates.push({ key: e.key, remoteId: e.remote_id });
+  return { candidates };
+}
+
+/** Deletes the candidates after the import, in the same report (operation delete, rows after the input's). */
+export async function runMirror(args: {
+  candidates: MirrorCandidate[];
+  firstRow: number;
+  target: Target;
+  session: TargetSession;
+  pacer: RequestPacer;
+  retry: RetryPolicy;
+  report: ReportSink;
+  state: AccountState;
+  sending: boolean;
+  redact: (s: string) => string;
+  signal: AbortSignal;
+  reportPath: string;
+  backup?: string;
+  concurrency: number;
+  batchSize: number;
+  ratePerMinute?: number;
+}) {
+  const { target, candidates, firstRow } = args;
+  const notes: string[] = [];
+  const records: SourceRecord[] = candidates.map((c, i) => ({ row: firstRow + i, line: 0, fields: target.deleteRow!([c.remoteId]).fields }));
+  const source = chunkedSource(() => Object.keys(records[0]?.fields ?? {}), async function* () { if (records.length) yield records; }, true);
+  const plan = await planDeletes({ source, mapper: createRowMapper(target, undefined, 'state'), target, session: args.session, pacer: args.pacer, retry: args.retry, allMatches: false, operation: 'delete', signal: args.signal });
+  // Those the remote no longer has are simply forgotten.
+  const gone = candidates.filter((c) => !plan.toDelete.some((t) => t.remoteId === c.remoteId)).map((c) => c.remoteId);
+  if (args.sending && gone.length > 0) args.state.forgetRemote(gone);
+  if (args.sending && plan.toDelete.length > 0) {
+    const backupPath = args.backup ?? join(dirname(args.reportPath), `${basename(args.reportPath, extname(args.reportPath))}.mirror-deleted-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    await writeBackup(backupPath, plan.toDelete);
+    notes.push(`backup of the ${plan.toDelete.length} supporters mirror deletes: ${backupPath}`);
+  }
+  const mirrored = await runSync({
+    operation: 'delete',
+    mode: args.sending ? 'send' : 'dry-run',
+    source: plan.source,
+    target,
+    mapper: createRowMapper(target, undefined, 'state'),
+    session: args.session,
+    decided: plan.decided,
+    annotations: plan.annotations,
+    pacer: args.pacer,
+    state: args.state,
+    firstRow,
+    concurrency: args.concurrency,
+    batchSize: args.batchSize,
+    ratePerMinute: args.ratePerMinute,
+    retry: args.retry,
+    report: args.report,
+    redact: args.redact,
+    signal: args.signal,
+  });
+  const deleted = mirrored.counts.DELETED ?? 0;
+  notes.push(args.sending ? `mirror: deleted ${deleted} of ${candidates.length}` : `mirror preview: ${mirrored.counts.DRY_RUN ?? 0} would be deleted`);
+  return {
+    notes,
+    merge(imported: RunResult): RunResult {
+      const counts: Partial<Record<Status, number>> = { ...imported.counts };
+      for (const [s, n] of Object.entries(mirrored.counts)) counts[s as Status] = (counts[s as Status] ?? 0) + (n ?? 0);
+      const allOk = Object.entries(counts).every(([s, n]) => !n || SUCCESS_STATUSES.has(s as Status));
+      const exitCode = mirrored.exitCode === 130 ? 130 : mirrored.exitCode === 3 ? 3 : allOk ? 0 : 1;
+      return {
+        ...imported,
+        rows: imported.rows + mirrored.rows,
+        counts,
+        calls: imported.calls + mirrored.calls + plan.lookups,
+        rateLimited: imported.rateLimited + mirrored.rateLimited,
+        durationMs: imported.durationMs + mirrored.durationMs,
+        abortReason: mirrored.abortReason,
+        interrupted: mirrored.interrupted,
+        exitCode,
+      };
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { UsageError } from '../core/errors.js';
+import type { StateEntry, Status, SyncState } from '../core/types.js';
+
+export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
+
+export interface AccountState extends SyncState {
+  /** Keys this tool synced in this account, with their remote ids (for --mirror). */
+  entries(): IterableIterator<{ key: string; remote_id: string | null; status: string }>;
+}
+
+export interface StateDb {
+  path: string;
+  forAccount(target: string, account: string): AccountState;
+  summary(): Array<{ target: string; account: string; status: string; rows: number; last: string }>;
+  forget(target: string, account?: string): number;
+  close(): void;
+}
+
+/**
+ * The local state: one row per (target, account, key) with the remote id, the hash of the payload last sent
+ * successfully, the last status and when. WAL journal: a killed run leaves every committed batch and nothing torn.
+ */
+export function openStateDb(path: string): StateDb {
+  let Database: typeof BetterSqlite3;
+  try {
+    Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    throw new UsageError(`The local state needs better-sqlite3, which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
+  }
+  let db: BetterSqlite3.Database;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(`CREATE TABLE IF NOT EXISTS synced (
+      target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,
+      remote_id TEXT, hash TEXT, status TEXT NOT NULL, updated_at TEXT NOT NULL,
+      PRIMARY KEY (target, account, key)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS synced_remote ON synced (target, account, remote_id);`);
+  } catch (err) {
+    throw new UsageError(`Cannot open the state database ${path}: ${(err as Error).message}. Choose another with --state, or use --no-state.`, 'E_STATE', { cause: err });
+  }
+  const get = db.prepare<[string, string, string], { key: string; remote_id: string | null; hash: string | null; status: string }>('SELECT key, remote_id, hash, status FROM synced WHERE target = ? AND account = ? AND key = ?');
+  const upsert = db.prepare(`INSERT INTO synced (target, account, key, remote_id, hash, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (target, account, key) DO UPDATE SET remote_id = COALESCE(excluded.remote_id, remote_id), hash = excluded.hash, status = excluded.status, updated_at = excluded.updated_at`);
+  const forgetRemote = db.prepare('DELETE FROM synced WHERE target = ? AND account = ? AND remote_id = ?');
+  const list = db.prepare<[string, string], { key: string; remote_id: string | null; status: string }>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
+  return {
+    path,
+    forAccount(target, account) {
+      const record = db.transaction((entries: StateEntry[]) => {
+        const now = new Date().toISOString();
+        for (const e of entries) upsert.run(target, account, e.key, e.remoteId ?? null, e.hash ?? null, e.status, now);
+      });
+      const forget = db.transaction((ids: string[]) => {
+        for (const id of ids) forgetRemote.run(target, account, id);
+      });
+      return {
+        get(key) {
+          const r = get.get(target, account, key);
+          return r ? { key: r.key, remoteId: r.remote_id ?? undefined, hash: r.hash ?? undefined, status: r.status as Status } : undefined;
+        },
+        record: (entries) => record(entries),
+        forgetRemote: (ids) => forget(ids),
+        entries: () => list.iterate(target, account),
+      };
+    },
+    summary: () =>
+      db.prepare('SELECT target, account, status, COUNT(*) AS rows, MAX(updated_at) AS last FROM synced GROUP BY target, account, status ORDER BY target, account, status').all() as Array<{ target: string; account: string; status: string; rows: number; last: string }>,
+    forget(target, account) {
+      const r = account === undefined ? db.prepare('DELETE FROM synced WHERE target = ?').run(target) : db.prepare('DELETE FROM synced WHERE target = ? AND account = ?').run(target, account);
+      return r.changes;
+    },
+    close: () => db.close(),
+  };
+}

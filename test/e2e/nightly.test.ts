@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import type { Emulator } from '../../src/sandbox/emulator-types.js';
+import { createSalsaEmulator } from '../../src/targets/salsa/emulator.js';
+import { BIN, csv, readReport, runCli, tempDir } from '../support/helpers.js';
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+/** A Salsa account that counts the supporters it receives per method. */
+async function countingAccount() {
+  const salsa = createSalsaEmulator({ token: 'night', rateLimit: 100_000 });
+  const received = { PUT: 0, DELETE: 0 };
+  const counting: Emulator = {
+    ...salsa,
+    handle(req) {
+      if (req.method === 'PUT' || req.method === 'DELETE') received[req.method] += (JSON.parse(req.body).payload.supporters as unknown[]).length;
+      return salsa.handle(req);
+    },
+  };
+  sandbox = await startSandbox({ emulators: [counting] });
+  const dir = tempDir();
+  const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'night', SYNC_SUPPORTERS_STATE: join(dir, 'state.db') };
+  return { salsa, received, env, dir };
+}
+
+type Person = [email: string, first: string, city: string];
+const people = (n: number): Person[] => Array.from({ length: n }, (_, i) => [`n${i}@example.org`, `N${i}`, 'Austin']);
+const write = (file: string, rows: Person[]) => writeFileSync(file, csv(['Email', 'First Name', 'City'], rows));
+
+function expectRemoteEquals(salsa: ReturnType<typeof createSalsaEmulator>, rows: Person[]) {
+  const remote = salsa.supporters().map((s) => [(s.contacts as Array<{ value: string }>)[0]!.value, s.firstName, (s.address as { city: string }).city]);
+  expect(remote.sort()).toEqual([...rows].sort());
+}
+
+describe('nightly syncs on the local state', () => {
+  it('a second night with 1% changed and 1% removed sends only those, and the remote ends equal to the file', async () => {
+    const { salsa, received, env, dir } = await countingAccount();
+    const file = join(dir, 'export.csv');
+    const night1 = people(2000);
+    write(file, night1);
+    const first = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    expect(JSON.parse(first.stdout)).toMatchObject({ counts: { ADDED: 2000 }, exitCode: 0 });
+    expect(received).toEqual({ PUT: 2000, DELETE: 0 });
+
+    const night2 = night1.filter((_, i) => i % 100 !== 7).map((p, i) => (i % 100 === 3 ? ([p[0], p[1], 'Dallas'] as Person) : p));
+    write(file, night2);
+    const second = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    const summary = JSON.parse(second.stdout);
+    expect(summary).toMatchObject({ counts: { UNCHANGED: 1960, UPDATED: 20, DELETED: 20 }, exitCode: 0, unchanged: 1960 });
+    expect(second.stderr).toMatch(/1960 rows unchanged since the last sync were not sent: about 98 API calls saved/);
+    expect(received).toEqual({ PUT: 2020, DELETE: 20 }); // only the 20 changed and the 20 removed
+    expectRemoteEquals(salsa, night2);
+    const report = readReport(join(dir, 'export.report.csv'));
+    expect(report).toHaveLength(1980 + 20);
+    expect(report.slice(1980).every((r) => r.operation === 'delete' && r.status === 'DELETED' && r.line === '')).toBe(true);
+
+    // A third night with nothing new sends nothing at all.
+    const third = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    expect(JSON.parse(third.stdout)).toMatchObject({ counts: { UNCHANGED: 1980 }, calls: 0 });
+  });
+
+  it('mirror never deletes anyone the tool did not sync, and --dry-run previews it', async () => {
+    const { salsa, env, dir } = await countingAccount();
+    salsa.seed!([{ firstName: 'Other', contacts: [{ type: 'EMAIL', value: 'someone-else@example.org' }] }]);
+    const file = join(dir, 'e.csv');
+    write(file, people(10));
+    await runCli(['import', file, '--quiet'], { env });
+    write(file, people(10).slice(0, 8));
+    const preview = await runCli(['import', file, '--mirror', '--changed-only', '--dry-run', '--json'], { env });
+    expect(JSON.parse(preview.stdout).counts).toEqual({ UNCHANGED: 8, DRY_RUN: 2 });
+    expect(salsa.supporters()).toHaveLength(11);
+    await runCli(['import', file, '--mirror', '--changed-only', '--quiet'], { env });
+    expect(salsa.supporters().map((s) => (s.contacts as Array<{ value: string }>)[0]!.value).sort()).toEqual([...people(8).map((p) => p[0]), 'someone-else@example.org'].sort());
+  });
+
+  it('mirror is refused before anything is sent when rows cannot be read, or when it would exceed the cap', async () => {
+    const { received, env, dir } = await countingAccount();
+    const file = join(dir, 'e.csv');
+    write(file, people(20));
+    await runCli(['import', file, '--quiet'], { env });
+    writeFileSync(file, csv(['Email', 'First Name', 'City'], people(20)) + '"broken,row\n');
+    const broken = await runCli(['import', file, '--mirror'], { env });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/--mirror refused: 1 row of .* name nobody that can be recognised \(line 22\)/);
+    write(file, people(20).slice(0, 5));
+    const capped = await runCli(['import', file, '--mirror', '--max-deletes', '10'], { env });
+    expect(capped.code).toBe(2);
+    expect(capped.stderr).toMatch(/Refusing to delete 15 supporters: that is more than --max-deletes 10/);
+    expect(received).toEqual({ PUT: 20, DELETE: 0 });
+  });
+
+  it('a changed mapping file or --full sends everything again', async () => {
+    const { received, env, dir } = await countingAccount();
+    const file = join(dir, 'e.csv');
+    write(file, people(30));
+    await runCli(['import', file, '--quiet', '--changed-only'], { env });
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ fields: { email: 'Email', firstName: 'First Name', city: 'City' } }));
+    const mapped = await runCli(['import', file, '--changed-only', '-m', map, '--json'], { env });
+    expect(JSON.parse(mapped.stdout).counts).toEqual({ UPDATED: 30 });
+    const full = await runCli(['import', file, '--full', '-m', map, '--json'], { env });
+    expect(JSON.parse(full.stdout).counts).toEqual({ UPDATED: 30 });
+    expect(received.PUT).toBe(90);
+  });
+
+  it('remembers supporterIds: later upserts send them, and a stale one falls back to the email', async () => {
+    const { salsa, env, dir } = await countingAccount();
+    const file = join(dir, 'e.csv');
+    write(file, people(3));
+    await runCli(['import', file, '--quiet'], { env });
+    const ids = new Map(salsa.supporters().map((s) => [(s.contacts as Array<{ value: string }>)[0]!.value, s.supporterId]));
+    // Someone deletes n1 in Salsa itself; tonight's file still has everyone, with a new city.
+    const n1 = String(ids.get('n1@example.org'));
+    salsa.handle({ method: 'DELETE', path: '/api/integration/ext/v1/supporters', query: '', headers: { authtoken: 'night' }, body: JSON.stringify({ payload: { supporters: [{ supporterId: n1 }] } }) });
+    write(file, people(3).map((p) => [p[0], p[1], 'Dallas'] as Person));
+    const res = await runCli(['import', file, '--json'], { env });
+    expect(JSON.parse(res.stdout).counts).toEqual({ UPDATED: 2, ADDED: 1 });
+    const report = readReport(join(dir, 'e.report.csv'));
+    expect(report.map((r) => r.remote_id).slice(0, 1)).toEqual([ids.get('n0@example.org')]);
+    expect(report[1]!.remote_id).not.toBe(n1);
+    expectRemoteEquals(salsa, people(3).map((p) => [p[0], p[1], 'Dallas'] as Person));
+  });
+
+  it('a killed run followed by a normal run neither loses nor duplicates anything', async () => {
+    const salsa = createSalsaEmulator({ token: 'night', rateLimit: 100_000 });
+    sandbox = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+    const dir = tempDir();
+    const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'night', SYNC_SUPPORTERS_STATE: join(dir, 'state.db'), PATH: process.env.PATH ?? '' };
+    const file = join(dir, 'e.csv');
+    const rows = people(3000);
+    write(file, rows);
+    const report = join(dir, 'e.report.csv');
+    await new Promise<void>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'import', file, '--changed-only', '--quiet', '-c', '4'], { env, stdio: 'ignore' });
+      const poll = setInterval(() => {
+        if (existsSync(report) && statSync(report).size > 30_000) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+      child.on('close', () => (clearInterval(poll), resolve()));
+    });
+    const partial = salsa.supporters().length;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(3000);
+    const normal = await runCli(['import', file, '--changed-only', '--json'], { env });
+    const s = JSON.parse(normal.stdout);
+    expect(s.exitCode).toBe(0);
+    expect((s.counts.UNCHANGED ?? 0) + (s.counts.ADDED ?? 0) + (s.counts.UPDATED ?? 0)).toBe(3000);
+    expect(s.counts.UNCHANGED).toBeGreaterThan(0); // what the killed run had committed was not sent again
+    expect(salsa.supporters()).toHaveLength(3000); // nobody twice, nobody missing
+    expectRemoteEquals(salsa, rows);
+  });
+
+  it('state show and state forget', async () => {
+    const { env, dir } = await countingAccount();
+    const file = join(dir, 'e.csv');
+    write(file, people(5));
+    await runCli(['import', file, '--quiet'], { env });
+    const show = await runCli(['state', 'show'], { env });
+    expect(show.stdout).toMatch(/salsa {2}http:\/\/127\.0\.0\.1:\d+#[0-9a-f]{12} {2}ADDED 5/);
+    expect(show.stdout).not.toContain('night'); // the token is not kept, only a hash of it
+    const forget = await runCli(['state', 'forget', '-t', 'salsa'], { env });
+    expect(forget.stdout).toMatch(/forgot 5 rows of salsa/);
+    expect((await runCli(['state', 'show'], { env })).stdout).toMatch(/nothing synced yet/);
+  });
+});
