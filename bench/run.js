@@ -21,7 +21,7 @@ function cli(args, env = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/max-rss.js'), BIN, ...args], {
-      env: { PATH: process.env.PATH, ...env },
+      env: { PATH: process.env.PATH, SYNC_SUPPORTERS_STATE: join(dir, `state-${Math.random().toString(36).slice(2)}.db`), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
