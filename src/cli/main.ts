@@ -3,6 +3,7 @@ import { SyncError } from '../core/errors.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createEmulators } from '../targets/index.js';
 import { loadEnv } from './env.js';
+import { runInit, type InitOptions } from './init-command.js';
 import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
 import { intOption } from './options.js';
 import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
@@ -54,6 +55,7 @@ function addDataOptions(cmd: Command): Command {
     .option('--encoding <name>', 'input encoding: utf8 (default) or latin1 (Excel exports)')
     .option('--timeout <seconds>', 'per-request timeout (default: 60)')
     .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
+    .option('--failed <file>', 'also write the rows that did not succeed, in the input\'s format and columns plus sync_error')
     .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)
     .option('--no-state', 'keep no local state');
 }
@@ -88,6 +90,19 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--yes', 'delete even above --max-deletes, without asking')
     .option('--backup <file.jsonl>', 'where to write the records before deleting them (default: beside the report)');
   dataCommand('validate', 'map and check every row locally; send nothing');
+
+  program
+    .command('init <file>')
+    .description('propose a mapping file from the header and a sample of rows, show it, and write it')
+    .addOption(new Option('-t, --target <target>', 'salsa or luminate (default: $SYNC_TARGET, else salsa)'))
+    .option('-o, --out <file>', 'where to write the mapping (default: mapping.json)')
+    .option('--yes', 'write the proposal without asking (for scripts)')
+    .option('--force', 'replace an existing mapping file')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
+    .option('--delimiter <char>', 'CSV delimiter (default: detected)')
+    .option('--encoding <name>', 'utf8 (default) or latin1')
+    .addHelpText('after', '\nExamples:\n  $ sync-supporters init export.csv                 show the proposal and ask before writing mapping.json\n  $ sync-supporters init export.csv -t luminate --yes -o luminate-map.json')
+    .action(async (file: string, opts: InitOptions) => setExit(await runInit(file, opts, io)));
 
   const stateCmd = program.command('state').description('show or forget what this tool remembers of earlier syncs');
   stateCmd

@@ -18,6 +18,8 @@ import { writeBackup, confirmLargeDelete } from './delete-guard.js';
 import { createHash } from 'node:crypto';
 import { DEFAULT_STATE_PATH, openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
 import { runMirror, mirrorCandidates } from './mirror.js';
+import { FailedRowsWriter } from '../report/failed-rows.js';
+import { resolveFormat } from '../sources/index.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
@@ -50,6 +52,7 @@ export interface DataCommandOptions {
   changedOnly?: boolean;
   full?: boolean;
   mirror?: boolean;
+  failed?: string;
   maxDeletes?: string;
   yes?: boolean;
   backup?: string;
@@ -142,6 +145,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   let session: TargetSession | undefined;
   let abortBeforeStart: string | undefined;
   let report: ReportWriter | undefined;
+  let failedWriter: FailedRowsWriter | undefined;
   let result: RunResult | undefined;
   const interrupt = new AbortController();
   const onSignal = (sig: string) => {
@@ -210,6 +214,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       if (sending && mirror.candidates.length > maxDeletes && !opts.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io);
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
+    if (opts.failed) failedWriter = new FailedRowsWriter(opts.failed, resolveFormat(input, opts.format), () => source.columns(), () => source.delimiter?.());
     const progress = chooseProgress(opts, io, input);
     result = await runSync({
       operation,
@@ -232,6 +237,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       redact,
       previous,
       state,
+      onFailure: failedWriter ? (rec, r) => failedWriter!.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
       changedOnly: !!opts.changedOnly && !opts.full,
       hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
       abortBeforeStart,
@@ -259,6 +265,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     await session?.close();
     await sandbox?.close();
     stateDb?.close();
+    failedWriter?.close();
   }
 
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
@@ -270,6 +277,9 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     notes.push(`${result.unchanged} rows unchanged since the last sync were not sent${saved ? `: about ${saved} API call${saved === 1 ? '' : 's'} saved` : ''}`);
   }
   if (stateDb) notes.push(`state: ${stateDb.path}`);
+  if (failedWriter) {
+    notes.push(failedWriter.count > 0 ? `failed rows: ${failedWriter.path} (${failedWriter.count}; fix them there and re-run that file as it is)` : `failed rows: none (${failedWriter.path} not written)`);
+  }
   const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
   if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts)}`);
   if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));

@@ -61,6 +61,8 @@ export interface RunOptions {
   decided?: Map<number, RowResult>;
   /** remote_id and message for rows that end in success or DRY_RUN without their own (what a delete names). */
   annotations?: Map<number, { remoteId: string; message: string }>;
+  /** Each row that did not succeed, in input order, with its input fields (the failed-rows file). */
+  onFailure?: (record: SourceRecord, result: { status: Status; errorMessage?: string }) => void;
   /** Called once the columns are known and bound, before any request. */
   onBound?: (mapper: RowMapper) => void;
 }
@@ -86,6 +88,8 @@ interface Work {
   key: string;
   lockKeys: string[];
   payload: unknown;
+  /** The input record, kept only when a failed-rows file is written. */
+  input?: SourceRecord;
   /** The payload without a remote id from the state: sent instead if that id turns out stale (NOT_FOUND). */
   fallback?: unknown;
   hash?: string;
@@ -116,6 +120,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const limit = pLimit(concurrency);
 
   const counts: Partial<Record<Status, number>> = {};
+  /** The record being admitted: rows finished on the spot (INVALID, UNCHANGED, DRY_RUN) take their input from it. */
+  let admitted: SourceRecord | undefined;
   let rowsRead = 0;
   let nextToEmit = options.firstRow ?? 1;
   const state = options.state;
@@ -128,6 +134,9 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     if (stateForget.length > 0) state.forgetRemote(stateForget.splice(0));
   };
   const finished = new Map<number, Finished>();
+  /** Input records of rows that failed, until their turn in input order. */
+  const failedInputs = new Map<number, SourceRecord>();
+  const failedOf = (status: Status) => !SUCCESS_STATUSES.has(status);
   const ready: Work[] = [];
   const claims = new Map<string, Work>();
   let blocked = 0;
@@ -154,12 +163,21 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   if (options.abortBeforeStart) requestStop('abort', options.abortBeforeStart);
   if (options.signal?.aborted) onInterrupt();
 
+  function write(item: Finished) {
+    if ('raw' in item) report.writeRaw(item.raw);
+    else report.write(item);
+    const input = options.onFailure ? failedInputs.get(item.row) : undefined;
+    if (input) {
+      failedInputs.delete(item.row);
+      options.onFailure!(input, 'raw' in item ? { status: item.status, errorMessage: 'from the earlier run (see the report)' } : item);
+    }
+  }
+
   function emit(item: Finished) {
     counts[item.status] = (counts[item.status] ?? 0) + 1;
     if (item.row === nextToEmit && finished.size === 0) {
       // The common case in order: no reorder buffer.
-      if ('raw' in item) report.writeRaw(item.raw);
-      else report.write(item);
+      write(item);
       nextToEmit++;
       progress.update(nextToEmit - 1, counts);
       return;
@@ -168,8 +186,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     while (finished.has(nextToEmit)) {
       const f = finished.get(nextToEmit)!;
       finished.delete(nextToEmit);
-      if ('raw' in f) report.writeRaw(f.raw);
-      else report.write(f);
+      write(f);
       nextToEmit++;
     }
     progress.update(nextToEmit - 1, counts);
@@ -185,6 +202,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   }
 
   function finishRow(base: { row: number; line: number; key: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
+    if (admitted?.row === base.row && failedOf(r.status)) failedInputs.set(base.row, admitted);
     const note = options.annotations?.get(base.row);
     const useNote = note && (r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status));
     const result: RowResult = {
@@ -206,6 +224,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
     if (w.done) return;
     w.done = true;
+    if (w.input && failedOf(r.status)) failedInputs.set(w.row, w.input);
     remember(w, r.status, r.remoteId);
     finishRow(w, r, w.attempts);
     for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
@@ -328,10 +347,17 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
 
   function admit(record: SourceRecord) {
     rowsRead++;
+    if (options.onFailure) admitted = record;
     const prev = options.previous?.get(record.row);
-    if (prev) return emit({ raw: prev.line, row: record.row, status: prev.status });
+    if (prev) {
+      if (failedOf(prev.status) && options.onFailure) failedInputs.set(record.row, record);
+      return emit({ raw: prev.line, row: record.row, status: prev.status });
+    }
     const decided = options.decided?.get(record.row);
-    if (decided) return emit(decided);
+    if (decided) {
+      if (failedOf(decided.status) && options.onFailure) failedInputs.set(record.row, record);
+      return emit(decided);
+    }
     if (record.error) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
     const mapped = mapper.map(record.fields!);
     if ('error' in mapped) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: mapped.error });
@@ -353,7 +379,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       }
     }
     if (!sending) return finishRow({ ...record, key: prepared.key }, { status: 'DRY_RUN' });
-    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false };
+    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined };
     const deps = new Set<Work>();
     for (const k of work.lockKeys) {
       const holder = claims.get(k);

@@ -44,6 +44,8 @@ export interface SourceRecord {
   fields?: Record<string, string>;
   /** Why the record could not be read (it becomes an INVALID row). */
   error?: string;
+  /** The cells of a CSV record that did not fit the header, so a failed-rows file can keep them. */
+  raw?: string[];
 }
 
 export interface Source extends AsyncIterable<SourceRecord> {
@@ -53,6 +55,8 @@ export interface Source extends AsyncIterable<SourceRecord> {
   chunks(): AsyncIterable<SourceRecord[]>;
   /** True when every record has exactly the header's columns (CSV); JSONL records may bring new keys. */
   readonly fixedColumns: boolean;
+  /** The CSV delimiter in use, once known (a failed-rows file is written the same way). */
+  delimiter?: () => string | undefined;
 }
 
 /** What a target makes of one mapped row. */

@@ -35,6 +35,8 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   const autoBind = (column: string) => {
     if (seenColumns.has(column)) return;
     seenColumns.add(column);
+    // A failed-rows file's own column: the reason a row failed last time, never data.
+    if (column === 'sync_error') return void used.add(column);
     if (!autoMatch || used.has(column)) return;
     const custom = CUSTOM_PREFIX.exec(column);
     if (custom && canCustom) {

@@ -53,6 +53,7 @@ const FATAL = new Set(['CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZE']);
  */
 export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSourceOptions): Source {
   let columns: string[] = [];
+  let detected: string | undefined = options.delimiter;
   const encoding = options.encoding ?? 'utf8';
   const maxRecordBytes = options.maxRecordBytes ?? 8 * 1024 * 1024;
   return chunkedSource(
@@ -174,6 +175,7 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         if (chunk.length === 0) continue;
         sawAnyByte = true;
         delimiter ??= detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1'));
+        detected = delimiter;
         parser ??= skippingToNewline ? undefined : makeParser(0, true);
         const rest = window.subarray(consumed - windowStart);
         window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
@@ -212,6 +214,7 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
       }
     },
     true,
+    () => detected,
   );
 }
 
@@ -244,7 +247,7 @@ function toRecord(values: string[], header: string[], row: number, line: number,
   while (count > header.length && values[count - 1] === '') count--;
   if (count !== header.length) {
     const tail = count > header.length ? ' (an unquoted delimiter inside a value?)' : ' (a truncated line?)';
-    return { row, line, error: `expected ${header.length} columns, found ${values.length}${tail}` };
+    return { row, line, error: `expected ${header.length} columns, found ${values.length}${tail}`, raw: values.length <= 10_000 ? values : undefined };
   }
   if (values.every((v) => v.trim() === '')) return { row, line, error: 'the row is empty (only delimiters)' };
   const fields: Record<string, string> = {};

@@ -11,7 +11,7 @@ export const LUMINATE_FIELDS: FieldSpec[] = [
   { name: 'primary_email', aliases: ['email', 'e-mail', 'email address', 'email_address', 'e-mail address', 'primary email', 'email.primary_address', 'mail'] },
   { name: 'email.accepts_email', aliases: ['accepts email', 'email opt in', 'opt in', 'opt-in', 'subscribed', 'email status'] },
   { name: 'name.title', aliases: ['title', 'salutation', 'prefix'] },
-  { name: 'name.first', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'forename'] },
+  { name: 'name.first', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'given', 'forename'] },
   { name: 'name.middle', aliases: ['middle name', 'middlename', 'middle_name', 'middle'] },
   { name: 'name.last', aliases: ['last name', 'lastname', 'last_name', 'last', 'surname', 'family name'] },
   { name: 'name.suffix', aliases: ['suffix', 'name suffix'] },

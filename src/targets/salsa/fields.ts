@@ -9,7 +9,7 @@ export const SALSA_FIELDS: FieldSpec[] = [
   { name: 'email', aliases: ['email', 'e-mail', 'email address', 'email_address', 'e-mail address', 'primary email', 'mail'] },
   { name: 'emailStatus', aliases: ['email status', 'email opt in', 'opt in', 'opt-in', 'subscribed', 'email_status'] },
   { name: 'title', aliases: ['title', 'salutation', 'prefix', 'honorific'] },
-  { name: 'firstName', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'forename'] },
+  { name: 'firstName', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'given', 'forename'] },
   { name: 'middleName', aliases: ['middle name', 'middlename', 'middle_name', 'middle'] },
   { name: 'lastName', aliases: ['last name', 'lastname', 'last_name', 'last', 'surname', 'family name'] },
   { name: 'suffix', aliases: ['suffix', 'name suffix'] },

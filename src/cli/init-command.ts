@@ -1,0 +1,63 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../core/errors.js';
+import type { SourceRecord } from '../core/types.js';
+import { parseMapping } from '../mapping/mapping-file.js';
+import { mappingFromProposal, proposeMapping } from '../mapping/propose.js';
+import { openSource } from '../sources/index.js';
+import type { CommandIO } from './run-command.js';
+import { resolveTarget } from './run-command.js';
+
+export interface InitOptions {
+  target?: string;
+  out?: string;
+  yes?: boolean;
+  force?: boolean;
+  format?: string;
+  delimiter?: string;
+  encoding?: string;
+}
+
+const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+
+/** `init`: propose a mapping from the header and a sample, show it, and write it after a yes. */
+export async function runInit(input: string, opts: InitOptions, io: CommandIO): Promise<number> {
+  const target = resolveTarget(opts.target, io.env);
+  const out = opts.out ?? 'mapping.json';
+  if (existsSync(out) && !opts.force) throw new UsageError(`${out} already exists: choose another file with --out, or replace it with --force.`, 'E_EXISTS');
+  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const sample: SourceRecord[] = [];
+  for await (const chunk of source.chunks()) {
+    for (const r of chunk) if (r.fields && sample.length < 200) sample.push(r);
+    if (sample.length >= 200) break;
+  }
+  const columns = source.fixedColumns ? source.columns() : [...new Set(sample.flatMap((r) => Object.keys(r.fields ?? {})))];
+  const proposals = proposeMapping(target, columns, sample);
+  const w = Math.min(24, Math.max(8, ...columns.map((c) => c.length)));
+  const lines = [`Proposed mapping of ${input} to ${target.displayName} (from the header and ${sample.length} sample rows):`, '', `  ${pad('column', w)}  ${pad('→ field', 24)}  ${pad('why', 34)}  sample values`];
+  for (const p of proposals) {
+    lines.push(`  ${pad(p.column, w)}  ${pad(p.field ? `→ ${p.field}` : '  (not mapped)', 24)}  ${pad(p.field ? p.reason : '', 34)}  ${p.samples.map((s) => JSON.stringify(s)).join(', ')}`);
+  }
+  const unmapped = proposals.filter((p) => !p.field);
+  if (unmapped.length > 0) {
+    lines.push('', 'Not mapped:');
+    for (const p of unmapped) lines.push(`  ${p.column}: ${p.hint}`);
+  }
+  io.stderr.write(lines.join('\n') + '\n\n');
+  const mapping = mappingFromProposal(target, proposals);
+  const text = JSON.stringify(mapping, null, 2) + '\n';
+  parseMapping(mapping, text, out, target); // what init writes must be a mapping the tool accepts
+  if (!opts.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`Not written: run with --yes to accept this proposal without a question (or run it in a terminal).`, 'E_CONFIRM');
+    const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
+    const answer = await rl.question(`Write this to ${out}? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      io.stderr.write('Not written.\n');
+      return 1;
+    }
+  }
+  writeFileSync(out, text);
+  io.stderr.write(`Wrote ${out}. Check it, then: sync-supporters validate ${input} -t ${target.name} -m ${out}\n`);
+  return 0;
+}
