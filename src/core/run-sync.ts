@@ -128,8 +128,16 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const stateWrites: StateEntry[] = [];
   const stateForget: string[] = [];
   let unchanged = 0;
-  const flushState = () => {
+  let stateFlushedAt = performance.now();
+  /**
+   * State commits are grouped: one SQLite transaction costs ~0.5 ms on the event loop, which once per request cut
+   * latency-bound throughput by 6-7%. A killed run loses at most 250 ms of state (those rows are sent again and
+   * matched by key, never duplicated); what is committed is always consistent.
+   */
+  const flushState = (force = false) => {
     if (!state || !sending) return;
+    if (!force && stateWrites.length + stateForget.length < 2000 && performance.now() - stateFlushedAt < 250) return;
+    stateFlushedAt = performance.now();
     if (stateWrites.length > 0) state.record(stateWrites.splice(0));
     if (stateForget.length > 0) state.forgetRemote(stateForget.splice(0));
   };
@@ -399,6 +407,10 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
   let bound = false;
+  // A chunk is admitted row by row, only as far as the read-ahead allows: admitting thousands of rows in one go
+  // would hold up the answers of requests in flight.
+  let buffered: SourceRecord[] = [];
+  let bufferedAt = 0;
   try {
     for (;;) {
       if (failure) throw failure;
@@ -423,6 +435,11 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         }
       }
       if (!sourceDone && !windowFull && (!enoughQueued || stop)) {
+        if (bufferedAt < buffered.length) {
+          if (sending) admit(buffered[bufferedAt++]!);
+          else while (bufferedAt < buffered.length) admit(buffered[bufferedAt++]!); // nothing in flight to hold up
+          continue;
+        }
         const next = await iterator.next();
         if (next.done) {
           sourceDone = true;
@@ -432,7 +449,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
             mapper.bind(options.source.columns(), options.source.fixedColumns);
             options.onBound?.(mapper);
           }
-          for (const record of next.value) admit(record);
+          buffered = next.value;
+          bufferedAt = 0;
         }
         continue;
       }
@@ -443,13 +461,14 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     // Reading failed mid-file or a bug surfaced: let requests in flight finish so their rows are reported.
     requestStop('abort', `stopped: ${(err as Error).message}`);
     await Promise.allSettled([...tasks]);
+    flushState(true);
     report.flush();
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', onInterrupt);
     progress.stop();
   }
-  flushState();
+  flushState(true);
   report.flush();
   if (failure) throw failure;
 
