@@ -130,7 +130,7 @@ describe('nightly syncs on the local state', () => {
 
   it('a killed run followed by a normal run neither loses nor duplicates anything', async () => {
     const salsa = createSalsaEmulator({ token: 'night', rateLimit: 100_000 });
-    sandbox = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+    sandbox = await startSandbox({ emulators: [salsa], latencyMs: 40 });
     const dir = tempDir();
     const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'night', SYNC_SUPPORTERS_STATE: join(dir, 'state.db'), PATH: process.env.PATH ?? '' };
     const file = join(dir, 'e.csv');
@@ -140,7 +140,8 @@ describe('nightly syncs on the local state', () => {
     await new Promise<void>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'import', file, '--changed-only', '--quiet', '-c', '4'], { env, stdio: 'ignore' });
       const poll = setInterval(() => {
-        if (existsSync(report) && statSync(report).size > 30_000) {
+        // Late enough that state has been committed at least once (it is committed every 250 ms).
+        if (existsSync(report) && statSync(report).size > 100_000) {
           clearInterval(poll);
           child.kill('SIGKILL');
         }
