@@ -104,7 +104,10 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .addHelpText('after', '\nExamples:\n  $ sync-supporters init export.csv                 show the proposal and ask before writing mapping.json\n  $ sync-supporters init export.csv -t luminate --yes -o luminate-map.json')
     .action(async (file: string, opts: InitOptions) => setExit(await runInit(file, opts, io)));
 
-  const stateCmd = program.command('state').description('show or forget what this tool remembers of earlier syncs');
+  const stateCmd = program
+    .command('state')
+    .description('show or forget what this tool remembers of earlier syncs')
+    .addHelpText('after', '\nExamples:\n  $ sync-supporters state show\n  $ sync-supporters state forget -t salsa --account "https://api.salsalabs.org#1a2b3c4d5e6f"');
   stateCmd
     .command('show')
     .description('rows remembered per target, account and last status')

@@ -90,8 +90,9 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       const known = new Set(columns);
       const missing: string[] = [];
       for (const r of [...rules, ...custom]) {
+        const where = 'field' in r ? spec?.where.get(r.field as string) : undefined;
         for (const c of r.columns) {
-          if (!known.has(c)) missing.push(`"${c}"`);
+          if (!known.has(c)) missing.push(`"${c}"${where ? ` (${where})` : ''}`);
           used.add(c);
         }
       }

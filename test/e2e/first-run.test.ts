@@ -49,7 +49,7 @@ describe('first run: init, mapping files, failed rows', () => {
     writeFileSync(map, '{ "fields": { "email": { "column": "E-mail" } } }');
     const missing = await runCli(['import', join(ROOT, 'fixtures/contacts.csv'), '-m', map, '--sandbox']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/The mapping names "E-mail", not a column of .*contacts\.csv \(its columns: Email, First Name/);
+    expect(missing.stderr).toMatch(/The mapping names "E-mail" \(.*m\.json line 1\), not a column of .*contacts\.csv \(its columns: Email, First Name/);
   });
 
   it('--failed writes the rows that did not succeed in the input format plus sync_error; fixed, that file re-runs as it is', async () => {
@@ -79,7 +79,7 @@ describe('first run: init, mapping files, failed rows', () => {
   });
 
   it('every command has --help with examples', async () => {
-    for (const cmd of ['import', 'delete', 'validate', 'init', 'sandbox']) {
+    for (const cmd of ['import', 'delete', 'validate', 'init', 'sandbox', 'state']) {
       const res = await runCli([cmd, '--help']);
       expect(res.code, cmd).toBe(0);
       expect(res.stdout, cmd).toMatch(/Example/);
