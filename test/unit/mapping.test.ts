@@ -87,7 +87,7 @@ describe('mapping files', () => {
 
   it('refuses a column that is not in the header, before any row', () => {
     const m = createRowMapper(salsaTarget, mapping({ fields: { email: 'E-mail Address' } }), 'in.csv');
-    expect(() => m.bind(['Email', 'Name'])).toThrow(/names "E-mail Address", not a column of in\.csv \(its columns: Email, Name\)/);
+    expect(() => m.bind(['Email', 'Name'])).toThrow(/names "E-mail Address" \(mapping\.json line 3\), not a column of in\.csv \(its columns: Email, Name\)/);
   });
 });
 
