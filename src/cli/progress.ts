@@ -14,7 +14,7 @@ export function createBarProgress(total: number | undefined): ProgressSink {
     {
       format: total ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | {counts}' : ' {value} rows | {speed} rows/s | {counts}',
       hideCursor: true,
-      clearOnComplete: false,
+      clearOnComplete: true,
       stream: process.stderr,
       fps: 5,
       etaBuffer: 50,
@@ -22,18 +22,23 @@ export function createBarProgress(total: number | undefined): ProgressSink {
     cliProgress.Presets.shades_classic,
   );
   let started = 0;
+  let drawing = false;
   return {
     start() {
       started = performance.now();
-      bar.start(total ?? 0, 0, { speed: '0', counts: '' });
     },
     update(rows, counts) {
+      // Drawn from the first row on: the lines printed before it (columns used) stay readable.
+      if (!drawing) {
+        drawing = true;
+        bar.start(total ?? 0, 0, { speed: '0', counts: '' });
+      }
       const secs = (performance.now() - started) / 1000;
       if (total && rows > total) bar.setTotal(rows);
       bar.update(rows, { speed: secs > 0 ? (rows / secs).toFixed(0) : '0', counts: short(counts) });
     },
     stop() {
-      bar.stop();
+      if (drawing) bar.stop();
     },
   };
 }
