@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../core/errors.js';
 import type { FoundRecord } from '../core/types.js';
@@ -20,6 +21,12 @@ export async function confirmLargeDelete(count: number, max: number, io: Command
   } finally {
     rl.close();
   }
+}
+
+/** `<report>.<what>-<time>.jsonl` beside the report: a new file for every run, never overwritten. */
+export function backupPathFor(reportPath: string, what: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(dirname(reportPath), `${basename(reportPath, extname(reportPath))}.${what}-${stamp}.jsonl`);
 }
 
 /** Writes the records about to be deleted, one JSON object per line, flushed to disk before any DELETE. */

@@ -9,9 +9,8 @@ import { createRowMapper } from '../mapping/mapper.js';
 import { chunkedSource } from '../sources/chunked.js';
 import { openSource } from '../sources/index.js';
 import type { AccountState } from '../state/sqlite-state.js';
-import { writeBackup } from './delete-guard.js';
+import { backupPathFor, writeBackup } from './delete-guard.js';
 import type { DataCommandOptions } from './run-command.js';
-import { basename, dirname, extname, join } from 'node:path';
 
 export interface MirrorCandidate {
   key: string;
@@ -84,7 +83,7 @@ export async function runMirror(args: {
   const gone = candidates.filter((c) => !plan.toDelete.some((t) => t.remoteId === c.remoteId)).map((c) => c.remoteId);
   if (args.sending && gone.length > 0) args.state.forgetRemote(gone);
   if (args.sending && plan.toDelete.length > 0) {
-    const backupPath = args.backup ?? join(dirname(args.reportPath), `${basename(args.reportPath, extname(args.reportPath))}.mirror-deleted-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+    const backupPath = args.backup ?? backupPathFor(args.reportPath, 'mirror-deleted');
     await writeBackup(backupPath, plan.toDelete);
     notes.push(`backup of the ${plan.toDelete.length} supporters mirror deletes: ${backupPath}`);
   }

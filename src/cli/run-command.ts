@@ -14,7 +14,7 @@ import { checkResumable, exists, fingerprint, writeRunRecord } from '../report/r
 import type { PreviousRow } from '../core/run-sync.js';
 import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
 import { RequestPacer } from '../core/pace-requests.js';
-import { writeBackup, confirmLargeDelete } from './delete-guard.js';
+import { backupPathFor, writeBackup, confirmLargeDelete } from './delete-guard.js';
 import { createHash } from 'node:crypto';
 import { DEFAULT_STATE_PATH, openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
 import { runMirror, mirrorCandidates } from './mirror.js';
@@ -201,7 +201,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         await confirmLargeDelete(plan.toDelete.length, maxDeletes, io);
       }
       if (sending && plan.toDelete.length > 0) {
-        const backupPath = opts.backup ?? backupPathFor(reportPath);
+        const backupPath = opts.backup ?? backupPathFor(reportPath, 'deleted');
         await writeBackup(backupPath, plan.toDelete);
         notes.push(`backup of the ${plan.toDelete.length} supporters being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
       }
@@ -309,11 +309,6 @@ function resumeCommand(command: DataCommand, input: string, opts: DataCommandOpt
   const quoted = (args.length > 0 ? args : [command, input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   if (!opts.resume) quoted.push('--resume');
   return `sync-supporters ${quoted.join(' ')}`;
-}
-
-function backupPathFor(reportPath: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return join(dirname(reportPath), `${basename(reportPath, extname(reportPath))}.deleted-${stamp}.jsonl`);
 }
 
 /** Tests shorten the backoff through the environment; people use --retries and --timeout. */
