@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
 import { chunkedSource } from './chunked.js';
-import { textProblem } from './input-stream.js';
 
 export interface JsonlSourceOptions {
   name: string;
