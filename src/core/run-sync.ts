@@ -120,8 +120,6 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const limit = pLimit(concurrency);
 
   const counts: Partial<Record<Status, number>> = {};
-  /** The record being admitted: rows finished on the spot (INVALID, UNCHANGED, DRY_RUN) take their input from it. */
-  let admitted: SourceRecord | undefined;
   let rowsRead = 0;
   let nextToEmit = options.firstRow ?? 1;
   const state = options.state;
@@ -145,6 +143,10 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   /** Input records of rows that failed, until their turn in input order. */
   const failedInputs = new Map<number, SourceRecord>();
   const failedOf = (status: Status) => !SUCCESS_STATUSES.has(status);
+  /** Keeps a failed row's input until the row's turn in input order (only when a failed-rows file is written). */
+  const keepInput = (input: SourceRecord | undefined, status: Status) => {
+    if (input && options.onFailure && failedOf(status)) failedInputs.set(input.row, input);
+  };
   const ready: Work[] = [];
   const claims = new Map<string, Work>();
   let blocked = 0;
@@ -209,8 +211,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     }
   }
 
-  function finishRow(base: { row: number; line: number; key: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
-    if (admitted?.row === base.row && failedOf(r.status)) failedInputs.set(base.row, admitted);
+  function finishRow(base: { row: number; line: number; key: string; input?: SourceRecord }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
+    keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
     const useNote = note && (r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status));
     const result: RowResult = {
@@ -232,7 +234,6 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
     if (w.done) return;
     w.done = true;
-    if (w.input && failedOf(r.status)) failedInputs.set(w.row, w.input);
     remember(w, r.status, r.remoteId);
     finishRow(w, r, w.attempts);
     for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
@@ -355,22 +356,22 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
 
   function admit(record: SourceRecord) {
     rowsRead++;
-    if (options.onFailure) admitted = record;
     const prev = options.previous?.get(record.row);
     if (prev) {
-      if (failedOf(prev.status) && options.onFailure) failedInputs.set(record.row, record);
+      keepInput(record, prev.status);
       return emit({ raw: prev.line, row: record.row, status: prev.status });
     }
     const decided = options.decided?.get(record.row);
     if (decided) {
-      if (failedOf(decided.status) && options.onFailure) failedInputs.set(record.row, record);
+      keepInput(record, decided.status);
       return emit(decided);
     }
-    if (record.error) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
+    const here = (key: string) => ({ row: record.row, line: record.line, key, input: record });
+    if (record.error) return finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
     const mapped = mapper.map(record.fields!);
-    if ('error' in mapped) return finishRow({ ...record, key: '' }, { status: 'INVALID', errorMessage: mapped.error });
+    if ('error' in mapped) return finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
     const prepared = target.prepare(operation, mapped.mapped);
-    if (!prepared.ok) return finishRow({ ...record, key: prepared.key }, { status: 'INVALID', errorMessage: prepared.error });
+    if (!prepared.ok) return finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
     let hash: string | undefined;
     let payload = prepared.payload;
     let fallback: unknown;
@@ -379,14 +380,14 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       const stored = state.get(prepared.key);
       if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) {
         unchanged++;
-        return finishRow({ ...record, key: prepared.key }, { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' });
+        return finishRow(here(prepared.key), { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' });
       }
       if (stored?.remoteId && target.withRemoteId) {
         fallback = payload;
         payload = target.withRemoteId(payload, stored.remoteId);
       }
     }
-    if (!sending) return finishRow({ ...record, key: prepared.key }, { status: 'DRY_RUN' });
+    if (!sending) return finishRow(here(prepared.key), { status: 'DRY_RUN' });
     const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined };
     const deps = new Set<Work>();
     for (const k of work.lockKeys) {
@@ -403,7 +404,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const inFlight = () => limit.activeCount + limit.pendingCount;
   const tasks = new Set<Promise<void>>();
   let failure: unknown;
-  progress.start({ operation: operation === "upsert" ? "import" : operation, target: target.displayName });
+  progress.start({ operation: operation === 'upsert' ? 'import' : operation, target: target.displayName });
   const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
   let bound = false;
