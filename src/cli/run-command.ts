@@ -104,6 +104,12 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       );
     }
   }
+  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
+  const useState = command !== 'validate' && opts.state !== false;
+  if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
+  if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
+    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
+  }
   const concurrency = intOption(opts.concurrency, '--concurrency', 1, 64);
   const batchSize = intOption(opts.batchSize, '--batch-size', 1, 1000);
   const rate = intOption(opts.rate, '--rate', 1, 1_000_000);
@@ -133,12 +139,6 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   }
   const redact = createRedactor(allSecrets(env));
 
-  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
-  const useState = command !== 'validate' && opts.state !== false;
-  if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
-  if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
-    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
-  }
   let stateDb: StateDb | undefined;
   let state: AccountState | undefined;
   let sandbox: Sandbox | undefined;
@@ -161,17 +161,18 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   };
   const sigint = () => onSignal('SIGINT');
   const sigterm = () => onSignal('SIGTERM');
+  // The environment the remote is reached with: the user's, or the sandbox's endpoints and credentials.
+  let remoteEnv = env;
   try {
     if (needsRemote) {
-      let connectEnv = env;
       if (opts.sandbox) {
         sandbox = await startSandbox({ emulators: createEmulators(), faults: opts.sandboxFaults, latencyMs: latency });
-        connectEnv = { ...env };
-        for (const e of sandbox.emulators) Object.assign(connectEnv, e.environment(sandbox.url));
+        remoteEnv = { ...env };
+        for (const e of sandbox.emulators) Object.assign(remoteEnv, e.environment(sandbox.url));
         notes.push(`sent to the built-in sandbox at ${sandbox.url}${opts.sandboxFaults ? ` with faults ${opts.sandboxFaults}` : ''}; nothing left this machine`);
       }
       try {
-        session = await target.connect({ env: connectEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
+        session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
         notes.push(...((session as { notes?: string[] }).notes ?? []));
       } catch (err) {
         if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
@@ -180,8 +181,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     }
     if (useState) {
       stateDb = openStateDb(typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH);
-      const accountEnv = { ...env, ...(sandbox ? Object.assign({}, ...sandbox.emulators.map((e) => e.environment(sandbox!.url))) : {}) };
-      state = stateDb.forAccount(target.name, target.accountId(accountEnv));
+      state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
     }
     const limits = session?.limits;
     const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits?.maxBatchSize ?? Infinity);
