@@ -4,6 +4,7 @@ import { realClock } from './pace-requests.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { FoundRecord, IdentityKind, Operation, Source, SourceRecord, Status, Target, TargetSession } from './types.js';
 import type { RowMapper } from '../mapping/mapper.js';
+import { normaliseEmail } from '../mapping/values.js';
 import type { RowResult } from '../report/report-row.js';
 import { chunkedSource } from '../sources/chunked.js';
 
@@ -73,7 +74,7 @@ export async function planDeletes(options: {
         pending.push({ record, error: id.error, key: '' });
         continue;
       }
-      const value = id.kind === 'email' ? id.value.trim().toLowerCase() : id.value.trim();
+      const value = id.kind === 'email' ? normaliseEmail(id.value) : id.value.trim();
       wanted[id.kind].add(value);
       pending.push({ record, kind: id.kind, value, key: value });
     }
