@@ -45,7 +45,9 @@ export class FailedRowsWriter {
     } else {
       const d = this.delimiter() ?? ',';
       const columns = this.columns();
-      const values = record.fields ? columns.map((c) => record.fields![c] ?? '') : (record.raw ?? columns.map(() => ''));
+      const values = record.fields ? columns.map((c) => record.fields![c] ?? '') : [...(record.raw ?? [])];
+      // A short row is padded so that sync_error stands in its own column; a long one keeps every cell to fix.
+      while (values.length < columns.length) values.push('');
       this.buffer += [...values.map((v) => cell(v, d)), cell(why, d)].join(d) + '\n';
     }
     if (this.buffer.length > 64 * 1024) this.flush();
