@@ -30,7 +30,9 @@ async function countingSalsa(latencyMs: number) {
     },
   };
   sandbox = await startSandbox({ emulators: [counting], latencyMs });
-  return { salsa, received, env: { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'resume-token' } };
+  // Its own state, shared by the killed run and its resume as a user's would be (never the repo's own).
+  const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'resume-token', SYNC_SUPPORTERS_STATE: join(tempDir(), 'state.db') };
+  return { salsa, received, env };
 }
 
 function bigFile(n: number) {
@@ -123,7 +125,7 @@ describe('never lose a row', () => {
     let down = true;
     const flaky: Emulator = { ...salsa, handle: (req) => (down && req.body.includes('person1') ? { status: 503, body: '<html>503</html>' } : salsa.handle(req)) };
     sandbox = await startSandbox({ emulators: [flaky] });
-    const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 't' };
+    const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 't', SYNC_SUPPORTERS_STATE: join(tempDir(), 'state.db') };
     const { file, report } = bigFile(30);
     const first = await runCli(['import', file, '-b', '1', '--retries', '1', '--json'], { env });
     expect(first.code).toBe(1);
