@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
-import type { Emulator } from './emulator-types.js';
+import type { Emulator, EmulatorReply } from './emulator-types.js';
 import { parseFaults, type FaultKind } from './faults.js';
 
 export interface SandboxOptions {
@@ -63,6 +63,31 @@ function itemsIn(json: unknown, body: string): number {
   return body.includes('method=') ? 1 : 0;
 }
 
+/** The answer a fault gives in place of the emulator's; undefined for faults that let the emulator work first. */
+function faultReply(fault: FaultKind): EmulatorReply | undefined {
+  const rate = JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] });
+  switch (fault) {
+    case 'reset':
+      return { status: 0, body: '' }; // never sent: the connection is closed instead
+    case '429':
+      return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: rate };
+    case '429-bare':
+      return { status: 429, headers: { 'content-type': 'application/json' }, body: rate };
+    case 'ratetext':
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'Your per minute call rate has been exceeded. Please try again later.' };
+    case '500':
+      return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 500, message: 'Internal server error' }] }) };
+    case '502':
+      return { status: 502, headers: { 'content-type': 'text/html' }, body: HTML_GATEWAY(502, 'Bad Gateway') };
+    case '503':
+      return { status: 503, headers: { 'content-type': 'text/html' }, body: HTML_GATEWAY(503, 'Service Temporarily Unavailable') };
+    case '504':
+      return { status: 504, headers: { 'content-type': 'text/html' }, body: HTML_GATEWAY(504, 'Gateway Time-out') };
+    default:
+      return undefined;
+  }
+}
+
 /** Serves every emulator on one loopback port. Never listens beyond loopback. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const faults = parseFaults(options.faults);
@@ -70,6 +95,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let inFlight = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
+    const arrived = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const body = await readBody(req);
     if (url.pathname.startsWith('/_sandbox/')) return admin(url.pathname, req.method ?? 'GET', body, res);
@@ -81,30 +107,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
     try {
-      if (options.latencyMs) await sleep(options.latencyMs);
-      if (!emulator) return send(res, 404, { 'content-type': 'text/plain' }, `no emulator serves ${url.pathname}\n`);
-      const fault = isData ? faults.pick(`${req.method} ${url.pathname}`) : undefined;
+      const fault = emulator && isData ? faults.pick(`${req.method} ${url.pathname}`) : undefined;
       if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
-      switch (fault) {
-        case 'reset':
-          return req.socket.destroy();
-        case '429':
-          return send(res, 429, { 'content-type': 'application/json', 'retry-after': '1' }, JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] }));
-        case '429-bare':
-          return send(res, 429, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] }));
-        case 'ratetext':
-          return send(res, 200, { 'content-type': 'text/plain' }, 'Your per minute call rate has been exceeded. Please try again later.');
-        case '500':
-          return send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: 500, message: 'Internal server error' }] }));
-        case '502':
-          return send(res, 502, { 'content-type': 'text/html' }, HTML_GATEWAY(502, 'Bad Gateway'));
-        case '503':
-          return send(res, 503, { 'content-type': 'text/html' }, HTML_GATEWAY(503, 'Service Temporarily Unavailable'));
-        case '504':
-          return send(res, 504, { 'content-type': 'text/html' }, HTML_GATEWAY(504, 'Gateway Time-out'));
-      }
-      const reply = emulator.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json });
-      if (fault === 'reset-after') return req.socket.destroy();
+      // A fault that answers instead of the emulator leaves the remote's state untouched; reset-after, slow and
+      // truncated answer after the emulator has done the work.
+      const instead = !emulator ? { status: 404, headers: { 'content-type': 'text/plain' }, body: `no emulator serves ${url.pathname}\n` } : fault && faultReply(fault);
+      const reply = instead || emulator!.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json });
+      // The latency is the remote's whole answer time, counted from the request's arrival: the emulator's own work
+      // happens inside it, as a real server's does, instead of being added on top.
+      const left = (options.latencyMs ?? 0) - (performance.now() - arrived);
+      if (left >= 1) await sleep(left);
+      if (fault === 'reset' || fault === 'reset-after') return req.socket.destroy();
       if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
       if (fault === 'truncated') return send(res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));
       return send(res, reply.status, reply.headers ?? {}, reply.body);
