@@ -112,7 +112,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .command('show')
     .description('rows remembered per target, account and last status')
     .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
-    .action((opts: { state?: string }) => {
+    .action(async (opts: { state?: string }) => {
       const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
       try {
         const rows = db.summary();
@@ -122,7 +122,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
           for (const r of rows) io.stdout.write(`  ${r.target}  ${r.account}  ${r.status} ${r.rows}  (last ${r.last})\n`);
         }
       } finally {
-        db.close();
+        await db.close();
       }
       setExit(0);
     });
@@ -132,13 +132,13 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .requiredOption('-t, --target <target>', 'salsa or luminate')
     .option('--account <id>', 'only this account (as `state show` prints it)')
     .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
-    .action((opts: { target: string; account?: string; state?: string }) => {
+    .action(async (opts: { target: string; account?: string; state?: string }) => {
       const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
       try {
         const n = db.forget(opts.target, opts.account);
         io.stdout.write(`forgot ${n} row${n === 1 ? '' : 's'} of ${opts.target}${opts.account ? ` account ${opts.account}` : ''}\n`);
       } finally {
-        db.close();
+        await db.close();
       }
       setExit(0);
     });

@@ -264,8 +264,10 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     process.off('SIGTERM', sigterm);
     await session?.close();
     await sandbox?.close();
-    stateDb?.close();
     failedWriter?.close();
+    // The report is the record of what happened; a state that was not saved costs the next --changed-only run
+    // a resend of those rows, so it is a warning, not a failed run.
+    await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
   }
 
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
-import type { StateEntry, Status, SyncState } from '../core/types.js';
+import type { Status, SyncState } from '../core/types.js';
+import type { WriterMessage, WriterReply } from './state-writer.js';
 
 export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
 
@@ -17,12 +19,14 @@ export interface StateDb {
   forAccount(target: string, account: string): AccountState;
   summary(): Array<{ target: string; account: string; status: string; rows: number; last: string }>;
   forget(target: string, account?: string): number;
-  close(): void;
+  /** Waits for every write to be committed; rejects, after closing, if one failed. */
+  close(): Promise<void>;
 }
 
 /**
  * The local state: one row per (target, account, key) with the remote id, the hash of the payload last sent
  * successfully, the last status and when. WAL journal: a killed run leaves every committed batch and nothing torn.
+ * Reads happen here; a run's writes go to a worker thread (state-writer.ts), started at the first write.
  */
 export function openStateDb(path: string): StateDb {
   let Database: typeof BetterSqlite3;
@@ -47,27 +51,28 @@ export function openStateDb(path: string): StateDb {
     throw new UsageError(`Cannot open the state database ${path}: ${(err as Error).message}. Choose another with --state, or use --no-state.`, 'E_STATE', { cause: err });
   }
   const get = db.prepare<[string, string, string], { key: string; remote_id: string | null; hash: string | null; status: string }>('SELECT key, remote_id, hash, status FROM synced WHERE target = ? AND account = ? AND key = ?');
-  const upsert = db.prepare(`INSERT INTO synced (target, account, key, remote_id, hash, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (target, account, key) DO UPDATE SET remote_id = COALESCE(excluded.remote_id, remote_id), hash = excluded.hash, status = excluded.status, updated_at = excluded.updated_at`);
-  const forgetRemote = db.prepare('DELETE FROM synced WHERE target = ? AND account = ? AND remote_id = ?');
   const list = db.prepare<[string, string], { key: string; remote_id: string | null; status: string }>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
+  let writer: Worker | undefined;
+  let writeError: string | undefined;
+  const post = (m: WriterMessage) => {
+    if (!writer) {
+      writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path } });
+      writer.on('message', (r: WriterReply) => (writeError ??= r.message));
+      writer.on('error', (err) => (writeError ??= err.message));
+      writer.unref();
+    }
+    writer.postMessage(m);
+  };
   return {
     path,
     forAccount(target, account) {
-      const record = db.transaction((entries: StateEntry[]) => {
-        const now = new Date().toISOString();
-        for (const e of entries) upsert.run(target, account, e.key, e.remoteId ?? null, e.hash ?? null, e.status, now);
-      });
-      const forget = db.transaction((ids: string[]) => {
-        for (const id of ids) forgetRemote.run(target, account, id);
-      });
       return {
         get(key) {
           const r = get.get(target, account, key);
           return r ? { key: r.key, remoteId: r.remote_id ?? undefined, hash: r.hash ?? undefined, status: r.status as Status } : undefined;
         },
-        record: (entries) => record(entries),
-        forgetRemote: (ids) => forget(ids),
+        record: (entries) => post({ kind: 'record', target, account, entries, at: new Date().toISOString() }),
+        forgetRemote: (remoteIds) => post({ kind: 'forget', target, account, remoteIds }),
         entries: () => list.iterate(target, account),
       };
     },
@@ -77,6 +82,16 @@ export function openStateDb(path: string): StateDb {
       const r = account === undefined ? db.prepare('DELETE FROM synced WHERE target = ?').run(target) : db.prepare('DELETE FROM synced WHERE target = ? AND account = ?').run(target, account);
       return r.changes;
     },
-    close: () => db.close(),
+    async close() {
+      if (writer) {
+        const w = writer;
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        w.ref();
+        w.postMessage({ kind: 'close' } satisfies WriterMessage);
+        await exited;
+      }
+      db.close();
+      if (writeError) throw new Error(`the local state ${path} was not fully saved: ${writeError}`);
+    },
   };
 }

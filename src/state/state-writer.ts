@@ -1,0 +1,43 @@
+/**
+ * The state's writer, on a worker thread: a run's results are committed here, on the second core, so that a
+ * transaction never holds up the main thread's next request (a 700-row commit takes ~13 ms, long enough to delay
+ * every connection's follow-up). It has its own connection; WAL lets the main thread read meanwhile.
+ * Messages are applied in the order they were posted, one transaction each.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { StateEntry } from '../core/types.js';
+
+export type WriterMessage =
+  | { kind: 'record'; target: string; account: string; entries: StateEntry[]; at: string }
+  | { kind: 'forget'; target: string; account: string; remoteIds: string[] }
+  | { kind: 'close' };
+
+export type WriterReply = { kind: 'error'; message: string };
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+const db = new Database((workerData as { path: string }).path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const upsert = db.prepare(`INSERT INTO synced (target, account, key, remote_id, hash, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (target, account, key) DO UPDATE SET remote_id = COALESCE(excluded.remote_id, remote_id), hash = excluded.hash, status = excluded.status, updated_at = excluded.updated_at`);
+const forgetRemote = db.prepare('DELETE FROM synced WHERE target = ? AND account = ? AND remote_id = ?');
+const apply = db.transaction((m: Exclude<WriterMessage, { kind: 'close' }>) => {
+  if (m.kind === 'record') for (const e of m.entries) upsert.run(m.target, m.account, e.key, e.remoteId ?? null, e.hash ?? null, e.status, m.at);
+  else for (const id of m.remoteIds) forgetRemote.run(m.target, m.account, id);
+});
+
+parentPort!.on('message', (m: WriterMessage) => {
+  if (m.kind === 'close') {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    apply(m);
+  } catch (err) {
+    parentPort!.postMessage({ kind: 'error', message: (err as Error).message } satisfies WriterReply);
+  }
+});
