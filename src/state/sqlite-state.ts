@@ -9,6 +9,9 @@ import type { WriterMessage, WriterReply } from './state-writer.js';
 
 export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
 
+/** Rows the state's writer may be behind before a run waits for it. */
+const MAX_BACKLOG_ROWS = 20_000;
+
 export interface AccountState extends SyncState {
   /** Keys this tool synced in this account, with their remote ids (for --mirror). */
   entries(): IterableIterator<{ key: string; remote_id: string | null; status: string }>;
@@ -54,13 +57,21 @@ export function openStateDb(path: string): StateDb {
   const list = db.prepare<[string, string], { key: string; remote_id: string | null; status: string }>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
   let writer: Worker | undefined;
   let writeError: string | undefined;
-  const post = (m: WriterMessage) => {
+  // Rows posted to the writer and not yet committed, shared with it: when the writer falls this far behind, the
+  // main thread waits for it, so a run faster than its disk cannot queue up unbounded memory.
+  const backlog = new Int32Array(new SharedArrayBuffer(4));
+  const post = (m: WriterMessage, rows: number) => {
     if (!writer) {
-      writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path } });
+      writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path, backlog }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
       writer.on('message', (r: WriterReply) => (writeError ??= r.message));
       writer.on('error', (err) => (writeError ??= err.message));
       writer.unref();
     }
+    // A writer that commits nothing for 30 s is taken for dead (its messages cannot arrive while this waits).
+    for (let queued = Atomics.load(backlog, 0), stalled = 0; queued > MAX_BACKLOG_ROWS && !writeError; queued = Atomics.load(backlog, 0)) {
+      if (Atomics.wait(backlog, 0, queued, 1000) === 'timed-out' && ++stalled >= 30) writeError = 'the state writer stopped committing';
+    }
+    Atomics.add(backlog, 0, rows);
     writer.postMessage(m);
   };
   return {
@@ -71,8 +82,8 @@ export function openStateDb(path: string): StateDb {
           const r = get.get(target, account, key);
           return r ? { key: r.key, remoteId: r.remote_id ?? undefined, hash: r.hash ?? undefined, status: r.status as Status } : undefined;
         },
-        record: (entries) => post({ kind: 'record', target, account, entries, at: new Date().toISOString() }),
-        forgetRemote: (remoteIds) => post({ kind: 'forget', target, account, remoteIds }),
+        record: (entries) => post({ kind: 'record', target, account, entries, at: new Date().toISOString() }, entries.length),
+        forgetRemote: (remoteIds) => post({ kind: 'forget', target, account, remoteIds }, remoteIds.length),
         entries: () => list.iterate(target, account),
       };
     },

@@ -17,7 +17,8 @@ export type WriterMessage =
 export type WriterReply = { kind: 'error'; message: string };
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-const db = new Database((workerData as { path: string }).path);
+const { path, backlog } = workerData as { path: string; backlog: Int32Array };
+const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
@@ -39,5 +40,8 @@ parentPort!.on('message', (m: WriterMessage) => {
     apply(m);
   } catch (err) {
     parentPort!.postMessage({ kind: 'error', message: (err as Error).message } satisfies WriterReply);
+  } finally {
+    Atomics.sub(backlog, 0, m.kind === 'record' ? m.entries.length : m.remoteIds.length);
+    Atomics.notify(backlog, 0);
   }
 });
