@@ -118,7 +118,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const latency = intOption(opts.sandboxLatency, '--sandbox-latency', 0, 60_000);
   const maxDeletes = intOption(opts.maxDeletes, '--max-deletes', 0) ?? 100;
   const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
-  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
   const reportPath = opts.report ?? defaultReportPath(input);
   const notes: string[] = [];

@@ -1,9 +1,11 @@
+import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Source } from '../core/types.js';
 import { createCsvSource } from './csv-source.js';
-import { openInput } from './input-stream.js';
+import { checkInputFile, openInput } from './input-stream.js';
 import { createJsonlSource } from './jsonl-source.js';
+import { createThreadedSource } from './threaded-source.js';
 
 export type InputFormat = 'csv' | 'jsonl';
 
@@ -11,6 +13,12 @@ export interface OpenSourceOptions {
   format?: string;
   delimiter?: string;
   encoding?: BufferEncoding;
+  /**
+   * Parse a file on a worker thread, beside the main thread's mapping and checks (stdin is always parsed here).
+   * Worth it when this process's own work sets the pace (validate, dry runs); when sending, the remote does, the
+   * main thread is mostly idle, and a second thread would only add its memory.
+   */
+  parseOnWorker?: boolean;
 }
 
 /** The format from `--format`, else from the file's extension. */
@@ -29,14 +37,18 @@ export function resolveFormat(path: string, format?: string): InputFormat {
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
   const format = resolveFormat(path, options.format);
   const name = path === '-' ? 'stdin' : path;
-  const input = await openInput(path);
+  if (path !== '-') await checkInputFile(path);
   if (options.encoding && !Buffer.isEncoding(options.encoding)) {
     throw new UsageError(`Unknown --encoding "${options.encoding}": use utf8 or latin1.`);
   }
-  if (format === 'jsonl') return createJsonlSource(input, { name, encoding: options.encoding });
   const delimiter = options.delimiter === '\\t' || options.delimiter === 'tab' ? '\t' : options.delimiter;
-  if (delimiter !== undefined && delimiter.length !== 1) {
+  if (format === 'csv' && delimiter !== undefined && delimiter.length !== 1) {
     throw new UsageError(`--delimiter must be one character (or "tab"), got "${options.delimiter}".`);
   }
+  if (path !== '-' && options.parseOnWorker) {
+    return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding: options.encoding });
+  }
+  const input = path === '-' ? await openInput(path) : createReadStream(path, { highWaterMark: 256 * 1024 });
+  if (format === 'jsonl') return createJsonlSource(input, { name, encoding: options.encoding });
   return createCsvSource(input, { name, delimiter, encoding: options.encoding });
 }

@@ -5,6 +5,13 @@ import { UsageError } from '../core/errors.js';
 /** Opens a file (or `-` for stdin) as a byte stream, with a message a person can act on when it cannot be read. */
 export async function openInput(path: string): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
   if (path === '-') return process.stdin as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  await checkInputFile(path);
+  return createReadStream(path, { highWaterMark: 256 * 1024 }) as unknown as NodeJS.ReadableStream &
+    AsyncIterable<Buffer>;
+}
+
+/** Throws the message a person can act on when `path` is not a readable, non-empty file. */
+export async function checkInputFile(path: string): Promise<void> {
   let info;
   try {
     info = await stat(path);
@@ -17,8 +24,6 @@ export async function openInput(path: string): Promise<NodeJS.ReadableStream & A
   }
   if (info.isDirectory()) throw new UsageError(`Input ${path} is a folder, not a file. Name a .csv or .jsonl file.`, 'E_INPUT');
   if (info.size === 0) throw new UsageError(`Input file ${path} is empty: there is nothing to sync.`, 'E_EMPTY');
-  return createReadStream(path, { highWaterMark: 256 * 1024 }) as unknown as NodeJS.ReadableStream &
-    AsyncIterable<Buffer>;
 }
 
 /** Counts LF bytes in buf[start, end). */

@@ -1,0 +1,64 @@
+/**
+ * The reader's worker thread: parses the input file (CSV or JSONL, with all the checks and recovery of the
+ * in-thread readers) and sends the records to the main thread a chunk at a time, a few chunks ahead at most.
+ * Parsing is about half of a run's local work; here it runs on the second core, beside mapping and sending.
+ */
+import { createReadStream } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { UsageError } from '../core/errors.js';
+import { createCsvSource } from './csv-source.js';
+import { createJsonlSource } from './jsonl-source.js';
+import { createPacker, type PackedChunk } from './record-packing.js';
+
+export interface SourceWorkerData {
+  path: string;
+  format: 'csv' | 'jsonl';
+  name: string;
+  delimiter?: string;
+  encoding?: BufferEncoding;
+  /** Chunks sent before the main thread asks for more. */
+  ahead: number;
+}
+
+export type SourceWorkerMessage =
+  | ({ kind: 'chunk'; columns?: string[]; delimiter?: string } & PackedChunk)
+  | { kind: 'end'; columns: string[] }
+  | { kind: 'error'; message: string; code?: string; usage: boolean };
+
+const data = workerData as SourceWorkerData;
+const port = parentPort!;
+const post = (m: SourceWorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+let credit = data.ahead;
+let resume: (() => void) | undefined;
+const more = () => {
+  credit++;
+  resume?.();
+};
+port.on('message', more);
+
+const input = createReadStream(data.path, { highWaterMark: 256 * 1024 });
+const source =
+  data.format === 'jsonl'
+    ? createJsonlSource(input, { name: data.name, encoding: data.encoding })
+    : createCsvSource(input, { name: data.name, delimiter: data.delimiter, encoding: data.encoding });
+const pack = createPacker();
+let columnsSent = -1;
+try {
+  for await (const chunk of source.chunks()) {
+    const packed = pack(chunk);
+    const columns = source.columns();
+    const changed = columns.length !== columnsSent;
+    columnsSent = columns.length;
+    post({ kind: 'chunk', ...packed, columns: changed ? [...columns] : undefined, delimiter: source.delimiter?.() }, [packed.meta.buffer as ArrayBuffer]);
+    if (--credit <= 0) await new Promise<void>((r) => (resume = r));
+    resume = undefined;
+  }
+  post({ kind: 'end', columns: [...source.columns()] });
+} catch (err) {
+  const e = err as Error & { code?: string };
+  post({ kind: 'error', message: e.message, code: e.code, usage: err instanceof UsageError });
+} finally {
+  input.destroy();
+  port.off('message', more); // nothing keeps the thread alive now: it ends once the last message is out
+}
