@@ -55,7 +55,8 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   let bound = false;
   let fixedColumns = false;
 
-  const apply = (rule: Omit<FieldRule, 'field'>, fields: Record<string, string>): { value: string } | { error: string } => {
+  // The value as a plain string, or why it cannot be used: no wrapper object per field and row.
+  const apply = (rule: Omit<FieldRule, 'field'>, fields: Record<string, string>): string | { error: string } => {
     let value: string;
     if (rule.columns.length === 1) value = (fields[rule.columns[0]!] ?? '').trim();
     else {
@@ -79,7 +80,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       value = mapped;
     }
     if (value === '' && rule.defaultValue !== undefined) value = rule.defaultValue;
-    return { value };
+    return value;
   };
 
   return {
@@ -111,14 +112,15 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       const out: MappedRow = { fields: {}, custom: [] };
       for (const rule of rules) {
         const r = apply(rule, fields);
-        if ('error' in r) return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
-        if (r.value !== '' || rule.columns.some((c) => c in fields)) out.fields[rule.field] = r.value;
+        if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
+        if (r !== '' || rule.columns.some((c) => c in fields)) out.fields[rule.field] = r;
       }
-      for (const rule of [...custom, ...customRulesAuto]) {
-        const r = apply(rule, fields);
-        const label = rule.name ?? rule.fieldId;
-        if ('error' in r) return { error: `custom field ${label}: ${r.error}` };
-        if (r.value !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r.value });
+      for (const list of [custom, customRulesAuto]) {
+        for (const rule of list) {
+          const r = apply(rule, fields);
+          if (typeof r !== 'string') return { error: `custom field ${rule.name ?? rule.fieldId}: ${r.error}` };
+          if (r !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r });
+        }
       }
       return { mapped: out };
     },
