@@ -19,7 +19,7 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
   return chunkedSource(
     () => columns,
     async function* (): AsyncGenerator<SourceRecord[]> {
-      const worker = new Worker(new URL('./source-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      const worker = new Worker(new URL('./source-worker.js', import.meta.url), { workerData });
       const inbox: Array<SourceWorkerMessage | { kind: 'crash'; message: string }> = [];
       let wake: (() => void) | undefined;
       const arrive = (m: (typeof inbox)[number]) => {
