@@ -9,6 +9,12 @@ import type { WriterMessage, WriterReply } from './state-writer.js';
 
 export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
 
+/**
+ * Page cache per connection, in KiB (negative): 2 MB, SQLite's own default. better-sqlite3 builds SQLite with a
+ * 16 MB default, which random-key upserts fill: measured +16 MB RSS per connection at 300k rows, at no gain in speed.
+ */
+export const CACHE_SIZE = -2000;
+
 /** Rows the state's writer may be behind before a run waits for it. */
 const MAX_BACKLOG_ROWS = 20_000;
 
@@ -45,6 +51,7 @@ export function openStateDb(path: string): StateDb {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = ${CACHE_SIZE}`);
     db.exec(`CREATE TABLE IF NOT EXISTS synced (
       target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,
       remote_id TEXT, hash TEXT, status TEXT NOT NULL, updated_at TEXT NOT NULL,
