@@ -43,14 +43,14 @@ export function createBarProgress(total: number | undefined): ProgressSink {
   };
 }
 
-/** A plain line every few seconds, for cron and logs. */
-export function createLineProgress(everyMs = 5000, write = (s: string) => process.stderr.write(s)): ProgressSink {
+/** A plain line every few seconds, for cron and logs; `label` names the command (validate, import --dry-run…). */
+export function createLineProgress(label?: string, everyMs = 5000, write = (s: string) => process.stderr.write(s)): ProgressSink {
   let started = 0;
   let last = 0;
   return {
     start(info) {
       started = last = performance.now();
-      write(`${info.operation} → ${info.target}: started\n`);
+      write(`${label ?? info.operation} → ${info.target}: started\n`);
     },
     update(rows, counts) {
       const now = performance.now();

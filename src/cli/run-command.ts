@@ -215,7 +215,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     if (opts.failed) failedWriter = new FailedRowsWriter(opts.failed, resolveFormat(input, opts.format), () => source.columns(), () => source.delimiter?.());
-    const progress = chooseProgress(opts, io, input);
+    const progress = chooseProgress(opts, io, command === 'validate' ? 'validate' : opts.dryRun ? `${command} --dry-run` : command);
     result = await runSync({
       operation,
       mode: sending ? 'send' : 'dry-run',
@@ -319,11 +319,10 @@ function retryTuning(env: Record<string, string | undefined>) {
   return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
 }
 
-function chooseProgress(opts: DataCommandOptions, io: CommandIO, input: string): ProgressSink {
+function chooseProgress(opts: DataCommandOptions, io: CommandIO, label: string): ProgressSink {
   if (opts.quiet) return silentProgress;
   if (io.stderr.isTTY) return createBarProgress(undefined);
-  void input;
-  return createLineProgress();
+  return createLineProgress(label);
 }
 
 function describeMapping(mapper: RowMapper, io: CommandIO, opts: DataCommandOptions) {
