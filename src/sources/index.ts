@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Source } from '../core/types.js';
@@ -48,7 +47,7 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   if (path !== '-' && options.parseOnWorker) {
     return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding: options.encoding });
   }
-  const input = path === '-' ? await openInput(path) : createReadStream(path, { highWaterMark: 256 * 1024 });
+  const input = openInput(path);
   if (format === 'jsonl') return createJsonlSource(input, { name, encoding: options.encoding });
   return createCsvSource(input, { name, delimiter, encoding: options.encoding });
 }

@@ -1,13 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 
-/** Opens a file (or `-` for stdin) as a byte stream, with a message a person can act on when it cannot be read. */
-export async function openInput(path: string): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
-  if (path === '-') return process.stdin as NodeJS.ReadableStream & AsyncIterable<Buffer>;
-  await checkInputFile(path);
-  return createReadStream(path, { highWaterMark: 256 * 1024 }) as unknown as NodeJS.ReadableStream &
-    AsyncIterable<Buffer>;
+/** A file (or `-` for stdin) as a byte stream; `checkInputFile` first gives the message a person can act on. */
+export function openInput(path: string): Readable {
+  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
 }
 
 /** Throws the message a person can act on when `path` is not a readable, non-empty file. */

@@ -3,11 +3,11 @@
  * in-thread readers) and sends the records to the main thread a chunk at a time, a few chunks ahead at most.
  * Parsing is about half of a run's local work; here it runs on the second core, beside mapping and sending.
  */
-import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { createCsvSource } from './csv-source.js';
 import { createJsonlSource } from './jsonl-source.js';
+import { openInput } from './input-stream.js';
 import { createPacker, type PackedChunk } from './record-packing.js';
 
 export interface SourceWorkerData {
@@ -37,7 +37,7 @@ const more = () => {
 };
 port.on('message', more);
 
-const input = createReadStream(data.path, { highWaterMark: 256 * 1024 });
+const input = openInput(data.path);
 const source =
   data.format === 'jsonl'
     ? createJsonlSource(input, { name: data.name, encoding: data.encoding })

@@ -5,15 +5,10 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
 import type { Status, SyncState } from '../core/types.js';
+import { openConnection } from './connection.js';
 import type { WriterMessage, WriterReply } from './state-writer.js';
 
 export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
-
-/**
- * Page cache per connection, in KiB (negative): 2 MB, SQLite's own default. better-sqlite3 builds SQLite with a
- * 16 MB default, which random-key upserts fill: measured +16 MB RSS per connection at 300k rows, at no gain in speed.
- */
-export const CACHE_SIZE = -2000;
 
 /** Rows the state's writer may be behind before a run waits for it. */
 const MAX_BACKLOG_ROWS = 20_000;
@@ -34,24 +29,19 @@ export interface StateDb {
 
 /**
  * The local state: one row per (target, account, key) with the remote id, the hash of the payload last sent
- * successfully, the last status and when. WAL journal: a killed run leaves every committed batch and nothing torn.
+ * successfully, the last status and when (connection.ts has how each connection is set up).
  * Reads happen here; a run's writes go to a worker thread (state-writer.ts), started at the first write.
  */
 export function openStateDb(path: string): StateDb {
-  let Database: typeof BetterSqlite3;
   try {
-    Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    createRequire(import.meta.url)('better-sqlite3');
   } catch (err) {
     throw new UsageError(`The local state needs better-sqlite3, which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
   }
   let db: BetterSqlite3.Database;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma(`cache_size = ${CACHE_SIZE}`);
+    db = openConnection(path);
     db.exec(`CREATE TABLE IF NOT EXISTS synced (
       target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,
       remote_id TEXT, hash TEXT, status TEXT NOT NULL, updated_at TEXT NOT NULL,

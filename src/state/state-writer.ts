@@ -4,11 +4,9 @@
  * every connection's follow-up). It has its own connection; WAL lets the main thread read meanwhile.
  * Messages are applied in the order they were posted, one transaction each.
  */
-import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import type BetterSqlite3 from 'better-sqlite3';
 import type { StateEntry } from '../core/types.js';
-import { CACHE_SIZE } from './sqlite-state.js';
+import { openConnection } from './connection.js';
 
 export type WriterMessage =
   | { kind: 'record'; target: string; account: string; entries: StateEntry[]; at: string }
@@ -17,13 +15,8 @@ export type WriterMessage =
 
 export type WriterReply = { kind: 'error'; message: string };
 
-const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const { path, backlog } = workerData as { path: string; backlog: Int32Array };
-const db = new Database(path);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-db.pragma(`cache_size = ${CACHE_SIZE}`);
+const db = openConnection(path);
 const upsert = db.prepare(`INSERT INTO synced (target, account, key, remote_id, hash, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (target, account, key) DO UPDATE SET remote_id = COALESCE(excluded.remote_id, remote_id), hash = excluded.hash, status = excluded.status, updated_at = excluded.updated_at`);
 const forgetRemote = db.prepare('DELETE FROM synced WHERE target = ? AND account = ? AND remote_id = ?');

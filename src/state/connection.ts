@@ -1,0 +1,19 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * Opens one connection to the state database, set up the same way on both threads: WAL (readers and the writer do
+ * not block each other; a killed run leaves every committed transaction and nothing torn), NORMAL sync, a busy
+ * timeout, and a 2 MB page cache — SQLite's own default; better-sqlite3 builds it with 16 MB, which random-key
+ * upserts fill (measured: +16 MB RSS per connection at 300k rows, at no gain in speed). Throws if better-sqlite3
+ * does not load or the file cannot be opened.
+ */
+export function openConnection(path: string): BetterSqlite3.Database {
+  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -2000');
+  return db;
+}
