@@ -43,7 +43,7 @@ export function createBarProgress(total: number | undefined): ProgressSink {
   };
 }
 
-/** A plain line every few seconds, for cron and logs; `label` names the command (validate, import --dry-run…). */
+/** A plain line every few seconds, for cron and logs; `label` names what ran (Validate, Dry run (import)…). */
 export function createLineProgress(label?: string, everyMs = 5000, write = (s: string) => process.stderr.write(s)): ProgressSink {
   let started = 0;
   let last = 0;

@@ -121,6 +121,8 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
   const reportPath = opts.report ?? defaultReportPath(input);
+  // What ran, in the progress log's first line and the summary alike.
+  const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   const notes: string[] = [];
   let previous: Map<number, PreviousRow> | undefined;
   if (sending && input !== '-') {
@@ -215,7 +217,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     if (opts.failed) failedWriter = new FailedRowsWriter(opts.failed, resolveFormat(input, opts.format), () => source.columns(), () => source.delimiter?.());
-    const progress = chooseProgress(opts, io, command === 'validate' ? 'validate' : opts.dryRun ? `${command} --dry-run` : command);
+    const progress = chooseProgress(opts, io, verb);
     result = await runSync({
       operation,
       mode: sending ? 'send' : 'dry-run',
@@ -270,7 +272,6 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
   }
 
-  const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
   if (result.unchanged > 0) {

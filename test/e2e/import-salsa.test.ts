@@ -141,8 +141,8 @@ describe('validate and --dry-run send nothing', () => {
     expect(JSON.parse(res.stdout).counts).toEqual({ DRY_RUN: 295, INVALID: 5 });
     expect(running.sandbox.stats.requests).toBe(0);
     // The log line names what ran: a validate must not read like an import in a cron log.
-    expect(res.stderr).toContain('validate → Salsa Engage: started');
-    expect(res.stderr).not.toContain('import →');
+    expect(res.stderr).toContain('Validate → Salsa Engage: started');
+    expect(res.stderr).not.toContain('Import →');
   });
 
   it('--dry-run needs no credentials and exits 0 on a clean file', async () => {
