@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCsvSource, detectDelimiter } from '../../src/sources/csv-source.js';
-import { createJsonlSource } from '../../src/sources/jsonl-source.js';
+import { createJsonlSource, parseJsonlLine } from '../../src/sources/jsonl-source.js';
 import type { Source, SourceRecord } from '../../src/core/types.js';
 
 /** Feeds bytes in small chunks, so records and line ends fall across chunk borders. */
@@ -155,6 +155,43 @@ describe('JSONL source', () => {
     const bad = Buffer.concat([Buffer.from('{"name":"J'), Buffer.from([0xfc]), Buffer.from('rg"}\n{"name":"a\\u0000b"}\n{"name":"ok"}\n')]);
     const recs = await all(createJsonlSource(bytes(bad), { name: 't' }));
     expect(recs.map((r) => r.error ?? 'ok')).toEqual([expect.stringMatching(/not valid UTF-8.*--encoding latin1/), 'field "name" contains a NUL byte (binary data?)', 'ok']);
+  });
+
+  it('gives the same records line by line as cut from whole chunks, wherever the chunks end (property)', async () => {
+    const maxLineBytes = 60;
+    const lineArb = fc.oneof(
+      fc.record({ email: fc.emailAddress(), name: fc.string({ unit: 'grapheme', maxLength: 8 }) }).map((o) => Buffer.from(JSON.stringify(o))),
+      fc.constantFrom('', '  \t', '{"a":', '[1]', '{"n":"x\\u0000y"}', `{"long":"${'z'.repeat(80)}"}`, '{"e":"\u00e9"}').map((t) => Buffer.from(t)),
+      fc.constant(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xfc, 0x22, 0x7d])), // {"a":"<0xfc>"}: not UTF-8
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(lineArb, fc.boolean()), { minLength: 1, maxLength: 30 }), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 400 }), async (lines, bom, finalNewline, chunk) => {
+        const parts: Buffer[] = bom ? [Buffer.from([0xef, 0xbb, 0xbf])] : [];
+        lines.forEach(([b, crlf], i) => parts.push(b, Buffer.from(i < lines.length - 1 || finalNewline ? (crlf ? '\r\n' : '\n') : '')));
+        const input = Buffer.concat(parts);
+        // The reference: every line on its own, as bytes.
+        const expected: Array<[number, number, unknown]> = [];
+        let row = 0;
+        let body = bom ? input.subarray(3) : input;
+        const raw: Buffer[] = [];
+        for (let nl = body.indexOf(10); nl !== -1; nl = body.indexOf(10)) {
+          raw.push(body.subarray(0, nl));
+          body = body.subarray(nl + 1);
+        }
+        if (body.length > 0) raw.push(body);
+        raw.forEach((b, i) => {
+          const l = b.length > 0 && b[b.length - 1] === 13 ? b.subarray(0, -1) : b;
+          if (b.length > maxLineBytes) return expected.push([++row, i + 1, 'too long']);
+          if (/^[ \t]*$/.test(l.toString('latin1'))) return;
+          const p = parseJsonlLine(l, 'utf8');
+          expected.push([++row, i + 1, p.fields ?? p.error]);
+        });
+        if (row === 0) return;
+        const got = await all(createJsonlSource(bytes(input, chunk), { name: 't', maxLineBytes }));
+        expect(got.map((r) => [r.row, r.line, r.fields ?? (r.error?.startsWith('is longer than') ? 'too long' : r.error)])).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('does not hold an oversized line in memory', async () => {
