@@ -29,7 +29,16 @@ function isValidYmd(y: number, m: number, d: number): boolean {
   return d <= (m === 2 && leap ? 29 : DAYS[m - 1]!);
 }
 
-const digit = (c: number) => c >= 48 && c <= 57;
+/** The decimal number in v[from, to), or -1 if any of those characters is not a digit. */
+function num(v: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -65,9 +74,10 @@ export function parseCalendarDate(value: string, format?: string): string | unde
   }
   // Fast path for the usual YYYY-MM-DD: no regex, no allocation beyond the result.
   if (v.length === 10 && v.charCodeAt(4) === 45 && v.charCodeAt(7) === 45) {
-    let ok = true;
-    for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) ok &&= digit(v.charCodeAt(i));
-    if (ok) return isValidYmd(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))) ? v : undefined;
+    const y = num(v, 0, 4);
+    const mo = num(v, 5, 7);
+    const d = num(v, 8, 10);
+    if (y >= 0 && mo >= 0 && d >= 0) return isValidYmd(y, mo, d) ? v : undefined;
   }
   let m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
   if (m) {
