@@ -29,12 +29,8 @@ export async function mirrorCandidates(args: { input: string; opts: DataCommandO
   const mapper = createRowMapper(target, args.spec, input);
   const keys = new Set<string>();
   const keyless: number[] = [];
-  let bound = false;
   for await (const chunk of source.chunks()) {
-    if (!bound) {
-      bound = true;
-      mapper.bind(source.columns(), source.fixedColumns);
-    }
+    mapper.bind(source.columns(), source.fixedColumns); // once, then each chunk's new JSONL keys
     for (const r of chunk) {
       const mapped = r.fields ? mapper.map(r.fields) : undefined;
       const prepared = mapped && 'mapped' in mapped ? target.prepare('upsert', mapped.mapped) : undefined;

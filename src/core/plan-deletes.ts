@@ -53,12 +53,8 @@ export async function planDeletes(options: {
   if (!target.identify || !target.deleteRow || !session.lookup) throw new Error(`${target.displayName} cannot resolve rows for delete`);
   const pending: Pending[] = [];
   const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
-  let bound = false;
   for await (const chunk of options.source.chunks()) {
-    if (!bound) {
-      bound = true;
-      mapper.bind(options.source.columns(), options.source.fixedColumns);
-    }
+    mapper.bind(options.source.columns(), options.source.fixedColumns); // once, then each chunk's new JSONL keys
     for (const record of chunk) {
       if (record.error) {
         pending.push({ record, key: '' });
@@ -114,6 +110,7 @@ export async function planDeletes(options: {
   const annotations = new Map<number, { remoteId: string; message: string }>();
   const toDelete = new Map<string, FoundRecord>();
   const records: SourceRecord[] = [];
+  const deleteColumns = new Set<string>();
   const decide = (p: Pending, status: Status, message: string, remoteId?: string) =>
     decided.set(p.record.row, { row: p.record.row, line: p.record.line, operation: options.operation, key: p.key, status, attempts: 0, remoteId, errorMessage: message });
   for (const p of pending) {
@@ -137,12 +134,15 @@ export async function planDeletes(options: {
     for (const m of matches) toDelete.set(m.remoteId, m);
     const ids = matches.map((m) => m.remoteId);
     annotations.set(row, { remoteId: ids.join(' '), message: matches.map((m) => `${m.label} (${m.remoteId})`).join('; ') });
-    records.push({ row, line, fields: target.deleteRow(ids).fields });
+    const fields = target.deleteRow(ids).fields;
+    for (const k in fields) deleteColumns.add(k);
+    records.push({ row, line, fields });
   }
 
   return {
-    // Rows whose fields are the target's delete form; the mapper the CLI gives runSync reads them as they are.
-    source: chunkedSource(() => [], async function* () { yield records; }, false),
+    // Rows whose fields are the target's delete form (rows decided here are reported as they are, never mapped);
+    // the mapper the CLI gives runSync reads them as they are.
+    source: chunkedSource(() => [...deleteColumns], async function* () { yield records; }, true),
     decided,
     annotations,
     toDelete: [...toDelete.values()],

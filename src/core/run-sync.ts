@@ -445,9 +445,9 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         if (next.done) {
           sourceDone = true;
         } else {
+          mapper.bind(options.source.columns(), options.source.fixedColumns); // once, then each chunk's new JSONL keys
           if (!bound) {
             bound = true;
-            mapper.bind(options.source.columns(), options.source.fixedColumns);
             options.onBound?.(mapper);
           }
           buffered = next.value;

@@ -4,9 +4,13 @@ import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
 import { normaliseHeader } from './values.js';
 
 export interface RowMapper {
-  /** Checks the mapping against the columns; throws a UsageError before any row is sent. With `fixed`, rows
-   * never bring columns the header did not have, so `map` does not look for them. */
+  /**
+   * Checks the mapping against the columns; throws a UsageError before any row is sent. Without `fixed` (JSONL,
+   * whose later records may bring new keys) call it again with each chunk's columns: new ones are auto-matched,
+   * in the order they were first seen, as if each had been there from the start.
+   */
   bind(columns: readonly string[], fixed?: boolean): void;
+  /** Maps one record whose keys are all among the columns given to `bind`. */
   map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
   /** Field ← column, for the run's opening lines. */
   matches(): Array<{ field: string; column: string }>;
@@ -83,9 +87,16 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     return value;
   };
 
+  /** A rule that copies one column unchanged (no transforms, value map or default). */
+  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined;
+
   return {
     bind(columns, fixed = false) {
-      if (bound) return;
+      if (bound) {
+        // Cheap when nothing is new: every column given so far went through autoBind once.
+        if (!fixedColumns && columns.length !== seenColumns.size) for (const c of columns) autoBind(c);
+        return;
+      }
       bound = true;
       fixedColumns = fixed;
       const known = new Set(columns);
@@ -107,16 +118,24 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       for (const c of columns) autoBind(c);
     },
     map(fields) {
-      // JSONL rows may bring new keys; CSV rows never do after bind.
-      if (!fixedColumns) for (const c in fields) if (!seenColumns.has(c)) autoBind(c);
       const out: MappedRow = { fields: {}, custom: [] };
-      for (const rule of rules) {
-        const r = apply(rule, fields);
-        if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
-        if (r !== '' || rule.columns.some((c) => c in fields)) out.fields[rule.field] = r;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i]!;
+        let r: string | { error: string };
+        if (isPlain(rule)) {
+          // One column as it is: the common case, without the general path's checks.
+          const v = fields[rule.columns[0]!];
+          if (v === undefined) continue;
+          r = v.trim();
+        } else {
+          r = apply(rule, fields);
+          if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
+          if (r === '' && !rule.columns.some((c) => c in fields)) continue;
+        }
+        out.fields[rule.field] = r;
       }
-      for (const list of [custom, customRulesAuto]) {
-        for (const rule of list) {
+      if (custom.length + customRulesAuto.length > 0) {
+        for (const rule of [...custom, ...customRulesAuto]) {
           const r = apply(rule, fields);
           if (typeof r !== 'string') return { error: `custom field ${rule.name ?? rule.fieldId}: ${r.error}` };
           if (r !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r });

@@ -87,6 +87,29 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
     expectFinalState(running);
   });
 
+  it('JSONL keys that first appear deep in the file are matched like those of the first line (import and validate)', async () => {
+    // 4,000 lines of ~170 bytes, three 256 KB read chunks: "Mobile" and "Date of Birth" first appear at line 3,001.
+    const lines = Array.from({ length: 4000 }, (_, i) => {
+      const o: Record<string, string> = { Email: `late${i + 1}@example.org`, 'First Name': `P${i + 1}`, 'Address 1': `${i} ${'Long Street Name '.repeat(6)}` };
+      if (i >= 3000) Object.assign(o, { Mobile: `555-01${i}`, 'Date of Birth': i === 3500 ? '1990-02-30' : '1990-02-03' });
+      return JSON.stringify(o);
+    });
+    const file = join(tempDir(), 'late.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+
+    const validated = join(tempDir(), 'v.csv');
+    const v = await runCli(['validate', file, '-r', validated, '--json']);
+    expect(JSON.parse(v.stdout).counts).toEqual({ DRY_RUN: 3999, INVALID: 1 });
+    expect(readReport(validated)[3500]).toMatchObject({ row: '3501', status: 'INVALID', error_message: expect.stringContaining('dateOfBirth "1990-02-30" is not a date') });
+
+    running = await startSalsaSandbox({ rateLimit: 100_000 });
+    const res = await runCli(['import', file, '-r', join(tempDir(), 'i.csv'), '-c', '8', '--json'], { env: running.env });
+    expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 3999, INVALID: 1 });
+    const byEmail = new Map(running.salsa.supporters().map((s) => [(s.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value, s]));
+    expect(byEmail.get('late3001@example.org')).toMatchObject({ dateOfBirth: '1990-02-03T12:00:00.000Z', contacts: expect.arrayContaining([expect.objectContaining({ type: 'CELL_PHONE', value: '555-013000' })]) });
+    expect(byEmail.get('late10@example.org')!.dateOfBirth).toBeUndefined();
+  });
+
   it('paces to the account rate: no 429 at the published 300 calls a minute', async () => {
     running = await startSalsaSandbox({ rateLimit: 300 });
     const dir = tempDir();
