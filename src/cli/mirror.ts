@@ -33,7 +33,7 @@ export async function mirrorCandidates(args: { input: string; opts: DataCommandO
     mapper.bind(source.columns(), source.fixedColumns); // once, then each chunk's new JSONL keys
     for (const r of chunk) {
       const mapped = r.fields ? mapper.map(r.fields) : undefined;
-      const prepared = mapped && 'mapped' in mapped ? target.prepare('upsert', mapped.mapped) : undefined;
+      const prepared = mapped && 'mapped' in mapped ? target.prepare('upsert', mapped.mapped, { checkOnly: true }) : undefined;
       if (prepared?.key) keys.add(prepared.key);
       else keyless.push(r.line);
     }

@@ -179,7 +179,11 @@ export interface Target {
   /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */
   isKnownField(name: string): boolean;
   /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */
-  prepare(operation: Operation, mapped: MappedRow): Prepared;
+  /**
+   * Checks a mapped row and builds its request item. With `checkOnly` (validate and dry runs that neither send
+   * nor hash it) the row gets every check but the target may leave `payload` and `lockKeys` empty.
+   */
+  prepare(operation: Operation, mapped: MappedRow, options?: { checkOnly?: boolean }): Prepared;
   /** For delete: which identity a row names (id first), or why it names none. */
   identify?(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
   /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */

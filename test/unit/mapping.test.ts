@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRowMapper } from '../../src/mapping/mapper.js';
 import { parseMapping } from '../../src/mapping/mapping-file.js';
@@ -106,6 +107,33 @@ describe('local checks (Salsa)', () => {
     expect(prep({ email: 'a@b.org', firstName: 'x'.repeat(65) })).toMatchObject({ ok: false, error: 'firstName is 65 characters long; Salsa accepts at most 64' });
     expect(prep({ email: 'a@b.org', dateOfBirth: '1999-02-30' })).toMatchObject({ ok: false, error: expect.stringMatching(/^dateOfBirth "1999-02-30" is not a date/) });
     expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, error: expect.stringMatching(/^gender "other" must be MALE or FEMALE/) });
+  });
+  it('sends no empty or absent field: the JSON of a supporter holds only what the row gives', () => {
+    const p = prep({ email: 'a@b.org', firstName: '', city: 'Austin' });
+    expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"city":"Austin"},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
+  });
+  it('checkOnly (validate, dry run) gives every row the same verdict, key and reason as a full prepare (property)', () => {
+    const value = (good: string[], bad: string[]) => fc.option(fc.constantFrom(...good, ...bad), { nil: undefined });
+    const row = fc.record({
+      email: value(['a@b.org', ' A@B.org '], ['bad@', 'x@y..org']),
+      supporterId: value(['1f4d3ee4-af08-42bb-8ca2-50fc232e7b40'], ['1234']),
+      firstName: value(['Ann', ''], ['x'.repeat(65)]),
+      dateOfBirth: value(['1980-02-29', '7/4/1976'], ['1981-02-29', 'soon']),
+      gender: value(['f', 'MALE'], ['other']),
+      emailStatus: value(['yes', 'OPT_OUT'], ['maybe']),
+      city: value(['Austin'], ['x'.repeat(65)]),
+      homePhone: value(['555'], []),
+    }, { requiredKeys: [] });
+    const custom = fc.array(fc.record({ name: fc.constantFrom('Volunteer', 'Team'), value: fc.constantFrom('yes', 'x'.repeat(1025)) }), { maxLength: 2 });
+    fc.assert(
+      fc.property(row, custom, fc.constantFrom('upsert' as const, 'delete' as const), (fields, customs, op) => {
+        const mapped = { fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, string>, custom: customs };
+        const full = prepareSalsa(op, mapped);
+        const check = prepareSalsa(op, mapped, { checkOnly: true });
+        expect({ ok: check.ok, key: check.key, error: check.ok ? undefined : check.error }).toEqual({ ok: full.ok, key: full.key, error: full.ok ? undefined : full.error });
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
