@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
 import { chunkedSource } from './chunked.js';
+import type { PackedChunk, Packer } from './record-packing.js';
 
 export interface JsonlSourceOptions {
   name: string;
@@ -10,17 +11,43 @@ export interface JsonlSourceOptions {
   maxLineBytes?: number;
 }
 
+/** Receives a record's fields one by one. */
+export interface FieldSink {
+  field(name: string, value: string): void;
+}
+
 /** Flattens nested objects to dotted names ("address.city"), the form mappings and auto-match use. */
-function flatten(value: Record<string, unknown>, prefix: string, out: Record<string, string>): void {
+export function flattenInto(value: Record<string, unknown>, prefix: string, sink: FieldSink): void {
   for (const k in value) {
     const v = value[k];
     const name = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'string') out[name] = v;
-    else if (v === null || v === undefined) out[name] = '';
-    else if (Array.isArray(v)) out[name] = v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
-    else if (typeof v === 'object') flatten(v as Record<string, unknown>, name, out);
-    else out[name] = String(v);
+    if (typeof v === 'string') sink.field(name, v);
+    else if (v === null || v === undefined) sink.field(name, '');
+    else if (Array.isArray(v)) sink.field(name, v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(','));
+    else if (typeof v === 'object') flattenInto(v as Record<string, unknown>, name, sink);
+    else sink.field(name, String(v));
   }
+}
+
+class FieldsObject implements FieldSink {
+  readonly fields: Record<string, string> = {};
+  field(name: string, value: string) {
+    this.fields[name] = value;
+  }
+}
+
+/** A record's fields as one object (a repeated dotted name keeps its last value). */
+function flatten(value: Record<string, unknown>): Record<string, string> {
+  const sink = new FieldsObject();
+  flattenInto(value, '', sink);
+  return sink.fields;
+}
+
+/** Valid UTF-8 is checked on the bytes; only NUL can still hide in a value (as \u0000). */
+function nulProblem(text: string, fields: Record<string, string>): string | undefined {
+  if (!text.includes('\\u0000')) return undefined;
+  for (const k in fields) if (fields[k]!.includes('\u0000')) return `field "${k}" contains a NUL byte (binary data?)`;
+  return undefined;
 }
 
 const NOT_UTF8 = 'is not valid UTF-8 (if the file came from Excel, re-run with --encoding latin1)';
@@ -34,23 +61,26 @@ export function parseJsonlLine(bytes: Buffer, encoding: BufferEncoding): { field
 
 /** Parses one decoded JSONL line (no line end) into a record, or the reason it cannot be used. */
 export function parseJsonlText(text: string): { fields?: Record<string, string>; error?: string } {
+  const value = parseJsonlObject(text);
+  if (typeof value === 'string') return { error: value };
+  const fields = flatten(value);
+  const nul = nulProblem(text, fields);
+  return nul ? { error: nul } : { fields };
+}
+
+/** The line's object, or why it is not one. */
+function parseJsonlObject(text: string): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { error: `is not valid JSON (${(err as Error).message}); each line must be one JSON object` };
+    return `is not valid JSON (${(err as Error).message}); each line must be one JSON object`;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return { error: `is ${kind}, not a JSON object; each line must be one object like {"email": "…"}` };
+    return `is ${kind}, not a JSON object; each line must be one object like {"email": "…"}`;
   }
-  const fields: Record<string, string> = {};
-  flatten(value as Record<string, unknown>, '', fields);
-  // Valid UTF-8 was checked on the bytes; only NUL can still hide in a value (as \u0000).
-  if (text.includes('\\u0000')) {
-    for (const k in fields) if (fields[k]!.includes('\u0000')) return { error: `field "${k}" contains a NUL byte (binary data?)` };
-  }
-  return { fields };
+  return value as Record<string, unknown>;
 }
 
 /** Only spaces and tabs (a blank line, skipped). */
@@ -65,114 +95,181 @@ function isBlank(text: string): boolean {
 /** Encodings in which a newline is the byte 0x0A and no other character contains that byte. */
 const BYTE_LINES = new Set(['utf8', 'utf-8', 'latin1', 'binary', 'ascii']);
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The input without a leading byte order mark (which may arrive split across chunks): it is no part of line 1. */
+async function* withoutBom(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const raw of input) {
+    let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
+    if (head !== undefined) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 3 && BOM.subarray(0, head.length).equals(head)) continue;
+      chunk = head.subarray(0, 3).equals(BOM) ? head.subarray(3) : head;
+      head = undefined;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+  if (head !== undefined && head.length > 0) yield head;
+}
+
+/** What the reader makes of its lines: SourceRecords here, packed chunks on the reader's worker thread. */
+export interface JsonlSink<C> {
+  /** A line holding a JSON object (`text` is the line, for the NUL check). */
+  object(row: number, line: number, value: Record<string, unknown>, text: string): void;
+  /** A line that cannot be used, and why. */
+  error(row: number, line: number, message: string): void;
+  /** What was made since the last call, or undefined if nothing. */
+  take(): C | undefined;
+}
+
 /**
- * Reads JSON Lines as a stream: one object per line; blank lines are skipped; a bad line is an INVALID record.
+ * Reads JSON Lines as a stream: one object per line; blank lines are skipped; a bad line is an error record.
  * The complete lines of each chunk are checked and decoded at once and cut as text (a newline is one byte in
  * UTF-8 and latin1); a chunk that is not valid UTF-8 is cut into byte lines instead, so that the error names the line.
  */
-export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSourceOptions): Source {
-  const seen = new Set<string>();
+export async function* readJsonl<C>(input: AsyncIterable<Buffer>, options: JsonlSourceOptions, sink: JsonlSink<C>): AsyncGenerator<C> {
   const encoding = options.encoding ?? 'utf8';
   const maxLine = options.maxLineBytes ?? 8 * 1024 * 1024;
   const byteLines = BYTE_LINES.has(encoding.toLowerCase());
   const utf8 = encoding === 'utf8' || encoding.toLowerCase() === 'utf-8';
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let lineNo = 0;
+  let row = 0;
+  let oversized = false;
+  const parse = (text: string) => {
+    const value = parseJsonlObject(text);
+    if (typeof value === 'string') sink.error(++row, lineNo, value);
+    else sink.object(++row, lineNo, value, text);
+  };
+  /** One line as text, without its line end. */
+  const textLine = (text: string) => {
+    lineNo++;
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (text.charCodeAt(0) !== 123 && isBlank(text)) return;
+    parse(text);
+  };
+  /** One line as bytes, without its newline (undefined: it was too long and is not held). */
+  const byteLine = (bytes: Buffer | undefined) => {
+    lineNo++;
+    if (bytes === undefined) return sink.error(++row, lineNo, `is longer than ${maxLine} bytes; split or shorten this record`);
+    let b = bytes;
+    if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
+    let blank = true;
+    for (let i = 0; i < b.length && blank; i++) blank = b[i] === 32 || b[i] === 9;
+    if (blank) return;
+    // A native check, then a plain decode: several times cheaper than a fatal TextDecoder per line.
+    if (utf8 && !isUtf8(b)) return sink.error(++row, lineNo, NOT_UTF8);
+    parse(b.toString(encoding));
+  };
+  /** Complete lines, each ending in a newline. */
+  const lines = (region: Buffer) => {
+    if (byteLines && region.length <= maxLine && (!utf8 || isUtf8(region))) {
+      const text = region.toString(encoding);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        textLine(text.slice(start, nl));
+        start = nl + 1;
+      }
+      return;
+    }
+    let start = 0;
+    for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
+      byteLine(nl - start > maxLine ? undefined : region.subarray(start, nl));
+      start = nl + 1;
+    }
+  };
+  for await (const chunk of withoutBom(input)) {
+    let start = 0;
+    if (oversized) {
+      // The rest of a line already too long: skip to its end.
+      const nl = chunk.indexOf(10);
+      if (nl === -1) continue;
+      oversized = false;
+      byteLine(undefined);
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= start) {
+      const region = pending.length ? Buffer.concat([...pending, chunk.subarray(start, last + 1)]) : chunk.subarray(start, last + 1);
+      pending = [];
+      pendingBytes = 0;
+      lines(region);
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+      // Do not hold a runaway line in memory: remember only that it was too long.
+      if (pendingBytes > maxLine) {
+        oversized = true;
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    const made = sink.take();
+    if (made !== undefined) yield made;
+  }
+  if (pending.length || oversized) {
+    byteLine(oversized ? undefined : Buffer.concat(pending));
+    const made = sink.take();
+    if (made !== undefined) yield made;
+  }
+  if (lineNo === 0) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
+  if (row === 0) throw new UsageError(`Input ${options.name} has no data lines: there is nothing to sync.`, 'E_EMPTY');
+}
+
+/** JSON Lines as a Source of records (the in-thread reader). */
+export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSourceOptions): Source {
+  const seen = new Set<string>();
   return chunkedSource(
     () => [...seen],
-    async function* (): AsyncGenerator<SourceRecord[]> {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      let lineNo = 0;
-      let row = 0;
-      let oversized = false;
-      let bomDropped = false;
-      const record = (parsed: { fields?: Record<string, string>; error?: string }): SourceRecord => {
-        row++;
-        if (parsed.fields) for (const k in parsed.fields) seen.add(k);
-        return parsed.error !== undefined ? { row, line: lineNo, error: parsed.error } : { row, line: lineNo, fields: parsed.fields };
-      };
-      const tooLong = (): SourceRecord => ({ row: ++row, line: lineNo, error: `is longer than ${maxLine} bytes; split or shorten this record` });
-      /** One line as text, without its line end. */
-      const textLine = (text: string): SourceRecord | undefined => {
-        lineNo++;
-        if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
-        if (text.charCodeAt(0) !== 123 && isBlank(text)) return undefined;
-        return record(parseJsonlText(text));
-      };
-      /** One line as bytes, without its newline (undefined: it was too long and is not held). */
-      const byteLine = (bytes: Buffer | undefined): SourceRecord | undefined => {
-        lineNo++;
-        if (bytes === undefined) return tooLong();
-        let b = bytes;
-        if (lineNo === 1 && !bomDropped && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-        if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
-        let blank = true;
-        for (let i = 0; i < b.length && blank; i++) blank = b[i] === 32 || b[i] === 9;
-        if (blank) return undefined;
-        return record(parseJsonlLine(b, encoding));
-      };
-      /** Complete lines, each ending in a newline. */
-      const lines = (region: Buffer, out: SourceRecord[]) => {
-        if (lineNo === 0 && region[0] === 0xef && region[1] === 0xbb && region[2] === 0xbf) {
-          region = region.subarray(3);
-          bomDropped = true;
-        }
-        if (byteLines && region.length <= maxLine && (!utf8 || isUtf8(region))) {
-          const text = region.toString(encoding);
-          let start = 0;
-          for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-            const rec = textLine(text.slice(start, nl));
-            if (rec) out.push(rec);
-            start = nl + 1;
-          }
-          return;
-        }
-        let start = 0;
-        for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
-          const rec = byteLine(nl - start > maxLine ? undefined : region.subarray(start, nl));
-          if (rec) out.push(rec);
-          start = nl + 1;
-        }
-      };
-      for await (const raw of input) {
-        const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
-        const out: SourceRecord[] = [];
-        let start = 0;
-        if (oversized) {
-          // The rest of a line already too long: skip to its end.
-          const nl = chunk.indexOf(10);
-          if (nl === -1) continue;
-          oversized = false;
-          const rec = byteLine(undefined);
-          if (rec) out.push(rec);
-          start = nl + 1;
-        }
-        const last = chunk.lastIndexOf(10);
-        if (last >= start) {
-          const region = pending.length ? Buffer.concat([...pending, chunk.subarray(start, last + 1)]) : chunk.subarray(start, last + 1);
-          pending = [];
-          pendingBytes = 0;
-          lines(region, out);
-          start = last + 1;
-        }
-        if (start < chunk.length) {
-          pending.push(chunk.subarray(start));
-          pendingBytes += chunk.length - start;
-          // Do not hold a runaway line in memory: remember only that it was too long.
-          if (pendingBytes > maxLine) {
-            oversized = true;
-            pending = [];
-            pendingBytes = 0;
-          }
-        }
-        if (out.length > 0) yield out;
-      }
-      if (pending.length || oversized) {
-        const rec = byteLine(oversized ? undefined : Buffer.concat(pending));
-        if (rec) yield [rec];
-      }
-      if (lineNo === 0) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
-      if (row === 0) throw new UsageError(`Input ${options.name} has no data lines: there is nothing to sync.`, 'E_EMPTY');
+    () => {
+      let out: SourceRecord[] = [];
+      return readJsonl(input, options, {
+        object(row, line, value, text) {
+          const fields = flatten(value);
+          const nul = nulProblem(text, fields);
+          if (nul) return void out.push({ row, line, error: nul });
+          for (const k in fields) seen.add(k);
+          out.push({ row, line, fields });
+        },
+        error(row, line, message) {
+          out.push({ row, line, error: message });
+        },
+        take() {
+          if (out.length === 0) return undefined;
+          const made = out;
+          out = [];
+          return made;
+        },
+      });
     },
     false,
   );
+}
+
+/** JSON Lines straight into a packer, without a record object per line (the reader's worker thread). */
+export function readJsonlPacked(input: AsyncIterable<Buffer>, options: JsonlSourceOptions, packer: Packer): AsyncGenerator<PackedChunk> {
+  return readJsonl(input, options, {
+    object(row, line, value, text) {
+      if (text.includes('\\u0000')) {
+        // Rare: look at the values before any is packed.
+        const fields = flatten(value);
+        const nul = nulProblem(text, fields);
+        packer.begin(row, line, !nul);
+        if (!nul) for (const k in fields) packer.field(k, fields[k]!);
+        return packer.end(nul);
+      }
+      packer.begin(row, line, true);
+      flattenInto(value, '', packer);
+      packer.end();
+    },
+    error(row, line, message) {
+      packer.begin(row, line, false);
+      packer.end(message);
+    },
+    take: () => packer.take(),
+  });
 }

@@ -14,65 +14,97 @@ export interface PackedChunk {
   newKeys: string[];
 }
 
-export function createPacker() {
+/** Packs records for the main thread: whole SourceRecords, or one field at a time as a reader parses them. */
+export interface Packer {
+  pack(records: SourceRecord[]): PackedChunk;
+  /** Starts a record; `withFields` false: it has none (a record that is only an error). */
+  begin(row: number, line: number, withFields: boolean): void;
+  field(key: string, value: string): void;
+  end(error?: string, raw?: string[]): void;
+  /** The records packed since the last take(), or undefined if none. */
+  take(): PackedChunk | undefined;
+  /** Every key packed so far, in the order first seen. */
+  keys(): string[];
+}
+
+export function createPacker(): Packer {
   const keyIndex = new Map<string, number>();
+  const allKeys: string[] = [];
   // Records of one file mostly share their keys in the same order: the last record's keys are tried first.
-  let lastKeys: string[] = [];
-  let lastIdx: number[] = [];
+  const lastKeys: string[] = [];
+  const lastIdx: number[] = [];
   let meta = new Int32Array(1 << 16);
   let used = 0;
-  const put = (n: number) => {
+  let parts: string[] = [];
+  let newKeys: string[] = [];
+  let fieldsAt = -1;
+  let n = 0;
+  const put = (v: number) => {
     if (used === meta.length) {
       const bigger = new Int32Array(meta.length * 2);
       bigger.set(meta);
       meta = bigger;
     }
-    meta[used++] = n;
+    meta[used++] = v;
   };
-  return function pack(records: SourceRecord[]): PackedChunk {
-    used = 0;
-    const parts: string[] = [];
-    const newKeys: string[] = [];
-    for (const r of records) {
-      put(r.row);
-      put(r.line);
-      if (r.fields) {
-        const at = used;
-        put(0);
-        let n = 0;
-        for (const k in r.fields) {
-          let i = lastKeys[n] === k ? lastIdx[n] : keyIndex.get(k);
-          if (i === undefined) {
-            i = keyIndex.size;
-            keyIndex.set(k, i);
-            newKeys.push(k);
-          }
-          if (lastKeys[n] !== k) {
-            lastKeys[n] = k;
-            lastIdx[n] = i;
-          }
-          const v = r.fields[k]!;
-          put(i);
-          put(v.length);
-          parts.push(v);
-          n++;
-        }
-        meta[at] = n;
+  const packer: Packer = {
+    begin(row, line, withFields) {
+      put(row);
+      put(line);
+      fieldsAt = used;
+      n = 0;
+      put(withFields ? 0 : -1);
+    },
+    field(k, v) {
+      let i = lastKeys[n] === k ? lastIdx[n] : keyIndex.get(k);
+      if (i === undefined) {
+        i = allKeys.length;
+        keyIndex.set(k, i);
+        allKeys.push(k);
+        newKeys.push(k);
+      }
+      if (lastKeys[n] !== k) {
+        lastKeys[n] = k;
+        lastIdx[n] = i;
+      }
+      put(i);
+      put(v.length);
+      parts.push(v);
+      n++;
+    },
+    end(error, raw) {
+      if (meta[fieldsAt] === 0) meta[fieldsAt] = n;
+      if (error !== undefined) {
+        put(error.length);
+        parts.push(error);
       } else put(-1);
-      if (r.error !== undefined) {
-        put(r.error.length);
-        parts.push(r.error);
-      } else put(-1);
-      if (r.raw) {
-        put(r.raw.length);
-        for (const c of r.raw) {
+      if (raw) {
+        put(raw.length);
+        for (const c of raw) {
           put(c.length);
           parts.push(c);
         }
       } else put(-1);
-    }
-    return { meta: meta.slice(0, used), text: parts.join(''), newKeys };
+    },
+    take() {
+      if (used === 0) return undefined;
+      const chunk = { meta: meta.slice(0, used), text: parts.join(''), newKeys };
+      used = 0;
+      parts = [];
+      newKeys = [];
+      return chunk;
+    },
+    pack(records) {
+      for (const r of records) {
+        packer.begin(r.row, r.line, r.fields !== undefined);
+        if (r.fields) for (const k in r.fields) packer.field(k, r.fields[k]!);
+        packer.end(r.error, r.raw);
+      }
+      return packer.take() ?? { meta: new Int32Array(0), text: '', newKeys: [] };
+    },
+    keys: () => allKeys,
   };
+  return packer;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { createCsvSource } from './csv-source.js';
-import { createJsonlSource } from './jsonl-source.js';
+import { readJsonlPacked } from './jsonl-source.js';
 import { openInput } from './input-stream.js';
 import { createPacker, type PackedChunk } from './record-packing.js';
 
@@ -38,23 +38,26 @@ const more = () => {
 port.on('message', more);
 
 const input = openInput(data.path);
-const source =
-  data.format === 'jsonl'
-    ? createJsonlSource(input, { name: data.name, encoding: data.encoding })
-    : createCsvSource(input, { name: data.name, delimiter: data.delimiter, encoding: data.encoding });
-const pack = createPacker();
+const packer = createPacker();
 let columnsSent = -1;
+/** Sends one chunk, a few ahead of the main thread at most. */
+async function send(packed: PackedChunk, columns: readonly string[], delimiter: string | undefined) {
+  const changed = columns.length !== columnsSent;
+  columnsSent = columns.length;
+  post({ kind: 'chunk', ...packed, columns: changed ? [...columns] : undefined, delimiter }, [packed.meta.buffer as ArrayBuffer]);
+  if (--credit <= 0) await new Promise<void>((r) => (resume = r));
+  resume = undefined;
+}
 try {
-  for await (const chunk of source.chunks()) {
-    const packed = pack(chunk);
-    const columns = source.columns();
-    const changed = columns.length !== columnsSent;
-    columnsSent = columns.length;
-    post({ kind: 'chunk', ...packed, columns: changed ? [...columns] : undefined, delimiter: source.delimiter?.() }, [packed.meta.buffer as ArrayBuffer]);
-    if (--credit <= 0) await new Promise<void>((r) => (resume = r));
-    resume = undefined;
+  if (data.format === 'jsonl') {
+    // Parsed straight into the packer: no record object per line on this side either.
+    for await (const packed of readJsonlPacked(input, { name: data.name, encoding: data.encoding }, packer)) await send(packed, packer.keys(), undefined);
+    post({ kind: 'end', columns: [...packer.keys()] });
+  } else {
+    const source = createCsvSource(input, { name: data.name, delimiter: data.delimiter, encoding: data.encoding });
+    for await (const chunk of source.chunks()) await send(packer.pack(chunk), source.columns(), source.delimiter?.());
+    post({ kind: 'end', columns: [...source.columns()] });
   }
-  post({ kind: 'end', columns: [...source.columns()] });
 } catch (err) {
   const e = err as Error & { code?: string };
   post({ kind: 'error', message: e.message, code: e.code, usage: err instanceof UsageError });

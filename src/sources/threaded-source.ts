@@ -15,7 +15,7 @@ const SLICE = 256;
 export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & { ahead?: number }): Source {
   let columns: string[] = [];
   let delimiter: string | undefined;
-  const workerData: SourceWorkerData = { ...options, ahead: options.ahead ?? 4 };
+  const workerData: SourceWorkerData = { ...options, ahead: options.ahead ?? 16 };
   return chunkedSource(
     () => columns,
     async function* (): AsyncGenerator<SourceRecord[]> {

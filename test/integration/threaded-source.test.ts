@@ -46,12 +46,18 @@ describe('parsing on a worker thread', () => {
     expect(onWorker.delimiter).toBe(';');
 
     const lines = ['{"email":"a@x.org","name":{"first":"A"}}', 'not json', '', '{"email":"b@x.org","tags":["x","y"],"extra":1}'];
-    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ email: `j${i}@x.org`, ['k' + (i % 7)]: 'v' }));
+    for (let i = 0; i < 9000; i++) lines.push(JSON.stringify({ email: `j${i}@x.org`, ['k' + (i % 7)]: 'v', note: 'ü'.repeat(i % 40) }));
+    // Past the first 256 KB read: a NUL escape, a repeated dotted name, an empty object, nulls and numbers, a line of
+    // spaces, an array of objects, and a line that is not UTF-8.
+    lines.splice(7000, 0, '{"email":"n@x.org","v":"a\\u0000b"}', '{"a.b":"1","a":{"b":"2"},"c":null,"d":2.5,"e":false}', '{}', '   ', '{"tags":[{"x":1},"y"]}');
     const jsonl = join(dir, 'tricky.jsonl');
-    writeFileSync(jsonl, lines.join('\n'));
+    writeFileSync(jsonl, Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a]), Buffer.from('{"last":"x"}')]));
     const j1 = await read(jsonl, false);
     const j2 = await read(jsonl, true);
     expect(j2).toEqual(j1);
+    expect(j1.records).toHaveLength(9009);
+    expect(j1.records.filter((r) => r.error).map((r) => r.error!.slice(0, 18))).toEqual(['is not valid JSON ', 'field "v" contains', 'is not valid UTF-8']);
+    expect(j1.records.find((r) => r.fields?.['a.b'])?.fields).toEqual({ 'a.b': '2', c: '', d: '2.5', e: 'false' });
     expect(j2.columns).toContain('k6');
   });
 
@@ -75,7 +81,7 @@ describe('parsing on a worker thread', () => {
     );
     fc.assert(
       fc.property(fc.array(fc.array(record, { maxLength: 20 }), { maxLength: 4 }), fc.integer({ min: 1, max: 30 }), (chunks, slice) => {
-        const pack = createPacker();
+        const packer = createPacker();
         const keys: string[] = [];
         let row = 0;
         for (const chunk of chunks) {
@@ -86,7 +92,7 @@ describe('parsing on a worker thread', () => {
             if (r.raw) rec.raw = r.raw;
             return rec;
           });
-          const packed = pack(records);
+          const packed = packer.pack(records);
           keys.push(...packed.newKeys);
           const out: SourceRecord[] = [];
           for (const u = unpacker(packed, keys); !u.done; ) out.push(...u.next(slice));

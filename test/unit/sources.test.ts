@@ -199,5 +199,10 @@ describe('JSONL source', () => {
     const recs = await all(createJsonlSource(bytes(`${big}\n{"email":"a@x.org"}\n`, 300), { name: 't', maxLineBytes: 1000 }));
     expect(recs[0]!.error).toMatch(/longer than 1000 bytes/);
     expect(recs[1]!.fields).toEqual({ email: 'a@x.org' });
+    // A byte order mark is no part of line 1, even when it arrives a byte at a time.
+    const exact = `{"email":"${'y'.repeat(988)}"}`; // 1,000 bytes: at the limit, not over it
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${exact}\n`)]);
+    const one = await all(createJsonlSource(bytes(withBom, 1), { name: 't', maxLineBytes: 1000 }));
+    expect(one.map((r) => r.error ?? r.fields!.email!.length)).toEqual([988]);
   });
 });
