@@ -1,19 +1,22 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 
+/** How long the state writer's transaction waits for another connection's write lock before it fails. */
+export const WRITER_BUSY_TIMEOUT_MS = 30_000;
+
 /**
  * Opens one connection to the state database, set up the same way on both threads: WAL (readers and the writer do
  * not block each other; a killed run leaves every committed transaction and nothing torn), NORMAL sync, a busy
- * timeout, and a 2 MB page cache — SQLite's own default; better-sqlite3 builds it with 16 MB, which random-key
+ * timeout (5 s unless told), and a 2 MB page cache — SQLite's own default; better-sqlite3 builds it with 16 MB, which random-key
  * upserts fill (measured: +16 MB RSS per connection at 300k rows, at no gain in speed). Throws if better-sqlite3
  * does not load or the file cannot be opened.
  */
-export function openConnection(path: string): BetterSqlite3.Database {
+export function openConnection(path: string, busyTimeoutMs = 5000): BetterSqlite3.Database {
   const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   db.pragma('cache_size = -2000');
   return db;
 }

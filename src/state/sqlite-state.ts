@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { UsageError } from '../core/errors.js';
 import type { Status, SyncState } from '../core/types.js';
-import { openConnection } from './connection.js';
+import { openConnection, WRITER_BUSY_TIMEOUT_MS } from './connection.js';
 import type { WriterMessage, WriterReply } from './state-writer.js';
 
 export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
@@ -57,16 +57,25 @@ export function openStateDb(path: string): StateDb {
   // Rows posted to the writer and not yet committed, shared with it: when the writer falls this far behind, the
   // main thread waits for it, so a run faster than its disk cannot queue up unbounded memory.
   const backlog = new Int32Array(new SharedArrayBuffer(4));
+  /** The writer committed nothing for a whole stall limit: what comes later is dropped, not queued without end. */
+  let stalled = false;
   const post = (m: WriterMessage, rows: number) => {
+    if (stalled) return;
     if (!writer) {
       writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path, backlog }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
       writer.on('message', (r: WriterReply) => (writeError ??= r.message));
       writer.on('error', (err) => (writeError ??= err.message));
       writer.unref();
     }
-    // A writer that commits nothing for 30 s is taken for dead (its messages cannot arrive while this waits).
-    for (let queued = Atomics.load(backlog, 0), stalled = 0; queued > MAX_BACKLOG_ROWS && !writeError; queued = Atomics.load(backlog, 0)) {
-      if (Atomics.wait(backlog, 0, queued, 1000) === 'timed-out' && ++stalled >= 30) writeError = 'the state writer stopped committing';
+    // A writer that commits nothing for longer than it may wait for a lock is taken for stuck (its messages cannot
+    // arrive while this waits, so the count of rows still queued is what shows progress).
+    for (let queued = Atomics.load(backlog, 0), idle = 0; queued > MAX_BACKLOG_ROWS; queued = Atomics.load(backlog, 0)) {
+      if (Atomics.wait(backlog, 0, queued, 1000) !== 'timed-out') idle = 0;
+      else if (++idle * 1000 > WRITER_BUSY_TIMEOUT_MS + 5000) {
+        stalled = true;
+        writeError ??= `the state writer committed nothing for ${idle} s; results after that were not saved`;
+        return;
+      }
     }
     Atomics.add(backlog, 0, rows);
     writer.postMessage(m);
@@ -96,7 +105,14 @@ export function openStateDb(path: string): StateDb {
         const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
         w.ref();
         w.postMessage({ kind: 'close' } satisfies WriterMessage);
-        await exited;
+        // What is queued is at most the backlog limit: a writer that takes longer than a lock wait is stuck.
+        let timer: NodeJS.Timeout | undefined;
+        const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), WRITER_BUSY_TIMEOUT_MS + 5000)));
+        if ((await Promise.race([exited, stuck])) === 'stuck') {
+          writeError ??= 'the state writer did not finish its last writes';
+          await w.terminate();
+        }
+        clearTimeout(timer);
       }
       db.close();
       if (writeError) throw new Error(`the local state ${path} was not fully saved: ${writeError}`);

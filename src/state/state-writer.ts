@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StateEntry } from '../core/types.js';
-import { openConnection } from './connection.js';
+import { openConnection, WRITER_BUSY_TIMEOUT_MS } from './connection.js';
 
 export type WriterMessage =
   | { kind: 'record'; target: string; account: string; entries: StateEntry[]; at: string }
@@ -16,7 +16,9 @@ export type WriterMessage =
 export type WriterReply = { kind: 'error'; message: string };
 
 const { path, backlog } = workerData as { path: string; backlog: Int32Array };
-const db = openConnection(path);
+// Another process may hold the database's write lock for a while (an overlapping run, a sqlite3 shell): this
+// thread can wait for it as long as the run waits for this thread (sqlite-state.ts), without holding anything up.
+const db = openConnection(path, WRITER_BUSY_TIMEOUT_MS);
 const upsert = db.prepare(`INSERT INTO synced (target, account, key, remote_id, hash, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (target, account, key) DO UPDATE SET remote_id = COALESCE(excluded.remote_id, remote_id), hash = excluded.hash, status = excluded.status, updated_at = excluded.updated_at`);
 const forgetRemote = db.prepare('DELETE FROM synced WHERE target = ? AND account = ? AND remote_id = ?');

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -171,5 +173,62 @@ describe('nightly syncs on the local state', () => {
     const forget = await runCli(['state', 'forget', '-t', 'salsa'], { env });
     expect(forget.stdout).toMatch(/forgot 5 rows of salsa/);
     expect((await runCli(['state', 'show'], { env })).stdout).toMatch(/nothing synced yet/);
+  });
+
+  it('when another process holds the state database, the run waits at 20,000 unsaved rows instead of piling up, and saves everything once it is free', async () => {
+    const { env, dir } = await countingAccount();
+    const file = join(dir, 'big.csv');
+    const rows = people(40_000);
+    write(file, rows.slice(0, 1));
+    expect((await runCli(['import', file, '--quiet'], { env })).code).toBe(0); // creates the state database
+    write(file, rows);
+    const lock = new Database(env.SYNC_SUPPORTERS_STATE);
+    lock.exec('BEGIN IMMEDIATE'); // the write lock, as an overlapping run or a sqlite3 shell would hold it
+    const report = join(dir, 'big.report.csv');
+    const run = runCli(['import', file, '--json', '-c', '8'], { env, timeoutMs: 120_000 });
+    // Wait until the report stops growing for 2 s while the lock is held: the run is waiting for its state.
+    let lines = 0;
+    for (let same = 0, last = -1; same < 10; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      lines = existsSync(report) ? readFileSync(report, 'utf8').split('\n').length - 2 : 0;
+      same = lines === last && lines > 0 ? same + 1 : 0;
+      last = lines;
+    }
+    // It stopped at the backlog limit (20,000 rows posted and not committed, plus at most two groups of 2,000).
+    expect(lines).toBeGreaterThanOrEqual(20_000);
+    expect(lines).toBeLessThanOrEqual(25_000);
+    lock.exec('ROLLBACK');
+    lock.close();
+    const res = await run;
+    expect(res.stderr).not.toMatch(/warning/);
+    expect(JSON.parse(res.stdout)).toMatchObject({ exitCode: 0, counts: { ADDED: 39_999, UPDATED: 1 } });
+    const db = new Database(env.SYNC_SUPPORTERS_STATE, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM synced').get()).toEqual({ n: 40_000 });
+    db.close();
+  }, 150_000);
+
+  it('a state that could not be saved is a warning, and the next --changed-only run sends exactly the rows it lost', async () => {
+    const { salsa, env, dir } = await countingAccount();
+    const file = join(dir, 'p.csv');
+    const rows = people(3000);
+    write(file, rows.slice(0, 1));
+    expect((await runCli(['import', file, '--quiet'], { env })).code).toBe(0);
+    // The database refuses one key, as a full disk or a corrupt page would refuse a write: the transaction that
+    // carries it fails as a whole.
+    const db = new Database(env.SYNC_SUPPORTERS_STATE);
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON synced WHEN NEW.key = 'n1500@example.org' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    write(file, rows);
+    const first = await runCli(['import', file, '--changed-only', '--json'], { env });
+    expect(JSON.parse(first.stdout)).toMatchObject({ exitCode: 0, counts: { ADDED: 2999, UNCHANGED: 1 } });
+    expect(first.stderr).toMatch(/warning: the local state .* was not fully saved: disk says no; the next --changed-only run will send those rows again/);
+    const saved = (db.prepare('SELECT COUNT(*) AS n FROM synced').get() as { n: number }).n;
+    expect(saved).toBeLessThan(3000);
+    expect(saved).toBeGreaterThan(1);
+    db.exec('DROP TRIGGER refuse');
+    db.close();
+
+    const second = await runCli(['import', file, '--changed-only', '--json'], { env });
+    expect(JSON.parse(second.stdout)).toMatchObject({ exitCode: 0, counts: { UNCHANGED: saved, UPDATED: 3000 - saved } });
+    expectRemoteEquals(salsa, rows);
   });
 });
