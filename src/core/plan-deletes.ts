@@ -29,8 +29,6 @@ interface Pending {
   key: string;
 }
 
-const KIND_LABEL: Record<IdentityKind, string> = { id: 'supporterId', email: 'email', externalId: 'external id' };
-
 /**
  * Reads a delete file and resolves each row's identity to remote records before anything is deleted, so the
  * preview, the cap and the backup all see exactly what the DELETE phase will send. Lookups share the pacer with
@@ -49,6 +47,7 @@ export async function planDeletes(options: {
   signal?: AbortSignal;
 }): Promise<DeletePlan> {
   const { target, session, mapper } = options;
+  const nouns = target.nouns;
   const clock = options.clock ?? realClock;
   if (!target.identify || !target.deleteRow || !session.lookup) throw new Error(`${target.displayName} cannot resolve rows for delete`);
   const pending: Pending[] = [];
@@ -122,12 +121,12 @@ export async function planDeletes(options: {
     }
     const matches = found.get(`${p.kind}:${p.value}`) ?? [];
     if (matches.length === 0) {
-      decide(p, 'NOT_FOUND', `no supporter with this ${KIND_LABEL[p.kind!]}`);
+      decide(p, 'NOT_FOUND', `no ${nouns.one} with this ${nouns.identity[p.kind!]}`);
       records.push(p.record);
       continue;
     }
     if (matches.length > 1 && !options.allMatches) {
-      decide(p, 'VALIDATION_ERROR', `this ${KIND_LABEL[p.kind!]} matches ${matches.length} supporters (${matches.map((m) => m.remoteId).join(', ')}); not deleted. Name them by supporterId, or re-run with --all-matches to delete all of them`);
+      decide(p, 'VALIDATION_ERROR', `this ${nouns.identity[p.kind!]} matches ${matches.length} ${nouns.many} (${matches.map((m) => m.remoteId).join(', ')}); not deleted. Name them by ${nouns.identity.id}, or re-run with --all-matches to delete all of them`);
       records.push(p.record);
       continue;
     }

@@ -321,7 +321,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         }
         case 'shrink': {
           if (pending.length === 1) {
-            // One row is already more than a request may carry (a delete row naming many supporters).
+            // One row is already more than a request may carry (a delete row naming many remote records).
             breaker.record(false, outcome.reason);
             finishWork(pending[0]!, { status: 'VALIDATION_ERROR', httpStatus: outcome.httpStatus, errorMessage: `this row alone is more than one request may carry (${outcome.reason})` });
             return;

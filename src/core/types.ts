@@ -172,6 +172,8 @@ export interface ConnectOptions {
 export interface Target {
   readonly name: string;
   readonly displayName: string;
+  /** What the remote calls one record, several, and each kind of identity, for messages the core writes. */
+  readonly nouns: { one: string; many: string; identity: Record<IdentityKind, string> };
   readonly operations: readonly Operation[];
   /** Why an operation is missing, for the exit-2 message. */
   readonly unsupportedReason?: Partial<Record<Operation, string>>;

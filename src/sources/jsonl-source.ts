@@ -12,12 +12,12 @@ export interface JsonlSourceOptions {
 }
 
 /** Receives a record's fields one by one. */
-export interface FieldSink {
+interface FieldSink {
   field(name: string, value: string): void;
 }
 
 /** Flattens nested objects to dotted names ("address.city"), the form mappings and auto-match use. */
-export function flattenInto(value: Record<string, unknown>, prefix: string, sink: FieldSink): void {
+function flattenInto(value: Record<string, unknown>, prefix: string, sink: FieldSink): void {
   for (const k in value) {
     const v = value[k];
     const name = prefix ? `${prefix}.${k}` : k;

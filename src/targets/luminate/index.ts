@@ -13,6 +13,7 @@ const REQUIRED = ['LUMINATE_API_URL', 'LUMINATE_API_KEY', 'LUMINATE_LOGIN_NAME',
 export const luminateTarget: Target = {
   name: 'luminate',
   displayName: 'Luminate Online',
+  nouns: { one: 'constituent', many: 'constituents', identity: { id: 'cons_id', email: 'email', externalId: 'member_id' } },
   operations: ['upsert'],
   unsupportedReason: { delete: NO_DELETE },
   fields: LUMINATE_FIELDS,

@@ -10,6 +10,7 @@ const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
 export const salsaTarget: Target = {
   name: 'salsa',
   displayName: 'Salsa Engage',
+  nouns: { one: 'supporter', many: 'supporters', identity: { id: 'supporterId', email: 'email', externalId: 'external id' } },
   operations: ['upsert', 'delete'],
   fields: SALSA_FIELDS,
   isKnownField: (name) => NAMES.has(name) || name === 'customFieldValues',
