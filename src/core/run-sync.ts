@@ -112,7 +112,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const clock = options.clock ?? realClock;
   const sending = options.mode === 'send';
   // A run that neither sends nor hashes payloads (validate, a dry run without the state) only needs the checks.
-  const checkOnly = { checkOnly: !sending && !(options.state && operation === 'upsert') };
+  const prepareOptions = { checkOnly: !sending && !(options.state && operation === 'upsert') };
   if (sending && !options.session && !options.abortBeforeStart) throw new Error('runSync: send mode needs a session');
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
@@ -372,7 +372,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     if (record.error) return finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
     const mapped = mapper.map(record.fields!);
     if ('error' in mapped) return finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
-    const prepared = target.prepare(operation, mapped.mapped, checkOnly);
+    const prepared = target.prepare(operation, mapped.mapped, prepareOptions);
     if (!prepared.ok) return finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
     let hash: string | undefined;
     let payload = prepared.payload;

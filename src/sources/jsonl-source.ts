@@ -52,17 +52,14 @@ function nulProblem(text: string, fields: Record<string, string>): string | unde
 
 const NOT_UTF8 = 'is not valid UTF-8 (if the file came from Excel, re-run with --encoding latin1)';
 
-/** Parses one JSONL line into a record, or the reason it cannot be used. */
-export function parseJsonlLine(bytes: Buffer, encoding: BufferEncoding): { fields?: Record<string, string>; error?: string } {
-  // A native check, then a plain decode: several times cheaper than a fatal TextDecoder per line.
-  if (encoding === 'utf8' && !isUtf8(bytes)) return { error: NOT_UTF8 };
-  return parseJsonlText(bytes.toString(encoding));
-}
-
 /** Parses one decoded JSONL line (no line end) into a record, or the reason it cannot be used. */
 export function parseJsonlText(text: string): { fields?: Record<string, string>; error?: string } {
   const value = parseJsonlObject(text);
-  if (typeof value === 'string') return { error: value };
+  return typeof value === 'string' ? { error: value } : fieldsOf(value, text);
+}
+
+/** A parsed line's fields, or why they cannot be used. */
+function fieldsOf(value: Record<string, unknown>, text: string): { fields: Record<string, string> } | { error: string } {
   const fields = flatten(value);
   const nul = nulProblem(text, fields);
   return nul ? { error: nul } : { fields };
@@ -229,11 +226,10 @@ export function createJsonlSource(input: AsyncIterable<Buffer>, options: JsonlSo
       let out: SourceRecord[] = [];
       return readJsonl(input, options, {
         object(row, line, value, text) {
-          const fields = flatten(value);
-          const nul = nulProblem(text, fields);
-          if (nul) return void out.push({ row, line, error: nul });
-          for (const k in fields) seen.add(k);
-          out.push({ row, line, fields });
+          const r = fieldsOf(value, text);
+          if ('error' in r) return void out.push({ row, line, error: r.error });
+          for (const k in r.fields) seen.add(k);
+          out.push({ row, line, fields: r.fields });
         },
         error(row, line, message) {
           out.push({ row, line, error: message });
@@ -256,11 +252,10 @@ export function readJsonlPacked(input: AsyncIterable<Buffer>, options: JsonlSour
     object(row, line, value, text) {
       if (text.includes('\\u0000')) {
         // Rare: look at the values before any is packed.
-        const fields = flatten(value);
-        const nul = nulProblem(text, fields);
-        packer.begin(row, line, !nul);
-        if (!nul) for (const k in fields) packer.field(k, fields[k]!);
-        return packer.end(nul);
+        const r = fieldsOf(value, text);
+        packer.begin(row, line, 'fields' in r);
+        if ('fields' in r) for (const k in r.fields) packer.field(k, r.fields[k]!);
+        return packer.end('error' in r ? r.error : undefined);
       }
       packer.begin(row, line, true);
       flattenInto(value, '', packer);

@@ -112,6 +112,16 @@ describe('local checks (Salsa)', () => {
     const p = prep({ email: 'a@b.org', firstName: '', city: 'Austin' });
     expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"city":"Austin"},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
   });
+  it('carries every Salsa field a row can give into the supporter (none is left behind by the field-by-field build)', () => {
+    const fields = Object.fromEntries(salsaTarget.fields.filter((f) => f.name !== 'supporterId').map((f) => [f.name, f.name === 'email' ? 'a@b.org' : f.name === 'dateOfBirth' ? '1980-01-02' : f.name === 'gender' ? 'F' : f.name === 'emailStatus' ? 'yes' : `v-${f.name}`]));
+    const p = prep(fields);
+    if (!p.ok) throw new Error(p.error);
+    const s = p.payload as { address: Record<string, string>; contacts: Array<{ value: string }> } & Record<string, unknown>;
+    const carried = new Set([...Object.values(s).filter((v) => typeof v === 'string'), ...Object.values(s.address), ...s.contacts.map((c) => c.value)]);
+    const lost = Object.entries(fields).filter(([name, v]) => !['dateOfBirth', 'gender', 'emailStatus'].includes(name) && !carried.has(v)).map(([name]) => name);
+    expect(lost).toEqual([]);
+    expect(s).toMatchObject({ dateOfBirth: '1980-01-02T12:00:00.000Z', gender: 'FEMALE', contacts: expect.arrayContaining([{ type: 'EMAIL', value: 'a@b.org', status: 'OPT_IN' }]) });
+  });
   it('checkOnly (validate, dry run) gives every row the same verdict, key and reason as a full prepare (property)', () => {
     const value = (good: string[], bad: string[]) => fc.option(fc.constantFrom(...good, ...bad), { nil: undefined });
     const row = fc.record({
