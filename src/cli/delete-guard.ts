@@ -9,14 +9,14 @@ import type { CommandIO } from './run-command.js';
  * Deleting cannot be undone: above the cap, a person at a terminal must type the number; a script must say
  * --yes or raise --max-deletes. Either way nothing is deleted before that.
  */
-export async function confirmLargeDelete(count: number, max: number, io: CommandIO): Promise<void> {
+export async function confirmLargeDelete(count: number, max: number, io: CommandIO, nouns: { many: string }): Promise<void> {
   const advice = `Check what would be deleted with --dry-run, then re-run with --max-deletes ${count} (or --yes).`;
   if (!process.stdin.isTTY || !io.stderr.isTTY) {
-    throw new UsageError(`Refusing to delete ${count} supporters: that is more than --max-deletes ${max}. ${advice} Nothing was deleted.`, 'E_MAX_DELETES');
+    throw new UsageError(`Refusing to delete ${count} ${nouns.many}: that is more than --max-deletes ${max}. ${advice} Nothing was deleted.`, 'E_MAX_DELETES');
   }
   const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
   try {
-    const answer = await rl.question(`This would delete ${count} supporters (more than --max-deletes ${max}); deletion cannot be undone.\nType ${count} to go on, anything else to stop: `);
+    const answer = await rl.question(`This would delete ${count} ${nouns.many} (more than --max-deletes ${max}); deletion cannot be undone.\nType ${count} to go on, anything else to stop: `);
     if (answer.trim() !== String(count)) throw new UsageError(`Not confirmed: nothing was deleted. ${advice}`, 'E_MAX_DELETES');
   } finally {
     rl.close();

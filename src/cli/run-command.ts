@@ -200,7 +200,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       describeMapping(mapper, io, opts);
       notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} supporter${plan.toDelete.length === 1 ? '' : 's'} to delete`);
       if (sending && plan.toDelete.length > maxDeletes && !opts.yes) {
-        await confirmLargeDelete(plan.toDelete.length, maxDeletes, io);
+        await confirmLargeDelete(plan.toDelete.length, maxDeletes, io, target.nouns);
       }
       if (sending && plan.toDelete.length > 0) {
         const backupPath = opts.backup ?? backupPathFor(reportPath, 'deleted');
@@ -213,7 +213,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       // Before anything is sent: who the file no longer has, and whether that is within the cap.
       mirror = await mirrorCandidates({ input, opts, target, spec, state });
       notes.push(`mirror: ${mirror.candidates.length} supporter${mirror.candidates.length === 1 ? '' : 's'} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
-      if (sending && mirror.candidates.length > maxDeletes && !opts.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io);
+      if (sending && mirror.candidates.length > maxDeletes && !opts.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     if (opts.failed) failedWriter = new FailedRowsWriter(opts.failed, resolveFormat(input, opts.format), () => source.columns(), () => source.delimiter?.());
