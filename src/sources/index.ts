@@ -40,14 +40,17 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   if (options.encoding && !Buffer.isEncoding(options.encoding)) {
     throw new UsageError(`Unknown --encoding "${options.encoding}": use utf8 or latin1.`);
   }
+  // One spelling from here on: the readers check for invalid bytes only when this says 'utf8' (UTF-8, utf-8 and
+  // UTF8 used to slip past that check and decode bad bytes to U+FFFD without a word).
+  const encoding = options.encoding ? (options.encoding.toLowerCase().replace('utf-8', 'utf8') as BufferEncoding) : undefined;
   const delimiter = options.delimiter === '\\t' || options.delimiter === 'tab' ? '\t' : options.delimiter;
   if (format === 'csv' && delimiter !== undefined && delimiter.length !== 1) {
     throw new UsageError(`--delimiter must be one character (or "tab"), got "${options.delimiter}".`);
   }
   if (path !== '-' && options.parseOnWorker) {
-    return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding: options.encoding });
+    return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding });
   }
   const input = openInput(path);
-  if (format === 'jsonl') return createJsonlSource(input, { name, encoding: options.encoding });
-  return createCsvSource(input, { name, delimiter, encoding: options.encoding });
+  if (format === 'jsonl') return createJsonlSource(input, { name, encoding });
+  return createCsvSource(input, { name, delimiter, encoding });
 }

@@ -90,7 +90,7 @@ function isBlank(text: string): boolean {
 }
 
 /** Encodings in which a newline is the byte 0x0A and no other character contains that byte. */
-const BYTE_LINES = new Set(['utf8', 'utf-8', 'latin1', 'binary', 'ascii']);
+const BYTE_LINES = new Set(['utf8', 'latin1', 'binary', 'ascii']);
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -128,8 +128,8 @@ export interface JsonlSink<C> {
 export async function* readJsonl<C>(input: AsyncIterable<Buffer>, options: JsonlSourceOptions, sink: JsonlSink<C>): AsyncGenerator<C> {
   const encoding = options.encoding ?? 'utf8';
   const maxLine = options.maxLineBytes ?? 8 * 1024 * 1024;
-  const byteLines = BYTE_LINES.has(encoding.toLowerCase());
-  const utf8 = encoding === 'utf8' || encoding.toLowerCase() === 'utf-8';
+  const byteLines = BYTE_LINES.has(encoding);
+  const utf8 = encoding === 'utf8';
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lineNo = 0;

@@ -208,6 +208,11 @@ describe('hostile input through the CLI', () => {
     const bad = await runCli(['validate', file, '--quiet']);
     expect(bad.code).toBe(1);
     expect(readReport(join(dir, 'excel.report.csv'))[0]!.error_message).toMatch(/column "First Name" is not valid UTF-8.*--encoding latin1/);
+    // Naming UTF-8 the way people write it changes nothing: the bad byte is still caught, never sent as U+FFFD.
+    for (const spelling of ['UTF-8', 'utf-8', 'UTF8']) {
+      await runCli(['validate', file, '--quiet', '--encoding', spelling, '-r', join(dir, 'spelled.report.csv')]);
+      expect(readReport(join(dir, 'spelled.report.csv'))[0]!.error_message, spelling).toMatch(/is not valid UTF-8/);
+    }
     const good = await runCli(['import', file, '--encoding', 'latin1', '--dry-run', '--quiet', '-r', join(dir, 'ok.report.jsonl')]);
     expect(good.code).toBe(0);
     expect(readReport(join(dir, 'ok.report.jsonl'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'jurg@example.org' });
