@@ -182,7 +182,10 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       }
     }
     if (useState) {
-      stateDb = openStateDb(typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH);
+      stateDb = openStateDb(typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH, {
+        // Said as it happens (stderr is written synchronously): the run is paused, not hung.
+        onWait: (n) => opts.quiet || io.stderr.write(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are\n`),
+      });
       state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
     }
     const limits = session?.limits;

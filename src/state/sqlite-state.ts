@@ -32,7 +32,12 @@ export interface StateDb {
  * successfully, the last status and when (connection.ts has how each connection is set up).
  * Reads happen here; a run's writes go to a worker thread (state-writer.ts), started at the first write.
  */
-export function openStateDb(path: string): StateDb {
+export interface StateDbOptions {
+  /** Called once, when a run first has to wait for the writer (another process holding the write lock, a slow disk). */
+  onWait?: (rowsBehind: number) => void;
+}
+
+export function openStateDb(path: string, options: StateDbOptions = {}): StateDb {
   try {
     createRequire(import.meta.url)('better-sqlite3');
   } catch (err) {
@@ -60,6 +65,7 @@ export function openStateDb(path: string): StateDb {
   const backlog = new Int32Array(new SharedArrayBuffer(4));
   /** The writer committed nothing for a whole stall limit: what comes later is dropped, not queued without end. */
   let stalled = false;
+  let waited = false;
   const post = (m: WriterMessage, rows: number) => {
     if (stalled) return;
     if (!writer) {
@@ -70,6 +76,10 @@ export function openStateDb(path: string): StateDb {
     }
     // A writer that commits nothing for longer than it may wait for a lock is taken for stuck (its messages cannot
     // arrive while this waits, so the count of rows still queued is what shows progress).
+    if (!waited && Atomics.load(backlog, 0) > MAX_BACKLOG_ROWS) {
+      waited = true;
+      options.onWait?.(Atomics.load(backlog, 0));
+    }
     for (let queued = Atomics.load(backlog, 0), idle = 0; queued > MAX_BACKLOG_ROWS; queued = Atomics.load(backlog, 0)) {
       if (Atomics.wait(backlog, 0, queued, 1000) !== 'timed-out') idle = 0;
       else if (++idle * 1000 > WRITER_BUSY_TIMEOUT_MS + 5000) {
