@@ -33,7 +33,7 @@ export function backupPathFor(reportPath: string, what: string): string {
 export async function writeBackup(path: string, records: FoundRecord[]): Promise<void> {
   let fd: number;
   try {
-    fd = openSync(path, 'wx');
+    fd = openSync(path, 'wx', 0o600);
   } catch (err) {
     throw new UsageError(`Cannot write the backup ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Nothing was deleted; choose another path with --backup.`, 'E_BACKUP');
   }

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { SourceRecord } from '../core/types.js';
 import { parseMapping } from '../mapping/mapping-file.js';
 import { mappingFromProposal, proposeMapping } from '../mapping/propose.js';
+import { checkRunFiles } from '../report/output-guard.js';
 import { openSource } from '../sources/index.js';
 import type { CommandIO } from './run-command.js';
 import { resolveTarget } from './run-command.js';
@@ -24,6 +25,7 @@ const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` 
 export async function runInit(input: string, opts: InitOptions, io: CommandIO): Promise<number> {
   const target = resolveTarget(opts.target, io.env);
   const out = opts.out ?? 'mapping.json';
+  checkRunFiles([{ path: input, role: 'the input' }], [{ path: out, role: 'the mapping', option: '--out' }]);
   if (existsSync(out) && !opts.force) throw new UsageError(`${out} already exists: choose another file with --out, or replace it with --force.`, 'E_EXISTS');
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
   const sample: SourceRecord[] = [];
@@ -57,7 +59,11 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
       return 1;
     }
   }
-  writeFileSync(out, text);
+  try {
+    writeFileSync(out, text);
+  } catch (err) {
+    throw new UsageError(`Cannot write the mapping ${out}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another path with --out.`, 'E_OUTPUT_PATH', { cause: err });
+  }
   io.stderr.write(`Wrote ${out}. Check it, then: sync-supporters validate ${input} -t ${target.name} -m ${out}\n`);
   return 0;
 }

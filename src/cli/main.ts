@@ -56,6 +56,7 @@ function addDataOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'per-request timeout (default: 60)')
     .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
     .option('--failed <file>', 'also write the rows that did not succeed, in the input\'s format and columns plus sync_error')
+    .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)')
     .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)
     .option('--no-state', 'keep no local state');
 }
@@ -180,8 +181,10 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
 }
 
 /** The one top-level catch: typed errors become their exit status and one readable message, never a stack. */
-export async function main(argv: string[] = process.argv): Promise<number> {
-  const io: CommandIO = { env: loadEnv(), stdout: process.stdout, stderr: process.stderr };
+export async function main(argv: string[] = process.argv, given?: CommandIO): Promise<number> {
+  // Tests pass their own streams and environment to run the CLI in their process; people get the real ones.
+  const io: CommandIO = given ?? { env: loadEnv(), stdout: process.stdout, stderr: process.stderr };
+  io.argv ??= argv.slice(2);
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
   try {

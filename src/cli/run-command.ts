@@ -10,7 +10,8 @@ import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper, type RowMapper } from '../mapping/mapper.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { readPreviousResults } from '../report/resume-reader.js';
-import { checkResumable, exists, fingerprint, writeRunRecord } from '../report/run-record.js';
+import { checkResumable, exists, fingerprint, runRecordPathOf, writeRunRecord } from '../report/run-record.js';
+import { checkReplaceable, checkRunFiles, lockReport, looksLikeFailedRows, prepareReportPath } from '../report/output-guard.js';
 import type { PreviousRow } from '../core/run-sync.js';
 import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
 import { RequestPacer } from '../core/pace-requests.js';
@@ -53,6 +54,8 @@ export interface DataCommandOptions {
   full?: boolean;
   mirror?: boolean;
   failed?: string;
+  /** Replace an existing --report or --failed file that this tool did not write. */
+  overwrite?: boolean;
   maxDeletes?: string;
   yes?: boolean;
   backup?: string;
@@ -62,6 +65,8 @@ export interface CommandIO {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** The arguments as typed (for the resume command the summary prints). */
+  argv?: string[];
 }
 
 export type DataCommand = 'import' | 'delete' | 'validate';
@@ -73,10 +78,17 @@ export function resolveTarget(name: string | undefined, env: Record<string, stri
   return target;
 }
 
-export function defaultReportPath(input: string): string {
-  if (input === '-') return 'sync-report.csv';
+export type RunMode = 'send' | 'dry-run' | 'validate';
+
+/**
+ * `<input-name>.report.csv` beside the input for a run that sends; a preview (validate, dry run) has its own name,
+ * `<input-name>.validate.report.csv` / `.dry-run.report.csv`, so it can never take the place of a real run's report.
+ */
+export function defaultReportPath(input: string, mode: RunMode = 'send'): string {
+  const kind = mode === 'send' ? '' : `.${mode}`;
+  if (input === '-') return `sync-report${kind}.csv`;
   const ext = extname(input);
-  return join(dirname(input), `${basename(input, ext)}.report.csv`);
+  return join(dirname(input), `${basename(input, ext)}${kind}.report.csv`);
 }
 
 /** Every secret any target knows of, so no message can print one whatever the target. */
@@ -110,6 +122,47 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
     throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
   }
+  const mode: RunMode = command === 'validate' ? 'validate' : opts.dryRun ? 'dry-run' : 'send';
+  const reportPath = opts.report ?? defaultReportPath(input, mode);
+  const statePath = useState ? (typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH) : undefined;
+  // Before anything is opened for writing: no output may be an input, a mapping or another output.
+  const failedFile = opts.failed ? { path: opts.failed, role: 'the failed-rows file', option: '--failed' } : undefined;
+  checkRunFiles(
+    [{ path: input, role: 'the input' }, ...(opts.map ? [{ path: opts.map, role: 'the mapping file' }] : [])],
+    [
+      { path: reportPath, role: 'the report', option: '--report' },
+      { path: journalPathOf(reportPath), role: "the report's journal", option: '--report' },
+      { path: runRecordPathOf(reportPath), role: "the report's run record", option: '--report' },
+      { path: `${reportPath}.lock`, role: "the report's lock", option: '--report' },
+      ...(failedFile ? [failedFile] : []),
+      ...(opts.backup ? [{ path: opts.backup, role: 'the backup', option: '--backup' }] : []),
+      ...(statePath ? [{ path: statePath, role: 'the local state', option: '--state', createsFolder: true }] : []),
+    ],
+  );
+  if (failedFile) checkReplaceable(failedFile, looksLikeFailedRows, !!opts.overwrite);
+  const release = lockReport(reportPath, `${command}${mode === 'dry-run' ? ' --dry-run' : ''} ${input}`);
+  try {
+    return await runLocked(command, input, opts, io, { target, operation, mode, sending, needsRemote, useState, reportPath, statePath });
+  } finally {
+    release();
+  }
+}
+
+interface RunPlan {
+  target: Target;
+  operation: Operation;
+  mode: RunMode;
+  sending: boolean;
+  needsRemote: boolean;
+  useState: boolean;
+  reportPath: string;
+  statePath?: string;
+}
+
+/** The run, under the report's lock. */
+async function runLocked(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO, plan0: RunPlan): Promise<number> {
+  const { target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = plan0;
+  const env = io.env;
   const concurrency = intOption(opts.concurrency, '--concurrency', 1, 64);
   const batchSize = intOption(opts.batchSize, '--batch-size', 1, 1000);
   const rate = intOption(opts.rate, '--rate', 1, 1_000_000);
@@ -117,13 +170,14 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
   const retries = intOption(opts.retries, '--retries', 0, 20);
   const latency = intOption(opts.sandboxLatency, '--sandbox-latency', 0, 60_000);
   const maxDeletes = intOption(opts.maxDeletes, '--max-deletes', 0) ?? 100;
+  const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
+  const kept = prepareReportPath(reportPath, { sending, resuming: !!opts.resume, overwrite: !!opts.overwrite, commandLabel });
   const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
-  const reportPath = opts.report ?? defaultReportPath(input);
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
-  const notes: string[] = [];
+  const notes: string[] = [...kept.notes];
   let previous: Map<number, PreviousRow> | undefined;
   if (sending && input !== '-') {
     const print = await fingerprint(input);
@@ -135,9 +189,14 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     } else if (opts.resume) {
       notes.push(`--resume: no report at ${reportPath} yet, so every row was sent`);
     }
-    await writeRunRecord(reportPath, { version: 1, ...current, startedAt: new Date().toISOString() });
+    await writeRunRecord(reportPath, { version: 1, mode, ...current, startedAt: new Date().toISOString() });
   } else if (opts.resume && input === '-') {
     throw new UsageError('--resume needs the input as a file: stdin cannot be read again to match rows.', 'E_RESUME');
+  } else if (opts.resume) {
+    throw new UsageError(`--resume continues a run that sent; a ${commandLabel} sends nothing, so there is nothing to resume. Run it without --resume.`, 'E_RESUME');
+  } else {
+    // A preview's record says what it was, so --resume can never take its report for a real run's.
+    await writeRunRecord(reportPath, { version: 1, mode, input: { path: input }, target: target.name, operation, startedAt: new Date().toISOString() });
   }
   const redact = createRedactor(allSecrets(env));
 
@@ -182,7 +241,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
       }
     }
     if (useState) {
-      stateDb = openStateDb(typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH, {
+      stateDb = openStateDb(statePath!, {
         // Said as it happens (stderr is written synchronously): the run is paused, not hung.
         onWait: (n) => opts.quiet || io.stderr.write(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are\n`),
       });
@@ -257,11 +316,13 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     }
     report.close(true);
   } catch (err) {
-    // Nothing was sent when a usage problem ends the run: leave no half-made report behind.
-    if (report && err instanceof UsageError) {
+    // Nothing was sent when a usage problem ends the run: leave no half-made report behind — unless it resumes,
+    // when the journal holds the earlier run's answers and must stay.
+    if (report && err instanceof UsageError && !previous) {
       report.close(true);
       rmSync(reportPath, { force: true });
       rmSync(journalPathOf(reportPath), { force: true });
+      rmSync(runRecordPathOf(reportPath), { force: true });
     } else report?.close(false);
     throw err;
   } finally {
@@ -287,7 +348,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
     notes.push(failedWriter.count > 0 ? `failed rows: ${failedWriter.path} (${failedWriter.count}; fix them there and re-run that file as it is)` : `failed rows: none (${failedWriter.path} not written)`);
   }
   const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
-  if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts)}`);
+  if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts, io)}`);
   if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));
   if (opts.json) {
     io.stdout.write(
@@ -310,8 +371,8 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
 }
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
-function resumeCommand(command: DataCommand, input: string, opts: DataCommandOptions): string {
-  const args = process.argv.slice(2);
+function resumeCommand(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO): string {
+  const args = io.argv ?? [];
   const quoted = (args.length > 0 ? args : [command, input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   if (!opts.resume) quoted.push('--resume');
   return `sync-supporters ${quoted.join(' ')}`;

@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openPrivate } from './report-writer.js';
 import { UsageError } from '../core/errors.js';
 import type { SourceRecord, Status } from '../core/types.js';
 
@@ -25,7 +26,7 @@ export class FailedRowsWriter {
 
   private open(): void {
     try {
-      this.fd = openSync(this.path, 'w');
+      this.fd = openPrivate(this.path, 'w');
     } catch (err) {
       throw new UsageError(`Cannot write the failed-rows file ${this.path}: ${(err as NodeJS.ErrnoException).code ?? err}.`, 'E_FAILED_FILE', { cause: err });
     }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { CSV_HEADER, formatCsvLine, formatJsonLine, type RowResult } from './report-row.js';
@@ -13,6 +13,20 @@ export function reportFormatOf(path: string): ReportFormat {
 /** Where the completion-order journal of a report lives; `--resume` reads it with the report. */
 export function journalPathOf(reportPath: string): string {
   return `${reportPath}.journal`;
+}
+
+/**
+ * Opens a file that holds personal data readable by its owner only: created so, and narrowed if it existed (a
+ * report this tool wrote before, with a looser mode).
+ */
+export function openPrivate(path: string, flags: string): number {
+  const fd = openSync(path, flags, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } catch {
+    // a file system without modes (some network shares): nothing more to do
+  }
+  return fd;
 }
 
 /**
@@ -39,7 +53,7 @@ export class ReportWriter {
         // The journal starts with every final answer a previous run left (resume), written aside and renamed in,
         // so that the report can be rewritten without a moment where any answer exists nowhere on disk.
         const journal = journalPathOf(path);
-        const tmp = openSync(`${journal}.tmp`, 'w');
+        const tmp = openPrivate(`${journal}.tmp`, 'w');
         let chunk = '';
         for (const line of options.carry ?? []) {
           chunk += `${line}\n`;
@@ -52,9 +66,9 @@ export class ReportWriter {
         fsyncSync(tmp);
         closeSync(tmp);
         renameSync(`${journal}.tmp`, journal);
-        this.journalFd = openSync(journal, 'a');
+        this.journalFd = openPrivate(journal, 'a');
       }
-      this.fd = openSync(path, 'w');
+      this.fd = openPrivate(path, 'w');
     } catch (err) {
       throw new UsageError(`Cannot write the report ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another path with --report.`, 'E_REPORT', { cause: err });
     }

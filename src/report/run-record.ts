@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 
 /** What a report was made from, kept beside it so `--resume` can refuse a different input. */
 export interface RunRecord {
   version: 1;
-  input: { path: string; size: number; sha256: string };
+  /** What the run did: only a run that sent (`send`; records without a mode are from before previews had one) can be resumed. */
+  mode?: 'send' | 'dry-run' | 'validate';
+  /** A preview does not hash its input. */
+  input: { path: string; size?: number; sha256?: string };
   target: string;
   operation: string;
   startedAt: string;
@@ -26,8 +29,20 @@ export async function fingerprint(path: string): Promise<{ size: number; sha256:
 
 export async function writeRunRecord(reportPath: string, record: RunRecord): Promise<void> {
   const path = runRecordPathOf(reportPath);
-  await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2) + '\n');
-  await rename(`${path}.tmp`, path);
+  try {
+    await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
+  } catch (err) {
+    throw new UsageError(`Cannot write the run record ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another place for the report with --report.`, 'E_REPORT', { cause: err });
+  }
+}
+
+export function readRunRecordSync(reportPath: string): RunRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(runRecordPathOf(reportPath), 'utf8')) as RunRecord;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readRunRecord(reportPath: string): Promise<RunRecord | undefined> {
@@ -44,6 +59,10 @@ export async function checkResumable(reportPath: string, current: Omit<RunRecord
   const fresh = `Run without --resume to start over (the report will be rewritten).`;
   if (!previous) {
     throw new UsageError(`Cannot resume: ${reportPath} has no run record (${runRecordPathOf(reportPath)}), so it cannot be matched to this input. ${fresh}`, 'E_RESUME');
+  }
+  if ((previous.mode ?? 'send') !== 'send') {
+    const what = previous.mode === 'validate' ? 'validate' : `${previous.operation === 'delete' ? 'delete' : 'import'} --dry-run`;
+    throw new UsageError(`Cannot resume: ${reportPath} is the report of a ${what}, which sent nothing, so it cannot say which rows are done. ${fresh}`, 'E_RESUME');
   }
   if (previous.target !== current.target || previous.operation !== current.operation) {
     throw new UsageError(`Cannot resume: ${reportPath} is the report of a ${previous.operation} to ${previous.target}, not a ${current.operation} to ${current.target}. ${fresh}`, 'E_RESUME');

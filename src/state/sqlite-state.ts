@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -45,7 +45,10 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
   }
   let db: BetterSqlite3.Database;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    // What was sent to whom is personal data: the folder and the database are its owner's alone (SQLite gives its
+    // -wal and -shm files the database's mode).
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
     db = openConnection(path);
     db.exec(`CREATE TABLE IF NOT EXISTS synced (
       target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,

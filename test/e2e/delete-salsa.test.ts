@@ -84,7 +84,7 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
     writeFileSync(file, csv(['Email'], [['p5@example.org'], ['p6@example.org']]));
     const res = await runCli(['delete', file, '--dry-run', '--json'], { env });
     expect(res.code).toBe(0);
-    expect(readReport(join(dir, 'some.report.csv')).map((r) => [r.status, r.error_message])).toEqual([
+    expect(readReport(join(dir, 'some.dry-run.report.csv')).map((r) => [r.status, r.error_message])).toEqual([
       ['DRY_RUN', expect.stringMatching(/^First5 Last5 <p5@example\.org> \(/)],
       ['DRY_RUN', expect.stringMatching(/^First6 Last6 <p6@example\.org> \(/)],
     ]);

@@ -111,7 +111,7 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
     writeFile(file, csv(['Email', 'First Name', 'State'], [['a@example.org', 'x'.repeat(51), 'OR'], ['b@example.org', 'B', 'y'.repeat(31)]]));
     const res = await runCli(['validate', file, '-t', 'luminate', '--quiet']);
     expect(res.code).toBe(1);
-    expect(readReport(join(dir, 'long.report.csv')).map((r) => r.error_message)).toEqual([
+    expect(readReport(join(dir, 'long.validate.report.csv')).map((r) => r.error_message)).toEqual([
       'name.first is 51 characters long; Luminate accepts at most 50',
       'primary_address.state is 31 characters long; Luminate accepts at most 30',
     ]);

@@ -174,7 +174,7 @@ describe('validate and --dry-run send nothing', () => {
     writeFileSync(file, csv(['E-mail', 'firstname'], [['x@example.org', 'X']]));
     const res = await runCli(['import', file, '--dry-run', '--quiet']);
     expect(res.code).toBe(0);
-    expect(readReport(join(dir, 'ok.report.csv'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'x@example.org' });
+    expect(readReport(join(dir, 'ok.dry-run.report.csv'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'x@example.org' });
   });
 });
 
@@ -207,7 +207,7 @@ describe('hostile input through the CLI', () => {
     writeFileSync(file, Buffer.concat([Buffer.from('Email;First Name\r\njurg@example.org;J'), Buffer.from([0xfc]), Buffer.from('rg\r\n')]));
     const bad = await runCli(['validate', file, '--quiet']);
     expect(bad.code).toBe(1);
-    expect(readReport(join(dir, 'excel.report.csv'))[0]!.error_message).toMatch(/column "First Name" is not valid UTF-8.*--encoding latin1/);
+    expect(readReport(join(dir, 'excel.validate.report.csv'))[0]!.error_message).toMatch(/column "First Name" is not valid UTF-8.*--encoding latin1/);
     // Naming UTF-8 the way people write it changes nothing: the bad byte is still caught, never sent as U+FFFD.
     for (const spelling of ['UTF-8', 'utf-8', 'UTF8']) {
       await runCli(['validate', file, '--quiet', '--encoding', spelling, '-r', join(dir, 'spelled.report.csv')]);

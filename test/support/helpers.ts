@@ -72,3 +72,23 @@ export function csv(header: string[], rows: string[][]): string {
   const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
 }
+
+/**
+ * Runs the built CLI in this process (no process start: ~1-2 s of CPU each on small machines), with its own
+ * streams and environment. For what needs a real process — signals, kill -9, a terminal — use runCli.
+ */
+export async function runInProcess(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  // @ts-expect-error dist has no type declarations; npm test builds it first
+  const { main } = (await import('../../dist/cli/main.js')) as { main: (argv: string[], io: unknown) => Promise<number> };
+  const { PassThrough } = await import('node:stream');
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough();
+  const err = new PassThrough();
+  out.on('data', (d) => (stdout += d));
+  err.on('data', (d) => (stderr += d));
+  const env = { SYNC_SUPPORTERS_RETRY_BASE_MS: '5', SYNC_SUPPORTERS_STATE: join(tempDir(), 'state.db'), ...options.env };
+  const code = await main(['node', 'sync-supporters', ...args], { env, stdout: out, stderr: err, argv: args });
+  await new Promise((r) => setImmediate(r));
+  return { code, signal: null, stdout, stderr };
+}
