@@ -6,6 +6,7 @@ import { parseMapping } from '../mapping/mapping-file.js';
 import { mappingFromProposal, proposeMapping } from '../mapping/propose.js';
 import { checkRunFiles } from '../report/output-guard.js';
 import { openSource } from '../sources/index.js';
+import { printable } from './printable.js';
 import type { CommandIO } from './run-command.js';
 import { resolveTarget } from './run-command.js';
 
@@ -45,7 +46,7 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
     lines.push('', 'Not mapped:');
     for (const p of unmapped) lines.push(`  ${p.column}: ${p.hint}`);
   }
-  io.stderr.write(lines.join('\n') + '\n\n');
+  io.stderr.write(printable(lines.join('\n')) + '\n\n');
   const mapping = mappingFromProposal(target, proposals);
   const text = JSON.stringify(mapping, null, 2) + '\n';
   parseMapping(mapping, text, out, target); // what init writes must be a mapping the tool accepts

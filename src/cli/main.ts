@@ -6,6 +6,7 @@ import { loadEnv } from './env.js';
 import { runInit, type InitOptions } from './init-command.js';
 import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
 import { intOption } from './options.js';
+import { printable } from './printable.js';
 import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
 
 const EXAMPLES: Record<DataCommand, string> = {
@@ -196,10 +197,10 @@ export async function main(argv: string[] = process.argv, given?: CommandIO): Pr
       return 2;
     }
     if (err instanceof SyncError) {
-      io.stderr.write(`error: ${err.message}\n`);
+      io.stderr.write(`error: ${printable(err.message)}\n`);
       return err.exitCode;
     }
-    io.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\nThis is a bug in sync-supporters; please report it with the command you ran.\n`);
+    io.stderr.write(`internal error: ${printable((err as Error)?.stack ?? String(err))}\nThis is a bug in sync-supporters; please report it with the command you ran.\n`);
     return 70;
   }
 }

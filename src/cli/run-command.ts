@@ -27,6 +27,7 @@ import { createEmulators, TARGETS } from '../targets/index.js';
 import { intOption } from './options.js';
 import { createBarProgress, createLineProgress } from './progress.js';
 import { formatSummary } from './summary.js';
+import { printable } from './printable.js';
 
 export interface DataCommandOptions {
   target?: string;
@@ -349,7 +350,9 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   }
   const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
   if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(command, input, opts, io)}`);
-  if (!opts.quiet) io.stderr.write(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes })));
+  // --quiet silences progress and the summary, never the reason a run was aborted (exit 3 with no word is a mystery in a cron mail).
+  if (opts.quiet && result.abortReason) io.stderr.write(printable(redact(`ABORTED: ${result.abortReason} (report: ${reportPath})`)) + '\n');
+  if (!opts.quiet) io.stderr.write(printable(redact(formatSummary(result, { verb, target: target.displayName, report: reportPath, notes }))));
   if (opts.json) {
     io.stdout.write(
       JSON.stringify({
@@ -394,8 +397,8 @@ function describeMapping(mapper: RowMapper, io: CommandIO, opts: DataCommandOpti
   if (opts.quiet) return;
   const matches = mapper.matches();
   const unused = mapper.unusedColumns();
-  io.stderr.write(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}\n`);
+  io.stderr.write(printable(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`) + '\n');
   if (unused.length > 0) {
-    io.stderr.write(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)\n`);
+    io.stderr.write(printable(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`) + '\n');
   }
 }

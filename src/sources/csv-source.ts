@@ -2,7 +2,7 @@ import { Parser, type CsvError } from 'csv-parse';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
 import { chunkedSource } from './chunked.js';
-import { countNewlines, textProblem } from './input-stream.js';
+import { LineBreakCounter, pastLineBreak, textProblem } from './input-stream.js';
 
 export interface CsvSourceOptions {
   /** Name used in messages (the file path, or "stdin"). */
@@ -70,6 +70,8 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
       let fatal: CsvError | undefined;
       let skippingToNewline = false;
       let delimiter = options.delimiter;
+      const breaks = new LineBreakCounter();
+      const countNewlines = (buf: Buffer, from: number, to: number) => breaks.count(buf, from, to);
       const advance = (toByte: number): number => {
         const from = consumed - windowStart;
         const to = toByte - windowStart;
@@ -84,14 +86,15 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
       const makeParser = (offset: number, first: boolean) => {
         base = offset;
         fatal = undefined;
-        // The record delimiter is detected from the first line (\r\n, \n or \r); a stray \r left by mixed endings
-        // is trimmed in toRecord. Records are taken from 'data', which csv-parse emits synchronously while it
+        // Every record delimiter a real file mixes is one: \r\n, \n and a lone \r (csv-parse's own detection takes
+        // the first line's and merges rows that end otherwise). Records are taken from 'data', which csv-parse emits synchronously while it
         // parses, so `p.info.bytes` is the end of that very record: exact line numbers without the context object
         // `on_record` would allocate for every record (measured: ~25% of a validate run).
         const p: Parser = new Parser({
           bom: first,
           delimiter,
           encoding,
+          record_delimiter: ['\r\n', '\n', '\r'],
           relax_column_count: true,
           relax_quotes: true,
           skip_empty_lines: true,
@@ -124,8 +127,8 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         queue.push({ error: describeCsvError(err, maxRecordBytes), line: startLine });
         parser = undefined;
         line = startLine + 1;
-        const nl = window.indexOf(10, s);
-        if (nl === -1) {
+        const next = pastLineBreak(window, s);
+        if (next === -1) {
           // The bad line is still arriving: drop bytes until its end.
           skippingToNewline = true;
           windowStart += window.length;
@@ -133,7 +136,7 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
           window = Buffer.alloc(0);
           return;
         }
-        await restartAt(windowStart + nl + 1);
+        await restartAt(windowStart + next);
       };
       const restartAt = async (offset: number) => {
         skippingToNewline = false;
@@ -181,14 +184,14 @@ export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSource
         window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
         windowStart = consumed;
         if (skippingToNewline) {
-          const nl = window.indexOf(10);
-          if (nl === -1) {
+          const next = pastLineBreak(window, 0);
+          if (next === -1) {
             windowStart += window.length;
             consumed = windowStart;
             window = Buffer.alloc(0);
             continue;
           }
-          await restartAt(windowStart + nl + 1);
+          await restartAt(windowStart + next);
         } else {
           await write(parser!, chunk);
           while (fatal) {

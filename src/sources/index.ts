@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Source } from '../core/types.js';
 import { createCsvSource } from './csv-source.js';
-import { checkInputFile, openInput } from './input-stream.js';
+import { checkInputFile, openInput, refuseBinaryStream } from './input-stream.js';
 import { createJsonlSource } from './jsonl-source.js';
 import { createThreadedSource } from './threaded-source.js';
 
@@ -50,7 +50,7 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   if (path !== '-' && options.parseOnWorker) {
     return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding });
   }
-  const input = openInput(path);
+  const input = path === '-' ? refuseBinaryStream(openInput(path), name) : openInput(path);
   if (format === 'jsonl') return createJsonlSource(input, { name, encoding });
   return createCsvSource(input, { name, delimiter, encoding });
 }

@@ -16,17 +16,29 @@ interface FieldSink {
   field(name: string, value: string): void;
 }
 
-/** Flattens nested objects to dotted names ("address.city"), the form mappings and auto-match use. */
-function flattenInto(value: Record<string, unknown>, prefix: string, sink: FieldSink): void {
+/** Objects nested deeper than this are not flattened: the row is INVALID (a line 50,000 levels deep overflowed the stack). */
+export const MAX_JSONL_DEPTH = 32;
+const TOO_DEEP = `nests objects more than ${MAX_JSONL_DEPTH} levels deep; a contact is flat (or one level: "address": {"city": …})`;
+
+/**
+ * Flattens nested objects to dotted names ("address.city"), the form mappings and auto-match use. Returns true when
+ * it stopped at MAX_JSONL_DEPTH (what is deeper is not given to the sink).
+ */
+function flattenInto(value: Record<string, unknown>, prefix: string, sink: FieldSink, depth = 1): boolean {
+  let tooDeep = false;
   for (const k in value) {
     const v = value[k];
     const name = prefix ? `${prefix}.${k}` : k;
     if (typeof v === 'string') sink.field(name, v);
     else if (v === null || v === undefined) sink.field(name, '');
     else if (Array.isArray(v)) sink.field(name, v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(','));
-    else if (typeof v === 'object') flattenInto(v as Record<string, unknown>, name, sink);
-    else sink.field(name, String(v));
+    else if (typeof v === 'object') {
+      if (depth >= MAX_JSONL_DEPTH) return true;
+      tooDeep = flattenInto(v as Record<string, unknown>, name, sink, depth + 1) || tooDeep;
+      if (tooDeep) return true;
+    } else sink.field(name, String(v));
   }
+  return tooDeep;
 }
 
 class FieldsObject implements FieldSink {
@@ -36,11 +48,10 @@ class FieldsObject implements FieldSink {
   }
 }
 
-/** A record's fields as one object (a repeated dotted name keeps its last value). */
-function flatten(value: Record<string, unknown>): Record<string, string> {
+/** A record's fields as one object (a repeated dotted name keeps its last value), or undefined when too deep. */
+function flatten(value: Record<string, unknown>): Record<string, string> | undefined {
   const sink = new FieldsObject();
-  flattenInto(value, '', sink);
-  return sink.fields;
+  return flattenInto(value, '', sink) ? undefined : sink.fields;
 }
 
 /** Valid UTF-8 is checked on the bytes; only NUL can still hide in a value (as \u0000). */
@@ -61,6 +72,7 @@ export function parseJsonlText(text: string): { fields?: Record<string, string>;
 /** A parsed line's fields, or why they cannot be used. */
 function fieldsOf(value: Record<string, unknown>, text: string): { fields: Record<string, string> } | { error: string } {
   const fields = flatten(value);
+  if (!fields) return { error: TOO_DEEP };
   const nul = nulProblem(text, fields);
   return nul ? { error: nul } : { fields };
 }
@@ -258,8 +270,8 @@ export function readJsonlPacked(input: AsyncIterable<Buffer>, options: JsonlSour
         return packer.end('error' in r ? r.error : undefined);
       }
       packer.begin(row, line, true);
-      flattenInto(value, '', packer);
-      packer.end();
+      // Too deep: the fields packed so far go with the error, and an error makes the row INVALID.
+      packer.end(flattenInto(value, '', packer) ? TOO_DEEP : undefined);
     },
     error(row, line, message) {
       packer.begin(row, line, false);
