@@ -57,6 +57,8 @@ function addDataOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'per-request timeout (default: 60)')
     .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
     .option('--failed <file>', 'also write the rows that did not succeed, in the input\'s format and columns plus sync_error')
+    .option('--address <complete|replace>', 'Salsa replaces a stored address whole: complete (default) sends an address only for rows with a street and a city; replace sends partial ones too, erasing the parts a row lacks')
+    .option('--date-order <dmy|mdy>', 'how to read 05/03/1975 in date columns: dmy (5 March) or mdy (May 3) (default: told from the column\'s own values; an undecidable column stops the run)')
     .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)')
     .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)
     .option('--no-state', 'keep no local state');

@@ -5,7 +5,8 @@ import { silentProgress, type ProgressSink } from '../core/progress.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult } from '../core/run-sync.js';
-import type { Operation, Target, TargetSession } from '../core/types.js';
+import type { Operation, SourceRecord, Target, TargetSession } from '../core/types.js';
+import { isEmail } from '../mapping/values.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper, type RowMapper } from '../mapping/mapper.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
@@ -25,6 +26,7 @@ import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
 import { intOption } from './options.js';
+import { surveyDateColumns } from '../mapping/date-survey.js';
 import { createBarProgress, createLineProgress } from './progress.js';
 import { formatSummary } from './summary.js';
 import { printable } from './printable.js';
@@ -55,6 +57,10 @@ export interface DataCommandOptions {
   full?: boolean;
   mirror?: boolean;
   failed?: string;
+  /** complete (default) or replace: whether a row's partial address is sent, replacing the stored one whole. */
+  address?: string;
+  /** dmy or mdy: how to read D/M/Y dates in every date column, instead of telling it from the file. */
+  dateOrder?: string;
   /** Replace an existing --report or --failed file that this tool did not write. */
   overwrite?: boolean;
   maxDeletes?: string;
@@ -176,9 +182,14 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
+  const dateNotes = await settleDates(input, opts, target, mapper);
+  if (opts.address !== undefined && opts.address !== 'complete' && opts.address !== 'replace') {
+    throw new UsageError(`--address must be complete (send an address only with its street and city: the default) or replace, got "${opts.address}".`);
+  }
+  const prepareOptions = { replacePartial: opts.address === 'replace' };
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
-  const notes: string[] = [...kept.notes];
+  const notes: string[] = [...kept.notes, ...dateNotes];
   let previous: Map<number, PreviousRow> | undefined;
   if (sending && input !== '-') {
     const print = await fingerprint(input);
@@ -306,7 +317,19 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
       changedOnly: !!opts.changedOnly && !opts.full,
       hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
       abortBeforeStart,
-      onBound: plan ? undefined : (m) => describeMapping(m, io, opts),
+      prepare: prepareOptions,
+      onBound: plan
+        ? undefined
+        : (m, sample) => {
+            describeMapping(m, io, opts);
+            if (operation === 'upsert') {
+              requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
+              // Said before the first request, and again in the summary.
+              const policy = target.describeMapping?.(new Set(m.matches().map((x) => x.field)), prepareOptions) ?? [];
+              if (!opts.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');
+              notes.push(...policy);
+            }
+          },
     });
     if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
       const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: opts.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch, ratePerMinute });
@@ -339,6 +362,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
 
   if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
+  for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
   if (result.unchanged > 0) {
     const batch = session?.limits.maxBatchSize;
     const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;
@@ -371,6 +395,42 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
     );
   }
   return result.exitCode;
+}
+
+/**
+ * Every date column's day/month order, once for the whole column: from --date-order, else from the file itself (a
+ * survey that reads as far as it must). Stdin cannot be read twice: there the first value that reads one way
+ * settles it, and ambiguous rows before it are INVALID with the fix.
+ */
+async function settleDates(input: string, opts: DataCommandOptions, target: Target, mapper: RowMapper): Promise<string[]> {
+  if (opts.dateOrder !== undefined) {
+    const order = opts.dateOrder.toLowerCase();
+    if (order !== 'dmy' && order !== 'mdy') throw new UsageError(`--date-order must be dmy (day first: 31/12/1980) or mdy (month first: 12/31/1980), got "${opts.dateOrder}".`);
+    for (const f of target.fields) if (f.kind === 'date') mapper.settleDate(f.name, order);
+    return [];
+  }
+  if (input === '-') return [];
+  const survey = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  return surveyDateColumns(survey, mapper, input);
+}
+
+/**
+ * A file in which no column maps to a field that identifies a record (email, an id) would make every row INVALID:
+ * said once, before anything is sent, naming the column whose values look like email addresses.
+ */
+function requireKeyColumn(mapper: RowMapper, target: Target, sample: readonly SourceRecord[], name: string): void {
+  const mapped = new Set(mapper.matches().map((m) => m.field));
+  if (target.keyFields.some((f) => mapped.has(f))) return;
+  const columns = [...new Set(sample.flatMap((r) => Object.keys(r.fields ?? {})))];
+  const emails = columns
+    .map((c) => ({ c, n: sample.filter((r) => isEmail((r.fields?.[c] ?? '').trim())).length }))
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.n - a.n);
+  const emailField = target.keyFields[0]!;
+  const hint = emails.length > 0
+    ? `Column "${emails[0]!.c}" holds email addresses: map it with a mapping file ({"fields": {"${emailField}": "${emails[0]!.c}"}}), or rename the column to Email.`
+    : `Add a column named Email (or one of ${target.keyFields.join(', ')}), or map one with --map.`;
+  throw new UsageError(`${name}: no column maps to ${target.keyFields.join(' or ')}, so no row could be matched to a ${target.nouns.one} and every row would be INVALID. ${hint} Nothing was sent.`, 'E_NO_KEY');
 }
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */

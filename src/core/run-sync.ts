@@ -4,7 +4,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy.js';
-import { SUCCESS_STATUSES, type StateEntry, type SyncState, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import { SUCCESS_STATUSES, type StateEntry, type SyncState, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession, type PrepareOptions } from './types.js';
 import type { RowMapper } from '../mapping/mapper.js';
 import type { RowResult } from '../report/report-row.js';
 
@@ -63,8 +63,10 @@ export interface RunOptions {
   annotations?: Map<number, { remoteId: string; message: string }>;
   /** Each row that did not succeed, in input order, with its input fields (the failed-rows file). */
   onFailure?: (record: SourceRecord, result: { status: Status; errorMessage?: string }) => void;
-  /** Called once the columns are known and bound, before any request. */
-  onBound?: (mapper: RowMapper) => void;
+  /** How the target builds payloads (beyond what the run decides itself). */
+  prepare?: PrepareOptions;
+  /** Called once the columns are known and bound, before any request, with the first records read (a sample). */
+  onBound?: (mapper: RowMapper, sample: readonly SourceRecord[]) => void;
 }
 
 export interface RunResult {
@@ -75,6 +77,8 @@ export interface RunResult {
   rateLimited: number;
   /** Rows skipped as UNCHANGED (--changed-only). */
   unchanged: number;
+  /** Rows whose payload left something out deliberately, per note (Prepared.note). */
+  rowNotes: Record<string, number>;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -94,6 +98,12 @@ interface Work {
   fallback?: unknown;
   hash?: string;
   attempts: number;
+  /** What the payload deliberately left out, for the report line of a row that succeeds. */
+  note?: string;
+  /** Sent by a second call if the remote says the row created a record (Prepared.afterCreate). */
+  afterCreate?: unknown;
+  /** The creation's own answer, reported once the second call is done. */
+  created?: Partial<RowResult> & { status: Status };
   /** An attempt got no usable answer: the remote may have acted on it anyway. */
   answerLost?: boolean;
   waitingOn: number;
@@ -112,7 +122,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const clock = options.clock ?? realClock;
   const sending = options.mode === 'send';
   // A run that neither sends nor hashes payloads (validate, a dry run without the state) only needs the checks.
-  const prepareOptions = { checkOnly: !sending && !(options.state && operation === 'upsert') };
+  const prepareOptions = { ...options.prepare, checkOnly: !sending && !(options.state && operation === 'upsert') };
   if (sending && !options.session && !options.abortBeforeStart) throw new Error('runSync: send mode needs a session');
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
@@ -128,6 +138,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const stateWrites: StateEntry[] = [];
   const stateForget: string[] = [];
   let unchanged = 0;
+  const rowNotes: Record<string, number> = {};
   let stateFlushedAt = performance.now();
   /**
    * State writes are grouped, at most every 250 ms or 2,000 rows, one transaction each: fewer, larger commits cost
@@ -213,7 +224,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     }
   }
 
-  function finishRow(base: { row: number; line: number; key: string; input?: SourceRecord }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
+  const ok = (status: Status) => status === 'DRY_RUN' || SUCCESS_STATUSES.has(status);
+  function finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string }, r: Partial<RowResult> & { status: Status }, attempts = 0) {
     keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
     const useNote = note && (r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status));
@@ -227,8 +239,9 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       attempts,
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
-      errorMessage: r.errorMessage ? redact(r.errorMessage) : useNote ? note.message : undefined,
+      errorMessage: r.errorMessage ? redact(r.errorMessage) : useNote ? note.message : ok(r.status) ? base.note : undefined,
     };
+    if (base.note && ok(r.status) && !r.errorMessage) rowNotes[base.note] = (rowNotes[base.note] ?? 0) + 1;
     if (sending && attempts > 0) report.journal(result);
     emit(result);
   }
@@ -236,6 +249,12 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
     if (w.done) return;
     w.done = true;
+    if (w.created) {
+      // The second call of a created row: the row reports its creation; a failed second call says what was not set.
+      r = SUCCESS_STATUSES.has(r.status) || r.status === 'NOT_ATTEMPTED'
+        ? { ...w.created, ...(r.status === 'NOT_ATTEMPTED' ? { errorMessage: `created, but what was held back (the partial address) was not sent: ${r.errorMessage ?? 'interrupted'}` } : {}) }
+        : { ...r, remoteId: w.created.remoteId, errorMessage: `the ${target.nouns.one} was created (${w.created.remoteId}), but the second call with its partial address failed: ${r.errorMessage ?? r.status}` };
+    }
     remember(w, r.status, r.remoteId);
     finishRow(w, r, w.attempts);
     for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
@@ -281,7 +300,15 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           let backoff = false;
           outcome.results.forEach((r, i) => {
             const w = pending[i]!;
-            if (r.status === 'NOT_FOUND' && w.fallback !== undefined) {
+            if (r.status === 'ADDED' && w.afterCreate !== undefined && r.remoteId && target.withRemoteId) {
+              // A new record: nothing was stored to erase, so what was held back goes now, by the new id.
+              w.created = itemToResult(r, outcome.httpStatus);
+              w.payload = target.withRemoteId(w.afterCreate, r.remoteId);
+              w.afterCreate = undefined;
+              w.fallback = undefined;
+              w.note = undefined;
+              again.push(w);
+            } else if (r.status === 'NOT_FOUND' && w.fallback !== undefined) {
               // The id remembered from an earlier run is gone (deleted elsewhere): match by the row's own key.
               w.payload = w.fallback;
               w.fallback = undefined;
@@ -368,12 +395,13 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       keepInput(record, decided.status);
       return emit(decided);
     }
-    const here = (key: string) => ({ row: record.row, line: record.line, key, input: record });
+    const here = (key: string, note?: string) => ({ row: record.row, line: record.line, key, input: record, note });
     if (record.error) return finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
     const mapped = mapper.map(record.fields!);
     if ('error' in mapped) return finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
     const prepared = target.prepare(operation, mapped.mapped, prepareOptions);
     if (!prepared.ok) return finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
+    if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
     let hash: string | undefined;
     let payload = prepared.payload;
     let fallback: unknown;
@@ -389,8 +417,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         payload = target.withRemoteId(payload, stored.remoteId);
       }
     }
-    if (!sending) return finishRow(here(prepared.key), { status: 'DRY_RUN' });
-    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined };
+    if (!sending) return finishRow(here(prepared.key, prepared.note), { status: 'DRY_RUN' });
+    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, afterCreate: prepared.afterCreate };
     const deps = new Set<Work>();
     for (const k of work.lockKeys) {
       const holder = claims.get(k);
@@ -455,7 +483,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
           mapper.bind(options.source.columns(), options.source.fixedColumns); // once, then each chunk's new JSONL keys
           if (!bound) {
             bound = true;
-            options.onBound?.(mapper);
+            options.onBound?.(mapper, next.value);
           }
           buffered = next.value;
           bufferedAt = 0;
@@ -493,6 +521,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     calls,
     rateLimited: s.rateLimited,
     unchanged,
+    rowNotes,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

@@ -69,6 +69,16 @@ export type Prepared =
       lockKeys: string[];
       /** The target's own request item (a Salsa supporter object, Luminate form fields…). */
       payload: unknown;
+      /**
+       * What was deliberately left out of this row, for its report line (e.g. an address without a street, which
+       * would erase the stored one). The same text for the same reason: the summary counts rows per note.
+       */
+      note?: string;
+      /**
+       * What was left out because it could erase stored data, sent by a second call once the remote says this row
+       * created a new record (nothing stored to erase then): applied with `withRemoteId(afterCreate, newId)`.
+       */
+      afterCreate?: unknown;
     }
   | { ok: false; key: string; error: string };
 
@@ -152,12 +162,24 @@ export interface SyncState {
   forgetRemote(remoteIds: string[]): void;
 }
 
+/**
+ * What a field means, whatever a target calls it: headers of common exports (Mailchimp, Google Contacts, Outlook,
+ * ActionNetwork, NationBuilder, EveryAction) are matched by role, and `init` proposes fields by role.
+ */
+export type FieldRole =
+  | 'email' | 'emailStatus' | 'title' | 'firstName' | 'middleName' | 'lastName' | 'suffix'
+  | 'street1' | 'street2' | 'city' | 'state' | 'postalCode' | 'country'
+  | 'homePhone' | 'mobilePhone' | 'workPhone' | 'birthDate' | 'gender' | 'externalId' | 'remoteId';
+
 /** A field a target accepts in its flat, mapped form, and how headers find it. */
 export interface FieldSpec {
   name: string;
   /** Header spellings matched case- and punctuation-insensitively. */
   aliases: string[];
   description?: string;
+  /** A calendar date: the mapper reads a column's day/month order once for all its rows (never row by row). */
+  kind?: 'date';
+  role?: FieldRole;
 }
 
 export interface ConnectOptions {
@@ -166,6 +188,16 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** Requests the run will have in flight at most (sizes the connection pool). */
   concurrency: number;
+}
+
+export interface PrepareOptions {
+  /** Validate and dry runs that neither send nor hash: every check, but no payload needs building. */
+  checkOnly?: boolean;
+  /**
+   * Send a partial composite object (an address with only a zip) even though the remote replaces the stored one
+   * whole: only when the person asks for it (--address replace).
+   */
+  replacePartial?: boolean;
 }
 
 /** A target is a folder behind this one interface (src/targets/<name>/index.ts). */
@@ -178,6 +210,8 @@ export interface Target {
   /** Why an operation is missing, for the exit-2 message. */
   readonly unsupportedReason?: Partial<Record<Operation, string>>;
   readonly fields: readonly FieldSpec[];
+  /** Fields that identify a row for upsert (any one is enough); a file mapping none of them cannot be sent. */
+  readonly keyFields: readonly string[];
   /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */
   isKnownField(name: string): boolean;
   /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */
@@ -185,7 +219,9 @@ export interface Target {
    * Checks a mapped row and builds its request item. With `checkOnly` (validate and dry runs that neither send
    * nor hash it) the row gets every check but the target may leave `payload` and `lockKeys` empty.
    */
-  prepare(operation: Operation, mapped: MappedRow, options?: { checkOnly?: boolean }): Prepared;
+  prepare(operation: Operation, mapped: MappedRow, options?: PrepareOptions): Prepared;
+  /** What the target will leave out or replace given the fields a file maps, said before the run (and the options it reads). */
+  describeMapping?(mappedFields: ReadonlySet<string>, options: PrepareOptions): string[];
   /** For delete: which identity a row names (id first), or why it names none. */
   identify?(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
   /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */
@@ -205,4 +241,6 @@ export interface Target {
 export interface MappedRow {
   fields: Record<string, string>;
   custom: Array<{ name?: string; fieldId?: string; value: string }>;
+  /** What the mapping left out of this row on purpose (a birthday without a year), for its report line. */
+  notes?: string[];
 }

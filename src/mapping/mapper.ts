@@ -1,7 +1,8 @@
 import { UsageError } from '../core/errors.js';
 import type { MappedRow, Target } from '../core/types.js';
 import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
-import { normaliseHeader } from './values.js';
+import { EXPORT_HEADERS } from './export-headers.js';
+import { normaliseDate, normaliseHeader, splitWholeAddress, type AddressPart, type DateOrder } from './values.js';
 
 export interface RowMapper {
   /**
@@ -15,19 +16,29 @@ export interface RowMapper {
   /** Field ← column, for the run's opening lines. */
   matches(): Array<{ field: string; column: string }>;
   unusedColumns(): string[];
+  /** Date fields (bound) whose day/month order is read from the column, not given by a format. */
+  dateColumns(): Array<{ field: string; columns: string[] }>;
+  /** Settles a date field's order for every row (a column survey, --date-order), or drops the field (no years). */
+  settleDate(field: string, order: DateOrder | 'drop'): void;
 }
 
 const CUSTOM_PREFIX = /^custom[:.](.+)$/i;
 
+/** Normalised header → target field: the target's own names and aliases first, then common exports' by role. */
+export function headerIndex(target: Target): Map<string, string> {
+  const index = new Map<string, string>();
+  const add = (alias: string, field: string) => {
+    const key = normaliseHeader(alias);
+    if (!index.has(key)) index.set(key, field);
+  };
+  for (const f of target.fields) for (const a of [f.name, ...f.aliases]) add(a, f.name);
+  for (const f of target.fields) for (const a of (f.role && EXPORT_HEADERS[f.role]) || []) add(a, f.name);
+  return index;
+}
+
 /** Builds the mapper: a mapping file's rules, plus well-known headers matched to the target's fields. */
 export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string): RowMapper {
-  const aliasIndex = new Map<string, string>();
-  for (const f of target.fields) {
-    for (const a of [f.name, ...f.aliases]) {
-      const key = normaliseHeader(a);
-      if (!aliasIndex.has(key)) aliasIndex.set(key, f.name);
-    }
-  }
+  const aliasIndex = headerIndex(target);
   const rules: FieldRule[] = spec ? [...spec.rules] : [];
   const custom: CustomRule[] = spec ? [...spec.custom] : [];
   const autoMatch = spec ? spec.autoMatch : true;
@@ -35,6 +46,13 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   const used = new Set<string>();
   const claimed = new Set(rules.map((r) => r.field));
   const canCustom = target.isKnownField('customFieldValues');
+  const partFields: Partial<Record<AddressPart, string>> = {};
+  for (const f of target.fields) if (f.role && ['street1', 'street2', 'city', 'state', 'postalCode', 'country'].includes(f.role)) partFields[f.role as AddressPart] = f.name;
+  const dateFields = new Set(target.fields.filter((f) => f.kind === 'date').map((f) => f.name));
+  /** Per date field: its order once settled (by a survey, --date-order, or the first value that reads one way). */
+  const dateOrders = new Map<string, DateOrder>();
+  const droppedDates = new Set<string>();
+  const readsDates = (rule: FieldRule) => dateFields.has(rule.field) && rule.dateFormat === undefined && rule.columns.length > 0;
 
   const autoBind = (column: string) => {
     if (seenColumns.has(column)) return;
@@ -51,7 +69,9 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     const field = aliasIndex.get(normaliseHeader(column)) ?? (target.isKnownField(column) ? column : undefined);
     if (field && !claimed.has(field)) {
       claimed.add(field);
-      rules.push({ field, columns: [column], separator: ' ', transforms: [] });
+      // A column called just "Address" may hold the whole address (Mailchimp): read so when a value has that form.
+      const wholeAddress = field === partFields.street1 && normaliseHeader(column) === 'address' ? true : undefined;
+      rules.push({ field, columns: [column], separator: ' ', transforms: [], wholeAddress });
       used.add(column);
     }
   };
@@ -88,7 +108,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   };
 
   /** A rule that copies one column unchanged (no transforms, value map or default). */
-  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined;
+  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress;
 
   return {
     bind(columns, fixed = false) {
@@ -119,6 +139,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     },
     map(fields) {
       const out: MappedRow = { fields: {}, custom: [] };
+      let whole: string[] | undefined;
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i]!;
         let r: string | { error: string };
@@ -129,10 +150,33 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           r = v.trim();
         } else {
           r = apply(rule, fields);
+          if (typeof r === 'string' && r !== '' && readsDates(rule)) {
+            if (droppedDates.has(rule.field)) continue;
+            const d = normaliseDate(r, dateOrders.get(rule.field));
+            if ('error' in d) r = d;
+            else {
+              // The first value that reads one way settles the column for every row after it.
+              if ((d.evidence === 'dmy' || d.evidence === 'mdy') && !dateOrders.has(rule.field)) dateOrders.set(rule.field, d.evidence);
+              if (d.note) (out.notes ??= []).push(`${rule.field}: ${d.note}`);
+              r = d.value;
+            }
+          }
           if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
           if (r === '' && !rule.columns.some((c) => c in fields)) continue;
         }
         out.fields[rule.field] = r;
+        if (rule.wholeAddress && r !== '') (whole ??= []).push(r);
+      }
+      if (whole) {
+        // Its parts fill the address fields that no column of their own gives.
+        for (const v of whole) {
+          const parts = splitWholeAddress(v);
+          if (!parts) continue;
+          for (const [part, value] of Object.entries(parts) as Array<[AddressPart, string]>) {
+            const field = partFields[part];
+            if (field && (part === 'street1' || !out.fields[field])) out.fields[field] = value;
+          }
+        }
       }
       if (custom.length + customRulesAuto.length > 0) {
         for (const rule of [...custom, ...customRulesAuto]) {
@@ -145,12 +189,23 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     },
     matches() {
       return [
-        ...rules.map((r) => ({ field: r.field, column: r.columns.join(' + ') || `(default "${r.defaultValue}")` })),
+        ...rules.filter((r) => !droppedDates.has(r.field)).map((r) => ({ field: r.field, column: r.columns.join(' + ') || `(default "${r.defaultValue}")` })),
+        // A whole-address column also gives the other address fields that no column of their own gives.
+        ...rules
+          .filter((r) => r.wholeAddress)
+          .flatMap((r) => Object.values(partFields).filter((f) => f !== r.field && !rules.some((o) => o.field === f)).map((f) => ({ field: f, column: `${r.columns.join(' + ')} (whole address)` }))),
         ...[...custom, ...customRulesAuto].map((r) => ({ field: `custom ${r.name ?? r.fieldId}`, column: r.columns.join(' + ') })),
       ];
     },
     unusedColumns() {
       return [...seenColumns].filter((c) => !used.has(c));
+    },
+    dateColumns() {
+      return rules.filter((r) => readsDates(r) && !droppedDates.has(r.field) && !dateOrders.has(r.field)).map((r) => ({ field: r.field, columns: r.columns }));
+    },
+    settleDate(field, order) {
+      if (order === 'drop') droppedDates.add(field);
+      else dateOrders.set(field, order);
     },
   };
 }

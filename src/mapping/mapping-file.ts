@@ -11,6 +11,10 @@ export interface FieldRule {
   transforms: Transform[];
   valueMap?: Map<string, string>;
   defaultValue?: string;
+  /** The rule reads its dates with an explicit {"date": format} transform (so no column survey is needed). */
+  dateFormat?: string;
+  /** The column holds a whole address (Mailchimp's "Address"): its parts fill the address fields. */
+  wholeAddress?: boolean;
 }
 
 export interface CustomRule extends Omit<FieldRule, 'field'> {
@@ -58,7 +62,9 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) fail(`${label}: "columns" must be a list of column names`);
   if (columns.length === 0 && raw.default === undefined) fail(`${label} names no "column" and no "default"`);
   const specs = raw.transform === undefined ? [] : Array.isArray(raw.transform) ? raw.transform : [raw.transform];
-  const transforms = specs.map((s) => {
+  // "address": not a change of the value but a way to read it (a whole address in one cell), kept aside.
+  const wholeAddress = specs.some((s) => typeof s === 'string' && s.toLowerCase() === 'address');
+  const transforms = specs.filter((s) => !(typeof s === 'string' && s.toLowerCase() === 'address')).map((s) => {
     const t = compileTransform(s);
     if (typeof t === 'string') fail(`${label}: ${t}`);
     return t;
@@ -75,6 +81,8 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
     transforms,
     valueMap,
     defaultValue: raw.default === undefined ? undefined : String(raw.default),
+    wholeAddress: wholeAddress || undefined,
+    dateFormat: specs.map((t) => (t && typeof t === 'object' && 'date' in t ? t.date : undefined)).find((f) => f !== undefined),
   };
 }
 

@@ -1,5 +1,6 @@
-import type { SourceRecord, Target } from '../core/types.js';
-import { isEmail, normaliseHeader, parseCalendarDate } from './values.js';
+import type { FieldRole, SourceRecord, Target } from '../core/types.js';
+import { headerIndex } from './mapper.js';
+import { isEmail, normaliseHeader, parseCalendarDate, splitWholeAddress } from './values.js';
 
 export interface Proposal {
   column: string;
@@ -13,23 +14,40 @@ export interface Proposal {
 
 const YES_NO = new Set(['y', 'n', 'yes', 'no', 'true', 'false', '1', '0', 't', 'f']);
 
-/** Field names per target for what values can reveal; targets name these differently. */
-const ROLE: Record<string, Record<string, string>> = {
-  salsa: { email: 'email', phone: 'homePhone', mobile: 'cellPhone', zip: 'postalCode', birth: 'dateOfBirth', optIn: 'emailStatus', gender: 'gender' },
-  luminate: { email: 'primary_email', phone: 'home_phone', mobile: 'mobile_phone', zip: 'primary_address.zip', birth: 'birth_date', optIn: 'email.accepts_email', gender: 'gender' },
-};
+
+/** Postcodes whose shape is distinctive: Portugal, Canada, the UK, the Netherlands. */
+const POSTCODES = [/^\d{4}-\d{3}$/, /^[A-Z]\d[A-Z] ?\d[A-Z]\d$/i, /^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/i, /^\d{4} ?[A-Z]{2}$/i];
+
+/**
+ * A value that is a phone number, not a postcode (4000-001), an IP address or an id that happens to be digits: 7-15
+ * digits in phone punctuation; without a phone-like header, it needs a + or separated groups and 10+ digits.
+ */
+function looksLikePhone(v: string, headerSaysPhone: boolean): boolean {
+  if (!/^[+(]?\d[\d\s().-]*\d$/.test(v) || /^\d{1,3}(\.\d{1,3}){3}$/.test(v)) return false;
+  const digits = v.replace(/\D/g, '').length;
+  if (digits < 7 || digits > 15) return false;
+  if (headerSaysPhone) return true;
+  if (v.startsWith('+')) return digits >= 8;
+  return v.split(/[\s().-]+/).filter(Boolean).length > 1 && digits >= 10;
+}
 
 function share(values: string[], test: (v: string) => boolean): number {
   return values.length === 0 ? 0 : values.filter(test).length / values.length;
 }
 
-/** Day-first when some first part is over 12 (31/12/1980), else month-first. */
+/**
+ * The column's date format: day-first when some first part is over 12 (31/12/1980), month-first when some second
+ * part is; undefined (no proposal) when the values contradict each other or every one reads both ways — a guess
+ * there would store 5 March as May 3. '' when the values are dates the tool reads as they are (ISO).
+ */
 function dateFormatOf(values: string[]): string | undefined {
   const m = values.map((v) => /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})$/.exec(v.trim()));
-  if (m.some((x) => !x)) return values.every((v) => parseCalendarDate(v)) ? '' : undefined;
+  if (m.some((x) => !x)) return values.every((v) => parseCalendarDate(v) && !/^\d{1,2}\//.test(v.trim())) ? '' : undefined;
   const sep = m[0]![2];
   const year = m[0]![4]!.length === 4 ? 'YYYY' : 'YY';
   const dayFirst = m.some((x) => Number(x![1]) > 12);
+  const monthFirst = m.some((x) => Number(x![3]) > 12);
+  if (dayFirst === monthFirst) return undefined;
   return dayFirst ? `DD${sep}MM${sep}${year}` : `MM${sep}DD${sep}${year}`;
 }
 
@@ -38,9 +56,10 @@ function dateFormatOf(values: string[]): string | undefined {
  * dates, zip codes, yes/no, M/F). Columns it cannot place are returned with a hint.
  */
 export function proposeMapping(target: Target, columns: readonly string[], sample: SourceRecord[]): Proposal[] {
-  const alias = new Map<string, string>();
-  for (const f of target.fields) for (const a of [f.name, ...f.aliases]) if (!alias.has(normaliseHeader(a))) alias.set(normaliseHeader(a), f.name);
-  const role = ROLE[target.name] ?? ROLE.salsa!;
+  const alias = headerIndex(target);
+  // The target's field for each role: what values can reveal (emails, phones…) is proposed by meaning.
+  const byRole = (r: FieldRole) => target.fields.find((f) => f.role === r)?.name;
+  const role = { email: byRole('email'), phone: byRole('homePhone'), mobile: byRole('mobilePhone'), zip: byRole('postalCode'), birth: byRole('birthDate'), optIn: byRole('emailStatus'), gender: byRole('gender') };
   const taken = new Set<string>();
   const out: Proposal[] = [];
   for (const column of columns) {
@@ -61,6 +80,11 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
       if (byHeader === role.birth) {
         const fmt = dateFormatOf(values);
         if (fmt) p.rule = { transform: [{ date: fmt }] };
+        else if (fmt === undefined && values.length > 0) p.reason = 'header; day/month order not told by the sample: set it (--date-order, or a "date" transform)';
+      }
+      if (h === 'address' && values.length > 0 && share(values, (v) => splitWholeAddress(v) !== undefined) >= 0.5) {
+        p.rule = { transform: 'address' };
+        p.reason = 'header; a whole address per cell (street, city, state, zip, country): split into its fields';
       }
       if (byHeader === role.optIn && values.length > 0 && share(lower, (v) => YES_NO.has(v)) === 1) {
         p.rule = target.name === 'salsa' ? { map: { y: 'OPT_IN', yes: 'OPT_IN', true: 'OPT_IN', '1': 'OPT_IN', n: 'OPT_OUT', no: 'OPT_OUT', false: 'OPT_OUT', '0': 'OPT_OUT' } } : undefined;
@@ -69,11 +93,13 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
       p.hint = 'empty in the sample';
     } else if (share(values, isEmail) >= 0.8) {
       if (!claim(role.email!, 'values look like email addresses')) p.hint = 'email addresses, but the email field is already mapped';
-    } else if (share(values, (v) => /^[+(]?\d[\d\s().-]{6,}$/.test(v) && v.replace(/\D/g, '').length >= 7) >= 0.8) {
+    } else if (!/\b(id|ip|zip|post|code|number|no)\b|_id$|id$/i.test(column.replace(/[_-]/g, ' ')) && share(values, (v) => looksLikePhone(v, /phone|tel|mob|cell|fax/.test(h))) >= 0.8) {
       const field = /mob|cell/.test(h) ? role.mobile! : role.phone!;
       if (!claim(field, 'values look like phone numbers', { transform: ['phone'] })) p.hint = 'phone numbers (map them to another phone field if they are)';
     } else if (share(values, (v) => /^\d{5}(-\d{4})?$/.test(v)) >= 0.9) {
       if (!claim(role.zip!, 'values look like ZIP codes')) p.hint = 'ZIP codes';
+    } else if (share(values, (v) => POSTCODES.some((re) => re.test(v))) >= 0.9) {
+      if (!claim(role.zip!, 'values look like postcodes')) p.hint = 'postcodes';
     } else if (dateFormatOf(values) !== undefined) {
       const fmt = dateFormatOf(values)!;
       if (/birth|dob|born/.test(h) && claim(role.birth!, 'values look like dates', fmt ? { transform: [{ date: fmt }] } : undefined)) {

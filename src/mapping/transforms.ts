@@ -14,7 +14,7 @@ const SIMPLE: Record<string, (v: string) => string> = {
   digits: (v) => v.replace(/\D/g, ''),
 };
 
-export const TRANSFORM_NAMES = [...Object.keys(SIMPLE), '{"date": "<format>"}'];
+export const TRANSFORM_NAMES = [...Object.keys(SIMPLE), 'address', '{"date": "<format>"}'];
 
 /** Compiles one transform, or returns why it is not one. */
 export function compileTransform(spec: TransformSpec): Transform | string {

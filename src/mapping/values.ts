@@ -92,6 +92,51 @@ export function parseCalendarDate(value: string, format?: string): string | unde
   return undefined;
 }
 
+export type DateOrder = 'dmy' | 'mdy';
+
+/** What a date cell says about its column's day/month order. */
+export type DateEvidence = 'iso' | 'dmy' | 'mdy' | 'ambiguous' | 'yearless' | 'other';
+
+const NUMERIC_DATE = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/;
+const YEARLESS = /^(?:--)?(\d{1,2})[/.-](\d{1,2})$/;
+
+/** How one value can be read: only day-first, only month-first, either, or not as D/M/Y at all. */
+export function dateEvidence(value: string): DateEvidence {
+  const v = value.trim();
+  if (parseCalendarDate(v) !== undefined && !NUMERIC_DATE.test(v)) return 'iso';
+  const m = NUMERIC_DATE.exec(v);
+  if (!m) return YEARLESS.test(v) ? 'yearless' : 'other';
+  const [a, b, y] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  const asDmy = isValidYmd(y, b, a);
+  const asMdy = isValidYmd(y, a, b);
+  if (asDmy && asMdy) return a === b ? 'iso' : 'ambiguous'; // 05/05/1975 reads the same both ways
+  return asDmy ? 'dmy' : asMdy ? 'mdy' : 'other';
+}
+
+/**
+ * A date cell as YYYY-MM-DD, read in its column's order. Without an order (not settled yet), only a value that
+ * reads one way is accepted; an ambiguous one is refused, never guessed.
+ */
+export function normaliseDate(value: string, order: DateOrder | undefined): { value: string; evidence: DateEvidence; note?: string } | { error: string } {
+  const v = value.trim();
+  // Outlook writes 0/0/00 for "no birthday"; others 0000-00-00.
+  if (/^0+[/.-]0+[/.-]0+$/.test(v)) return { value: '', evidence: 'other' };
+  const evidence = dateEvidence(v);
+  if (evidence === 'iso') return { value: parseCalendarDate(v) ?? v, evidence };
+  // A birthday without its year (Google's --11-02, Mailchimp's 11/02): not a date of birth; the rest of the row goes.
+  if (evidence === 'yearless') return { value: '', evidence, note: 'a date without a year was not sent' };
+  if (evidence === 'other') return { value: v, evidence }; // the target says why it is not a date
+  if (!order) {
+    if (evidence === 'ambiguous') return { error: `"${v}" can be read day-first or month-first, and this column's order is not settled; say which with --date-order dmy|mdy (or a "date" transform in the mapping)` };
+    order = evidence;
+  }
+  const m = NUMERIC_DATE.exec(v)!;
+  const [a, b, y] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  const [mo, d] = order === 'dmy' ? [b, a] : [a, b];
+  if (!isValidYmd(y, mo, d)) return { error: `"${v}" is not a date in this column's ${order === 'dmy' ? 'day/month/year' : 'month/day/year'} order (other rows settle it)` };
+  return { value: `${y}-${pad(mo)}-${pad(d)}`, evidence };
+}
+
 export function titleCase(value: string): string {
   return value.toLowerCase().replace(/(^|[\s\-'])(\p{L})/gu, (_, sep: string, ch: string) => sep + ch.toUpperCase());
 }
@@ -101,4 +146,40 @@ export function normalisePhone(value: string): string {
   const trimmed = value.trim();
   const plus = trimmed.startsWith('+') ? '+' : '';
   return plus + trimmed.replace(/\D/g, '');
+}
+
+export type AddressPart = 'street1' | 'street2' | 'city' | 'state' | 'postalCode' | 'country';
+
+/**
+ * A whole address in one cell, as Mailchimp exports its address field: street, [street 2], city, state, zip,
+ * [country], joined by two spaces (an empty part leaves four), sometimes with "MA 02108 US" run together at the end.
+ * Undefined for a value that is not in that form (a plain street stays a street).
+ */
+export function splitWholeAddress(value: string): Partial<Record<AddressPart, string>> | undefined {
+  const v = value.trim();
+  if (!/\S {2,}\S/.test(v)) return undefined;
+  const parts = v.split(/ {2}/).map((p) => p.trim());
+  if (parts.length < 2) return undefined;
+  const last = parts[parts.length - 1]!;
+  const tokens = last.split(/ +/);
+  if (tokens.length > 1 && /\d/.test(last)) {
+    // "MA 02108 US": state, zip, country in one part.
+    let z = tokens.length - 1;
+    while (z >= 0 && !/\d/.test(tokens[z]!)) z--;
+    const after = tokens.slice(z + 1);
+    if (after.length <= 1 && after.every((t) => /^[A-Za-z]{2,3}$/.test(t))) parts.splice(parts.length - 1, 1, tokens.slice(0, z).join(' '), tokens[z]!, ...after);
+  }
+  const out: Partial<Record<AddressPart, string>> = {};
+  const end = [...parts];
+  if (end.length >= 4 && /^[A-Za-z]{2,3}$/.test(end[end.length - 1]!) && /\d/.test(end[end.length - 2]!)) out.country = end.pop()!;
+  if (end.length >= 3 && /\d/.test(end[end.length - 1]!) && end[end.length - 1]!.length <= 10) out.postalCode = end.pop()!;
+  if (end.length < 3) return undefined;
+  out.state = end.pop()!;
+  out.city = end.pop()!;
+  out.street1 = end.shift()!;
+  const rest = end.filter((p) => p !== '');
+  if (rest.length > 0) out.street2 = rest.join(', ');
+  if (!out.street1 || !out.city) return undefined;
+  for (const k of Object.keys(out) as AddressPart[]) if (out[k] === '') delete out[k];
+  return out;
 }

@@ -17,6 +17,7 @@ export const luminateTarget: Target = {
   operations: ['upsert'],
   unsupportedReason: { delete: NO_DELETE },
   fields: LUMINATE_FIELDS,
+  keyFields: ['primary_email', 'cons_id', 'member_id'],
   isKnownField: isLuminateField,
   prepare: prepareLuminate,
   missingCredentials: (env) => REQUIRED.filter((k) => !env[k]),

@@ -3,7 +3,7 @@ import type { Target } from '../../core/types.js';
 import { DEFAULT_SALSA_URL } from './client.js';
 import { connectSalsa } from './client.js';
 import { SALSA_FIELDS } from './fields.js';
-import { identifySalsa, prepareSalsa } from './mapper.js';
+import { describeSalsaMapping, identifySalsa, prepareSalsa } from './mapper.js';
 
 const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
 
@@ -13,8 +13,10 @@ export const salsaTarget: Target = {
   nouns: { one: 'supporter', many: 'supporters', identity: { id: 'supporterId', email: 'email', externalId: 'external id' } },
   operations: ['upsert', 'delete'],
   fields: SALSA_FIELDS,
+  keyFields: ['email', 'supporterId'],
   isKnownField: (name) => NAMES.has(name) || name === 'customFieldValues',
   prepare: prepareSalsa,
+  describeMapping: describeSalsaMapping,
   identify: identifySalsa,
   deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),

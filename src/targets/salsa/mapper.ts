@@ -1,4 +1,4 @@
-import type { MappedRow, Operation, Prepared } from '../../core/types.js';
+import type { MappedRow, Operation, Prepared, PrepareOptions } from '../../core/types.js';
 import { isEmail, isUuid, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
 
@@ -43,7 +43,7 @@ export function identifySalsa(row: MappedRow): { kind: 'id' | 'email' | 'externa
  * Maps one row to a Salsa supporter and checks it the way the API would, so bad rows never cost a call.
  * Empty cells are left out: an omitted field is left alone by Salsa (API-NOTES.md), never cleared by accident.
  */
-export function prepareSalsa(operation: Operation, row: MappedRow, options?: { checkOnly?: boolean }): Prepared {
+export function prepareSalsa(operation: Operation, row: MappedRow, options?: PrepareOptions): Prepared {
   const f = row.fields;
   const email = f.email ? f.email.trim() : '';
   const supporterId = f.supporterId ? f.supporterId.trim() : '';
@@ -87,10 +87,16 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: { c
   for (const c of row.custom) {
     if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`);
   }
-  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined };
+  // Salsa replaces a sent address whole (an omitted part is not kept): an address without its street or city would
+  // erase the stored street or city, so it is only sent deliberately.
+  const anyAddress = !!(f.addressLine1 || f.addressLine2 || f.city || f.state || f.postalCode || f.county || f.country);
+  const sendAddress = anyAddress && ((!!f.addressLine1 && !!f.city) || !!options?.replacePartial);
+  const note = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
+  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note };
   // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
   // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
   const s: SalsaSupporter = {};
+  let afterCreate: SalsaSupporter | undefined;
   if (supporterId) s.supporterId = supporterId;
   if (f.title) s.title = f.title;
   if (f.firstName) s.firstName = f.firstName;
@@ -101,7 +107,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: { c
   if (birthDay) s.dateOfBirth = `${birthDay}T12:00:00.000Z`;
   if (gender) s.gender = gender;
   if (f.externalSystemId) s.externalSystemId = f.externalSystemId;
-  if (f.addressLine1 || f.addressLine2 || f.city || f.state || f.postalCode || f.county || f.country) {
+  if (anyAddress) {
     const a: NonNullable<SalsaSupporter['address']> = {};
     if (f.addressLine1) a.addressLine1 = f.addressLine1;
     if (f.addressLine2) a.addressLine2 = f.addressLine2;
@@ -110,7 +116,8 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: { c
     if (f.postalCode) a.postalCode = f.postalCode;
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
-    s.address = a;
+    if (sendAddress) s.address = a;
+    else afterCreate = { address: a };
   }
   const contacts: NonNullable<SalsaSupporter['contacts']> = [];
   for (let i = 0; i < CONTACTS.length; i++) {
@@ -122,5 +129,18 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: { c
   if (row.custom.length > 0) s.customFieldValues = row.custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
-  return { ok: true, key, lockKeys, payload: s };
+  return { ok: true, key, lockKeys, payload: s, note, afterCreate };
+}
+
+export const ADDRESS_LEFT_OUT = 'address not sent: the row has no street or no city, and Salsa replaces a stored address whole, so it is sent only to a supporter the run creates (--address replace sends it anyway)';
+
+/** Said before the run: what becomes of addresses given the columns the file maps. */
+export function describeSalsaMapping(mapped: ReadonlySet<string>, options: PrepareOptions): string[] {
+  const parts = ADDRESS_FIELDS.filter((f) => mapped.has(f));
+  if (parts.length === 0) return [];
+  if (options.replacePartial) return [`addresses: --address replace: every row's address parts are sent, and replace the stored address whole (parts the row lacks are erased)`];
+  if (!mapped.has('addressLine1') || !mapped.has('city')) {
+    return [`addresses go only to supporters this run creates: the file maps only ${parts.join(', ')}, and Salsa replaces a stored address whole, so sending them to existing supporters would erase their street and city. To replace addresses anyway: --address replace`];
+  }
+  return ['a partial address (no street or no city in the row) goes only to a supporter this run creates (Salsa replaces a stored address whole); --address replace sends it to every supporter'];
 }
