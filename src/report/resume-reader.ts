@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Parser } from 'csv-parse';
 import type { PreviousRow } from '../core/run-sync.js';
 import { RETRYABLE_STATUSES, STATUSES, type Status } from '../core/types.js';
 import { REPORT_COLUMNS } from './report-row.js';
@@ -40,14 +39,44 @@ async function* lines(path: string): AsyncGenerator<string> {
   }
 }
 
-function parseCsvLine(line: string): string[] | undefined {
-  const out: string[][] = [];
-  const p = new Parser({ relax_column_count: true });
-  p.on('data', (r: string[]) => out.push(r));
-  p.on('error', () => undefined);
-  p.write(line);
-  p.end();
-  return out[0];
+/**
+ * The cells of one report line (RFC 4180 quoting). Report lines never span lines (report-row.ts keeps messages on
+ * one line), so a whole file is read in one streaming pass with no parser per line (that cost 0.07 ms a line:
+ * 14 s for 200,000). Undefined for a line whose quotes do not close (a torn or edited line).
+ */
+export function splitCsvLine(line: string): string[] | undefined {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line.charCodeAt(i) === 34) {
+      let value = '';
+      let from = ++i;
+      for (;;) {
+        const q = line.indexOf('"', from);
+        if (q === -1) return undefined;
+        if (line.charCodeAt(q + 1) === 34) {
+          value += line.slice(from, q + 1);
+          from = q + 2;
+          continue;
+        }
+        value += line.slice(from, q);
+        i = q + 1;
+        break;
+      }
+      cells.push(value);
+      if (i === line.length) return cells;
+      if (line.charCodeAt(i) !== 44) return undefined;
+      i++;
+    } else {
+      const comma = line.indexOf(',', i);
+      if (comma === -1) {
+        cells.push(line.slice(i));
+        return cells;
+      }
+      cells.push(line.slice(i, comma));
+      i = comma + 1;
+    }
+  }
 }
 
 /** Reads one report-format file (report or journal) into row → final answer. Non-final rows are left out. */
@@ -57,7 +86,7 @@ async function readInto(path: string, csv: boolean, into: Map<number, PreviousRo
     let status: string;
     if (csv) {
       if (line.startsWith(REPORT_COLUMNS[0] + ',')) continue; // the header
-      const cells = parseCsvLine(line);
+      const cells = splitCsvLine(line);
       if (!cells || cells.length !== REPORT_COLUMNS.length) continue;
       row = Number(cells[0]);
       status = cells[4]!;

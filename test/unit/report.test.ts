@@ -31,3 +31,19 @@ describe('resume reader', () => {
     expect(prev.get(4)!.line).toBe('4,5,upsert,d@x.org,UPDATED,id-4,2,200,,');
   });
 });
+
+describe('resume reader', () => {
+  it('splits a report line exactly as csv-parse does (quotes, doubled quotes, empty cells, commas inside)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { parse } = await import('csv-parse/sync');
+    const { splitCsvLine } = await import('../../src/report/resume-reader.js');
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme-ascii' }).filter((s) => !/[\r\n]/.test(s)), { minLength: 1, maxLength: 12 }), (cells) => {
+        const line = cells.map((c) => (/[",]/.test(c) || c === '' ? `"${c.replace(/"/g, '""')}"` : c)).join(',');
+        expect(splitCsvLine(line)).toEqual(parse(line, { relax_column_count: true })[0]);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(splitCsvLine('1,2,"torn')).toBeUndefined();
+  });
+});
