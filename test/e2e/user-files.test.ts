@@ -79,6 +79,13 @@ describe('an output never lands on an input, a mapping or another output', () =>
     expect(sha(file)).toBe(before);
     expect(existsSync(report)).toBe(false);
     expect(sb.salsa.supporters()).toHaveLength(0);
+    // A file at --failed that is not a failed-rows file (someone's notes) is replaced only deliberately.
+    const notes = join(dir, 'notes.csv');
+    writeFileSync(notes, 'my,own\nnotes,here\n');
+    const onNotes = await runInProcess(['import', file, '--failed', notes], { env: sb.env });
+    expect(onNotes.code).toBe(2);
+    expect(onNotes.stderr).toMatch(/notes\.csv exists and is not the failed-rows file written by sync-supporters, so it was not replaced.*--overwrite/);
+    expect(readFileSync(notes, 'utf8')).toBe('my,own\nnotes,here\n');
     // The state database cannot be the input either.
     const onState = await runInProcess(['import', file, '--state', file], { env: sb.env });
     expect(onState.code).toBe(2);
