@@ -5,7 +5,7 @@ import { silentProgress, type ProgressSink } from '../core/progress.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult } from '../core/run-sync.js';
-import type { Operation, SourceRecord, Target, TargetSession } from '../core/types.js';
+import type { Operation, PrepareOptions, SourceRecord, Target, TargetSession } from '../core/types.js';
 import { isEmail } from '../mapping/values.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper, type RowMapper } from '../mapping/mapper.js';
@@ -57,6 +57,8 @@ export interface DataCommandOptions {
   full?: boolean;
   mirror?: boolean;
   failed?: string;
+  /** OPT_OUT (default), OPT_IN or account-default: the email status of a record the run creates when its row gives none. */
+  newEmailStatus?: string;
   /** complete (default) or replace: whether a row's partial address is sent, replacing the stored one whole. */
   address?: string;
   /** dmy or mdy: how to read D/M/Y dates in every date column, instead of telling it from the file. */
@@ -186,7 +188,14 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   if (opts.address !== undefined && opts.address !== 'complete' && opts.address !== 'replace') {
     throw new UsageError(`--address must be complete (send an address only with its street and city: the default) or replace, got "${opts.address}".`);
   }
-  const prepareOptions = { replacePartial: opts.address === 'replace' };
+  const newEmailStatus = opts.newEmailStatus === undefined ? undefined : opts.newEmailStatus.toUpperCase().replace('ACCOUNT-DEFAULT', 'account-default');
+  if (newEmailStatus !== undefined && !['OPT_IN', 'OPT_OUT', 'account-default'].includes(newEmailStatus)) {
+    throw new UsageError(`--new-email-status must be OPT_OUT (the default), OPT_IN or account-default, got "${opts.newEmailStatus}".`);
+  }
+  if (newEmailStatus !== undefined && target.name !== 'salsa') {
+    throw new UsageError(`--new-email-status is for Salsa. ${target.displayName} creates records opted out of email unless the row's own opt-in field says otherwise: map your opt-in column.`);
+  }
+  const prepareOptions: PrepareOptions = { replacePartial: opts.address === 'replace', newEmailStatus: newEmailStatus as PrepareOptions['newEmailStatus'] };
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : opts.dryRun ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   const notes: string[] = [...kept.notes, ...dateNotes];
@@ -363,6 +372,9 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
   for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
+  if (result.followUps > 0) {
+    notes.push(`${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call each set what the first could not carry without touching existing records (the email/SMS status the row does not give: ${prepareOptions.newEmailStatus ?? 'OPT_OUT'}; a held-back partial address)`);
+  }
   if (result.unchanged > 0) {
     const batch = session?.limits.maxBatchSize;
     const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;

@@ -79,6 +79,8 @@ export interface RunResult {
   unchanged: number;
   /** Rows whose payload left something out deliberately, per note (Prepared.note). */
   rowNotes: Record<string, number>;
+  /** Second calls made for created records (Prepared.afterCreate). */
+  followUps: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -102,6 +104,8 @@ interface Work {
   note?: string;
   /** Sent by a second call if the remote says the row created a record (Prepared.afterCreate). */
   afterCreate?: unknown;
+  /** Prepared.heldBackNote: dropped once the second call has sent what was held back. */
+  heldBackNote?: string;
   /** The creation's own answer, reported once the second call is done. */
   created?: Partial<RowResult> & { status: Status };
   /** An attempt got no usable answer: the remote may have acted on it anyway. */
@@ -141,6 +145,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const stateForget: string[] = [];
   let unchanged = 0;
   const rowNotes: Record<string, number> = {};
+  let followUps = 0;
   let stateFlushedAt = performance.now();
   /**
    * State writes are grouped, at most every 250 ms or 2,000 rows, one transaction each: fewer, larger commits cost
@@ -251,6 +256,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   function finishWork(w: Work, r: Partial<RowResult> & { status: Status }) {
     if (w.done) return;
     w.done = true;
+    if (w.heldBackNote) w.note = [w.note, w.heldBackNote].filter(Boolean).join('; ');
     if (w.created) {
       // The second call of a created row: the row reports its creation; a failed second call says what was not set.
       r = SUCCESS_STATUSES.has(r.status) || r.status === 'NOT_ATTEMPTED'
@@ -305,10 +311,11 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
             if (r.status === 'ADDED' && w.afterCreate !== undefined && r.remoteId && target.withRemoteId) {
               // A new record: nothing was stored to erase, so what was held back goes now, by the new id.
               w.created = itemToResult(r, outcome.httpStatus);
+              followUps++;
               w.payload = target.withRemoteId(w.afterCreate, r.remoteId);
               w.afterCreate = undefined;
               w.fallback = undefined;
-              w.note = undefined;
+              w.heldBackNote = undefined;
               again.push(w);
             } else if (r.status === 'NOT_FOUND' && w.fallback !== undefined) {
               // The id remembered from an earlier run is gone (deleted elsewhere): match by the row's own key.
@@ -407,6 +414,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     if (!prepared.ok) return finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
     if (stop && sending) return finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
     if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
+    // A preview cannot know whether a row would create its record: it says what would be held back.
+    if (!sending && prepared.heldBackNote) prepared.note = [prepared.note, prepared.heldBackNote].filter(Boolean).join('; ');
     let hash: string | undefined;
     let payload = prepared.payload;
     let fallback: unknown;
@@ -423,7 +432,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       }
     }
     if (!sending) return finishRow(here(prepared.key, prepared.note), { status: 'DRY_RUN' });
-    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, afterCreate: prepared.afterCreate };
+    const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, afterCreate: prepared.afterCreate, heldBackNote: prepared.heldBackNote };
     const deps = new Set<Work>();
     for (const k of work.lockKeys) {
       const holder = claims.get(k);
@@ -527,6 +536,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     rateLimited: s.rateLimited,
     unchanged,
     rowNotes,
+    followUps,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

@@ -79,6 +79,8 @@ export type Prepared =
        * created a new record (nothing stored to erase then): applied with `withRemoteId(afterCreate, newId)`.
        */
       afterCreate?: unknown;
+      /** Said on the report line only when the row did not create a record (so `afterCreate` was not sent). */
+      heldBackNote?: string;
     }
   | { ok: false; key: string; error: string };
 
@@ -198,6 +200,11 @@ export interface PrepareOptions {
    * whole: only when the person asks for it (--address replace).
    */
   replacePartial?: boolean;
+  /**
+   * The email subscription status a record this run creates gets when its row gives none (default OPT_OUT: never
+   * opt in anyone who did not opt in); `account-default` leaves it to the account. Existing records keep theirs.
+   */
+  newEmailStatus?: 'OPT_IN' | 'OPT_OUT' | 'account-default';
 }
 
 /** A target is a folder behind this one interface (src/targets/<name>/index.ts). */

@@ -38,7 +38,8 @@ async function countingSalsa(latencyMs: number) {
 function bigFile(n: number) {
   const dir = tempDir();
   const file = join(dir, 'people.csv');
-  writeFileSync(file, csv(['Email', 'First Name'], Array.from({ length: n }, (_, i) => [`person${i}@example.org`, `P${i}`])));
+  // With each person's consent, as a sign-up export has it: one call per batch (no second call for a status).
+  writeFileSync(file, csv(['Email', 'First Name', 'Email Status'], Array.from({ length: n }, (_, i) => [`person${i}@example.org`, `P${i}`, 'OPT_IN'])));
   return { dir, file, report: join(dir, 'people.report.csv') };
 }
 

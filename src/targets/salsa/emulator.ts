@@ -123,6 +123,9 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     if (s.address !== undefined) next.address = { ...(s.address as Obj) };
     if (s.contacts !== undefined) {
       const byType = new Map(((existing.contacts as Obj[] | undefined) ?? []).map((c) => [c.type, c]));
+      // A contact sent without a status keeps the stored one; a new contact without one gets the account's default,
+      // which is undocumented: the emulator takes the worst case, OPT_IN, so a client that leaves new supporters'
+      // status to it is caught opting people in.
       for (const c of s.contacts as Obj[]) byType.set(c.type, { type: c.type, value: c.value, status: c.status ?? byType.get(c.type)?.status ?? 'OPT_IN' });
       next.contacts = [...byType.values()];
     }
@@ -197,7 +200,9 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
       else matches = [...store.values()].filter((s) => s.externalSystemId === ident);
       for (const m of matches) found.push({ ...structuredClone(m), result: 'FOUND' });
     }
-    return json(200, envelope({ count: Math.max(0, Math.min(count, found.length - offset)), offset, total: found.length, supporters: found.slice(offset, offset + count) }));
+    // Production answers carry count and the supporters, and not always total: the emulator leaves total out, so a
+    // client that relies on it stops at the first page here as it would there.
+    return json(200, envelope({ count: Math.max(0, Math.min(count, found.length - offset)), offset, supporters: found.slice(offset, offset + count) }));
   }
 
   return {

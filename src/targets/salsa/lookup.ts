@@ -1,6 +1,6 @@
 import type { FoundRecord, IdentityKind, LookupOutcome } from '../../core/types.js';
 import { normaliseEmail } from '../../mapping/values.js';
-import type { HttpReply } from '../http.js';
+import { tryJson, type HttpReply } from '../http.js';
 import { classifySalsaReply } from './client.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS } from './fields.js';
 
@@ -14,11 +14,25 @@ export function emailOf(s: Obj): string | undefined {
   return ((s.contacts as Obj[] | undefined) ?? []).find((c) => c.type === 'EMAIL')?.value as string | undefined;
 }
 
+/**
+ * The calendar day a stored date of birth stands for. Salsa keeps an instant: this tool writes noon UTC, and the
+ * vendor's own screens write local midnight, which east of UTC falls on the previous UTC day (27 May in Paris is
+ * 1980-05-26T23:00:00.000Z): cutting the text at 10 characters gave a day early. Noon UTC is the day itself; any
+ * other instant is taken to the nearest midnight (right for every offset from UTC-11:59 to UTC+12).
+ */
+export function calendarDayOf(stored: string): string {
+  const t = Date.parse(stored);
+  if (Number.isNaN(t) || stored.length <= 10) return stored.slice(0, 10);
+  const day = 86_400_000;
+  const nearest = t % day === day / 2 ? t : Math.floor((t + day / 2) / day) * day;
+  return new Date(nearest).toISOString().slice(0, 10);
+}
+
 /** A found supporter in the flat form `import` reads back: field names as the Salsa mapping uses them. */
 export function toBackup(s: Obj): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of SIMPLE) if (typeof s[f] === 'string' && s[f]) out[f] = s[f] as string;
-  if (typeof s.dateOfBirth === 'string' && s.dateOfBirth) out.dateOfBirth = s.dateOfBirth.slice(0, 10);
+  if (typeof s.dateOfBirth === 'string' && s.dateOfBirth) out.dateOfBirth = calendarDayOf(s.dateOfBirth);
   const a = (s.address ?? {}) as Obj;
   for (const f of ADDRESS_FIELDS) if (typeof a[f] === 'string' && a[f]) out[f] = a[f] as string;
   for (const c of (s.contacts as Obj[] | undefined) ?? []) {
@@ -39,7 +53,7 @@ function label(s: Obj): string {
 }
 
 /**
- * POST …/supporters/search for one kind of identifier, paging until `total` is read (API-NOTES.md).
+ * POST …/supporters/search for one kind of identifier, paging until a short page.
  * One email may return more than one supporter: every match is kept.
  */
 export async function searchSupporters(post: (body: string) => Promise<{ ok: true; reply: HttpReply } | { ok: false; reason: string }>, kind: IdentityKind, values: string[], pageSize: number): Promise<LookupOutcome> {
@@ -49,7 +63,8 @@ export async function searchSupporters(post: (body: string) => Promise<{ ok: tru
   for (let offset = 0; ; ) {
     const r = await post(JSON.stringify({ payload: { identifiers: values, identifierType: IDENTIFIER_TYPE[kind], offset, count: pageSize } }));
     if (!r.ok) return { kind: 'retry', reason: r.reason };
-    const json = JSON.parse(r.reply.text.startsWith('{') ? r.reply.text : '{}') as { payload?: { total?: number; count?: number; supporters?: Obj[] } };
+    // A truncated or HTML answer is not JSON: classified below like any other reply, never thrown.
+    const json = (tryJson(r.reply.text) ?? {}) as { payload?: { total?: number; count?: number; supporters?: Obj[] } };
     const page = json.payload?.supporters;
     if (r.reply.status !== 200 || !Array.isArray(page)) {
       const classified = classifySalsaReply(r.reply, 0);
@@ -65,7 +80,10 @@ export async function searchSupporters(post: (body: string) => Promise<{ ok: tru
       if (!list.some((x) => x.remoteId === s.supporterId)) list.push({ remoteId: String(s.supporterId), label: label(s), backup: toBackup(s) });
     }
     offset += page.length;
-    if (page.length === 0 || offset >= (json.payload?.total ?? 0)) break;
+    // Page until a page comes back shorter than asked for: production answers do not always carry `total` (when one
+    // does, it saves the last, empty page).
+    const total = json.payload?.total;
+    if (page.length < pageSize || (typeof total === 'number' && offset >= total)) break;
   }
   return { kind: 'found', records };
 }

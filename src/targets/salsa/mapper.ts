@@ -21,7 +21,10 @@ const GENDERS: Record<string, string> = { male: 'MALE', m: 'MALE', female: 'FEMA
 const OPT: Record<string, string> = {
   opt_in: 'OPT_IN', optin: 'OPT_IN', 'opt in': 'OPT_IN', yes: 'OPT_IN', y: 'OPT_IN', true: 'OPT_IN', '1': 'OPT_IN', subscribed: 'OPT_IN',
   opt_out: 'OPT_OUT', optout: 'OPT_OUT', 'opt out': 'OPT_OUT', no: 'OPT_OUT', n: 'OPT_OUT', false: 'OPT_OUT', '0': 'OPT_OUT', unsubscribed: 'OPT_OUT',
+  // Seen on reads (a delete backup carries it), never accepted on writes: the address bounced, so it is not mailed.
+  hard_bounce: 'OPT_OUT',
 };
+const BOUNCED = 'emailStatus HARD_BOUNCE cannot be written through the API: sent as OPT_OUT, so the bounced address is not mailed';
 // Built once: these run for every row.
 const CONTACTS = Object.entries(CONTACT_FIELDS);
 const MAX_LENGTH = new Map(Object.entries(SALSA_MAX_LENGTH));
@@ -80,9 +83,20 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (!gender) return fail(`gender "${f.gender}" must be MALE or FEMALE (or M/F); leave it empty otherwise`);
   }
   let emailStatus: string | undefined;
+  let statusNote: string | undefined;
   if (f.emailStatus) {
     emailStatus = OPT[f.emailStatus.trim().toLowerCase()];
     if (!emailStatus) return fail(`emailStatus "${f.emailStatus}" must be OPT_IN or OPT_OUT (or yes/no)`);
+    if (f.emailStatus.trim().toLowerCase() === 'hard_bounce') statusNote = BOUNCED;
+    // Salsa keeps the status on the EMAIL contact, and a contact without its value is no contact: the status
+    // would be dropped while the row read as a success.
+    if (!email) return fail(`emailStatus ${emailStatus} has nothing to attach to: Salsa keeps it on the supporter's email contact, and this row has no email. Add the supporter's email address to the row`);
+  }
+  let smsStatus: string | undefined;
+  if (f.smsStatus) {
+    smsStatus = OPT[f.smsStatus.trim().toLowerCase()];
+    if (!smsStatus) return fail(`smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`);
+    if (!f.cellPhone) return fail(`smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone. Add the number to the row`);
   }
   for (const c of row.custom) {
     if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`);
@@ -91,8 +105,9 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   // erase the stored street or city, so it is only sent deliberately.
   const anyAddress = !!(f.addressLine1 || f.addressLine2 || f.city || f.state || f.postalCode || f.county || f.country);
   const sendAddress = anyAddress && ((!!f.addressLine1 && !!f.city) || !!options?.replacePartial);
-  const note = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
-  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note };
+  const note = statusNote;
+  const heldBackNote = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
+  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note, heldBackNote };
   // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
   // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
   const s: SalsaSupporter = {};
@@ -117,19 +132,30 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
     if (sendAddress) s.address = a;
-    else afterCreate = { address: a };
+    else afterCreate = { ...afterCreate, address: a };
   }
   const contacts: NonNullable<SalsaSupporter['contacts']> = [];
   for (let i = 0; i < CONTACTS.length; i++) {
     const [field, type] = CONTACTS[i]!;
     const v = f[field];
-    if (v) contacts.push(type === 'EMAIL' && emailStatus ? { type, value: v, status: emailStatus } : { type, value: v });
+    const status = type === 'EMAIL' ? emailStatus : type === 'CELL_PHONE' ? smsStatus : undefined;
+    if (v) contacts.push(status ? { type, value: v, status } : { type, value: v });
   }
   if (contacts.length > 0) s.contacts = contacts;
+  // A status the row does not give is never sent to an existing supporter (it keeps its own). What a new one gets
+  // is not documented (perhaps the account's default, perhaps opted in), so a supporter this run creates gets it
+  // explicitly, by the second call: --new-email-status (OPT_OUT unless told), and SMS always OPT_OUT.
+  const newEmail = options?.newEmailStatus ?? 'OPT_OUT';
+  if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) {
+    afterCreate ??= {};
+    // Every contact again, not only the ones given a status: however Salsa treats a list of contacts, the second
+    // call leaves the same ones.
+    afterCreate.contacts = contacts.map((c) => (c.status ? c : c.type === 'EMAIL' ? { ...c, status: newEmail } : c.type === 'CELL_PHONE' ? { ...c, status: 'OPT_OUT' } : c));
+  }
   if (row.custom.length > 0) s.customFieldValues = row.custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
-  return { ok: true, key, lockKeys, payload: s, note, afterCreate };
+  return { ok: true, key, lockKeys, payload: s, note, afterCreate, heldBackNote };
 }
 
 export const ADDRESS_LEFT_OUT = 'address not sent: the row has no street or no city, and Salsa replaces a stored address whole, so it is sent only to a supporter the run creates (--address replace sends it anyway)';

@@ -1,0 +1,102 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { csv, readReport, runInProcess, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+
+// What the real vendors do, as their own clients and captured answers show it: a status lives on a contact, an
+// omitted status is undocumented, bounced addresses are read-only, search answers may carry no total.
+
+let sb: TestSandbox | undefined;
+afterEach(async () => {
+  await sb?.sandbox.close();
+  sb = undefined;
+});
+
+type Contact = { type: string; value: string; status?: string };
+type Supporter = Record<string, unknown> & { supporterId: string; contacts?: Contact[] };
+const all = () => sb!.salsa.supporters() as Supporter[];
+const byEmail = (email: string) => all().find((s) => s.contacts?.some((c) => c.type === 'EMAIL' && c.value.toLowerCase() === email));
+const status = (email: string, type = 'EMAIL') => byEmail(email)?.contacts?.find((c) => c.type === type)?.status;
+
+describe('email and SMS subscription status', () => {
+  it('an opt-out by supporterId with no email is INVALID, saying what the row needs — never a success that did nothing', async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!([{ supporterId: '1f4d3ee4-af08-42bb-8ca2-50fc232e7b40', firstName: 'Ann', contacts: [{ type: 'EMAIL', value: 'ann@example.org', status: 'OPT_IN' }] }]);
+    const dir = tempDir();
+    const file = join(dir, 'optouts.csv');
+    writeFileSync(file, csv(['Supporter ID', 'First Name', 'Email Status'], [['1f4d3ee4-af08-42bb-8ca2-50fc232e7b40', 'Ann', 'OPT_OUT']]));
+    const res = await runInProcess(['import', file, '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout).counts).toEqual({ INVALID: 1 });
+    expect(readReport(join(dir, 'optouts.report.csv'))[0]!.error_message).toMatch(/emailStatus OPT_OUT has nothing to attach to: .*this row has no email\. Add the supporter's email address to the row/);
+    expect(status('ann@example.org')).toBe('OPT_IN');
+  });
+
+  it('no status in the file: existing supporters keep theirs, created ones are OPT_OUT (not the account default), by a second call that the summary counts', async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!([
+      { firstName: 'Ann', contacts: [{ type: 'EMAIL', value: 'ann@example.org', status: 'OPT_IN' }] },
+      { firstName: 'Cy', contacts: [{ type: 'EMAIL', value: 'cy@example.org', status: 'OPT_OUT' }] },
+    ]);
+    const dir = tempDir();
+    const file = join(dir, 'list.csv');
+    writeFileSync(file, csv(['Email', 'First Name', 'Mobile'], [['ann@example.org', 'Ann', ''], ['cy@example.org', 'Cy', ''], ['bo@example.org', 'Bo', '+16175550101']]));
+    const res = await runInProcess(['import', file, '--json'], { env: sb.env });
+    const summary = JSON.parse(res.stdout);
+    expect(summary.counts).toEqual({ UPDATED: 2, ADDED: 1 });
+    expect(summary.calls).toBe(2); // one batch, and one second call for the one created
+    expect([status('ann@example.org'), status('cy@example.org'), status('bo@example.org'), status('bo@example.org', 'CELL_PHONE')]).toEqual(['OPT_IN', 'OPT_OUT', 'OPT_OUT', 'OPT_OUT']);
+    expect(byEmail('bo@example.org')!.contacts!.map((c) => c.type).sort()).toEqual(['CELL_PHONE', 'EMAIL']);
+    expect(res.stderr).toMatch(/1 supporter created: a second call each set .*OPT_OUT/);
+  });
+
+  it("a row's own status is sent as given; --new-email-status OPT_IN for a sign-up list; SMS opt-in rides on the cell phone", async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!([{ firstName: 'Ann', contacts: [{ type: 'EMAIL', value: 'ann@example.org', status: 'OPT_IN' }] }]);
+    const dir = tempDir();
+    const file = join(dir, 'signup.csv');
+    writeFileSync(file, csv(['Email', 'Email Status', 'Cell Phone', 'SMS Opt In'], [['ann@example.org', 'no', '', ''], ['dee@example.org', '', '+16175550102', 'yes'], ['eve@example.org', '', '', '']]));
+    const res = await runInProcess(['import', file, '--new-email-status', 'OPT_IN', '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout).exitCode).toBe(0);
+    expect([status('ann@example.org'), status('dee@example.org'), status('dee@example.org', 'CELL_PHONE'), status('eve@example.org')]).toEqual(['OPT_OUT', 'OPT_IN', 'OPT_IN', 'OPT_IN']);
+    const noCell = join(dir, 'nocell.csv');
+    writeFileSync(noCell, csv(['Email', 'SMS Opt In'], [['fay@example.org', 'yes']]));
+    await runInProcess(['import', noCell, '--quiet'], { env: sb.env });
+    expect(readReport(join(dir, 'nocell.report.csv'))[0]).toMatchObject({ status: 'INVALID', error_message: expect.stringMatching(/smsStatus OPT_IN has nothing to attach to: .*no cell phone/) });
+  });
+});
+
+describe('round trips and paging', () => {
+  it('a delete backup re-imports as it is: a HARD_BOUNCE status goes back as OPT_OUT, a date of birth written at midnight east of UTC keeps its day', async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!([
+      // 27 May 1980 at midnight in Paris, as the vendor's own screens store it.
+      { firstName: 'Gil', lastName: 'Roy', dateOfBirth: '1980-05-26T23:00:00.000Z', contacts: [{ type: 'EMAIL', value: 'gil@example.org', status: 'HARD_BOUNCE' }], address: { addressLine1: '1 Rue A', city: 'Paris', country: 'FR' } },
+    ]);
+    const dir = tempDir();
+    const leavers = join(dir, 'leavers.csv');
+    writeFileSync(leavers, csv(['Email'], [['gil@example.org']]));
+    const del = await runInProcess(['delete', leavers], { env: sb.env });
+    expect(del.code).toBe(0);
+    expect(all()).toHaveLength(0);
+    const backup = /backup of the 1 supporters being deleted: (\S+\.jsonl)/.exec(del.stderr)![1]!;
+    expect(JSON.parse(readFileSync(backup, 'utf8'))).toMatchObject({ dateOfBirth: '1980-05-27', emailStatus: 'HARD_BOUNCE' });
+    const back = await runInProcess(['import', backup, '-r', join(dir, 'back.report.csv')], { env: sb.env });
+    expect(back.code).toBe(0);
+    expect(byEmail('gil@example.org')).toMatchObject({ firstName: 'Gil', lastName: 'Roy', dateOfBirth: '1980-05-27T12:00:00.000Z', address: { addressLine1: '1 Rue A', city: 'Paris', country: 'FR' } });
+    expect(status('gil@example.org')).toBe('OPT_OUT');
+    expect(readReport(join(dir, 'back.report.csv'))[0]).toMatchObject({ status: 'ADDED', error_message: expect.stringMatching(/HARD_BOUNCE cannot be written through the API: sent as OPT_OUT/) });
+  });
+
+  it('a lookup pages past the first 20 matches though the answers carry no total', async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!(Array.from({ length: 25 }, (_, i) => ({ firstName: `Dup${i}`, contacts: [{ type: 'EMAIL', value: 'shared@example.org' }] })));
+    const dir = tempDir();
+    const file = join(dir, 'one.csv');
+    writeFileSync(file, csv(['Email'], [['shared@example.org']]));
+    const res = await runInProcess(['delete', file, '--all-matches', '--dry-run', '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout).counts).toEqual({ DRY_RUN: 1 });
+    const ids = readReport(join(dir, 'one.dry-run.report.csv'))[0]!.remote_id.split(' ');
+    expect(new Set(ids)).toEqual(new Set(all().map((s) => s.supporterId)));
+    expect(ids).toHaveLength(25);
+  });
+});
