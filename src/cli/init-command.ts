@@ -41,6 +41,11 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
   for (const p of proposals) {
     lines.push(`  ${pad(p.column, w)}  ${pad(p.field ? `→ ${p.field}` : '  (not mapped)', 24)}  ${pad(p.field ? p.reason : '', 34)}  ${p.samples.map((s) => JSON.stringify(s)).join(', ')}`);
   }
+  const warnings = proposals.filter((p) => p.warning);
+  if (warnings.length > 0) {
+    lines.push('', 'WARNING:');
+    for (const p of warnings) lines.push(`  ${p.warning}`);
+  }
   const unmapped = proposals.filter((p) => !p.field);
   if (unmapped.length > 0) {
     lines.push('', 'Not mapped:');

@@ -256,6 +256,13 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
       try {
         session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
         notes.push(...((session as { notes?: string[] }).notes ?? []));
+        // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked
+        // against it before the first row, and values are sent as it needs them (an enumeration's own choices).
+        if (operation === 'upsert' && session.describeFields) {
+          const described = await session.describeFields();
+          if ('fields' in described) prepareOptions.remoteFields = new Map(described.fields.map((f) => [f.name, f]));
+          else notes.push(`could not read the ${target.displayName} field list (${described.error}): fields were checked by name only`);
+        }
       } catch (err) {
         if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
         else throw err;
@@ -333,6 +340,10 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
             describeMapping(m, io, opts);
             if (operation === 'upsert') {
               requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
+              const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(new Set(m.matches().map((x) => x.field)), prepareOptions.remoteFields) : [];
+              if (problems.length > 0) {
+                throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
+              }
               // Said before the first request, and again in the summary.
               const policy = target.describeMapping?.(new Set(m.matches().map((x) => x.field)), prepareOptions) ?? [];
               if (!opts.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');

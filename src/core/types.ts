@@ -143,6 +143,10 @@ export interface TargetSession {
    * through the answer. Keys of `records` are the values as given. Targets without a search leave it out.
    */
   lookup?(kind: IdentityKind, values: string[]): Promise<LookupOutcome>;
+  /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
+  describeFields?(): Promise<{ fields: RemoteField[] } | { error: string }>;
+  /** One record as the remote holds it, by a row's key (id or email), for `check --sample`: found, not found, or why not. */
+  findOne?(key: { field: string; value: string }): Promise<{ found: boolean } | { error: string }>;
   close(): Promise<void>;
 }
 
@@ -182,6 +186,8 @@ export interface FieldSpec {
   /** A calendar date: the mapper reads a column's day/month order once for all its rows (never row by row). */
   kind?: 'date';
   role?: FieldRole;
+  /** Headers that may mean this field but change what it does if they do not: never auto-matched; init proposes them with the warning. */
+  caution?: { aliases: string[]; warning: string };
 }
 
 export interface ConnectOptions {
@@ -205,6 +211,18 @@ export interface PrepareOptions {
    * opt in anyone who did not opt in); `account-default` leaves it to the account. Existing records keep theirs.
    */
   newEmailStatus?: 'OPT_IN' | 'OPT_OUT' | 'account-default';
+  /** The remote's own description of its fields, when it could be read (Luminate's listUserFields). */
+  remoteFields?: ReadonlyMap<string, RemoteField>;
+}
+
+/** A field as the remote describes it (Luminate listUserFields: name, valueType, maxChars, required, choices). */
+export interface RemoteField {
+  name: string;
+  label?: string;
+  valueType?: string;
+  maxChars?: number;
+  required?: boolean;
+  choices?: string[];
 }
 
 /** A target is a folder behind this one interface (src/targets/<name>/index.ts). */
@@ -227,6 +245,8 @@ export interface Target {
    * nor hash it) the row gets every check but the target may leave `payload` and `lockKeys` empty.
    */
   prepare(operation: Operation, mapped: MappedRow, options?: PrepareOptions): Prepared;
+  /** Problems with mapped fields given the remote's own field list (a field the site lacks or will not update). */
+  checkFields?(mapped: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteField>): string[];
   /** What the target will leave out or replace given the fields a file maps, said before the run (and the options it reads). */
   describeMapping?(mappedFields: ReadonlySet<string>, options: PrepareOptions): string[];
   /** For delete: which identity a row names (id first), or why it names none. */

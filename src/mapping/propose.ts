@@ -10,6 +10,8 @@ export interface Proposal {
   samples: string[];
   rule?: Record<string, unknown>;
   hint?: string;
+  /** Said loudly by init: a proposal that changes how records are matched. */
+  warning?: string;
 }
 
 const YES_NO = new Set(['y', 'n', 'yes', 'no', 'true', 'false', '1', '0', 't', 'f']);
@@ -67,6 +69,7 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
     const samples = [...new Set(values)].slice(0, 3);
     const h = normaliseHeader(column);
     const byHeader = alias.get(h) ?? (target.isKnownField(column) ? column : undefined);
+    const cautious = byHeader ? undefined : target.fields.find((f) => f.caution?.aliases.some((a) => normaliseHeader(a) === h));
     const p: Proposal = { column, reason: '', samples };
     const claim = (field: string, reason: string, rule?: Record<string, unknown>) => {
       if (taken.has(field)) return false;
@@ -89,6 +92,8 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
       if (byHeader === role.optIn && values.length > 0 && share(lower, (v) => YES_NO.has(v)) === 1) {
         p.rule = target.name === 'salsa' ? { map: { y: 'OPT_IN', yes: 'OPT_IN', true: 'OPT_IN', '1': 'OPT_IN', n: 'OPT_OUT', no: 'OPT_OUT', false: 'OPT_OUT', '0': 'OPT_OUT' } } : undefined;
       }
+    } else if (cautious && claim(cautious.name, `header — CAUTION: ${cautious.caution!.warning}`)) {
+      p.warning = `${column} → ${cautious.name}: ${cautious.caution!.warning}. Remove it from the mapping if not.`;
     } else if (values.length === 0) {
       p.hint = 'empty in the sample';
     } else if (share(values, isEmail) >= 0.8) {

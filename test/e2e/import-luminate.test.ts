@@ -39,24 +39,29 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
 
     const rows = parse(readFileSync(FIXTURE), { columns: true, relax_column_count: true }) as Record<string, string>[];
     const constituents = lum.constituents();
-    const byMember = new Map(constituents.map((c) => [c.member_id, c]));
-    const expectedMembers = new Map<string, Record<string, string>>();
+    // Matched by email: an "External ID" column is not taken for member_id (it would change Luminate's lookup).
+    expect(constituents.every((c) => c.member_id === undefined)).toBe(true);
+    const byEmail = new Map(constituents.map((c) => [c['email.primary_address']!.toLowerCase(), c]));
+    const expected = new Map<string, Record<string, string>>();
     report.forEach((r, i) => {
       const input = rows[i]!;
       if (r.status === 'ADDED' || r.status === 'UPDATED') {
         expect(r.remote_id).toMatch(/^\d+$/);
-        expect(byMember.get(input['External ID'])?.cons_id).toBe(r.remote_id);
-        expectedMembers.set(input['External ID']!, input);
+        expect(byEmail.get(input.Email!.trim().toLowerCase())?.cons_id).toBe(r.remote_id);
+        expected.set(input.Email!.trim().toLowerCase(), input);
       }
     });
-    // Which rows fail is known from the fixture: 3 refused locally, 1 by the remote (no email to create with).
-    expect(report.filter((r) => r.status === 'INVALID').map((r) => r.row)).toEqual(['12', '38', '181']);
-    expect(report.filter((r) => r.status === 'VALIDATION_ERROR')).toEqual([expect.objectContaining({ row: '25', error_code: '10', http_status: '403' })]);
+    // Which rows fail is known from the fixture: 5 refused locally (row 25 has no email, only an external id; row
+    // 53's gender "Unknown" is not one of the site's choices, read from listUserFields).
+    expect(report.filter((r) => r.status === 'INVALID').map((r) => r.row)).toEqual(['12', '25', '38', '53', '181']);
+    expect(report[24]!.error_message).toMatch(/primary_email is required to create a constituent/);
+    expect(report[52]!.error_message).toBe('gender "Unknown" is not one of this site\'s choices (Male, Female, Nonbinary, Prefer not to say)');
+    expect(constituents.filter((c) => c.gender).every((c) => c.gender === 'Male' || c.gender === 'Female')).toBe(true);
+    expect(report.filter((r) => r.status === 'VALIDATION_ERROR')).toEqual([]);
     expect(report[150]).toMatchObject({ status: 'UPDATED', remote_id: report[40]!.remote_id }); // row 151 repeats row 41
-    expect(constituents).toHaveLength(expectedMembers.size);
-    for (const [member, input] of expectedMembers) {
-      expect(byMember.get(member)!['name.first']).toBe(input['First Name']);
-      expect(byMember.get(member)!['email.primary_address']).toBe(input.Email!.trim());
+    expect(constituents).toHaveLength(expected.size);
+    for (const [email, input] of expected) {
+      expect(byEmail.get(email)!['name.first']).toBe(input['First Name']);
     }
     expect(report.some((r) => Number(r.attempts) > 1)).toBe(true);
     expect(sandbox!.stats.faults['503']).toBeGreaterThan(10);

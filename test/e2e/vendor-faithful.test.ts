@@ -100,3 +100,57 @@ describe('round trips and paging', () => {
     expect(ids).toHaveLength(25);
   });
 });
+
+describe('Luminate: lookup keys and the site\'s own fields', () => {
+  async function luminateSite(seed: Array<Record<string, string>> = []) {
+    const { createLuminateEmulator } = await import('../../src/targets/luminate/emulator.js');
+    const { startSandbox } = await import('../../src/sandbox/server.js');
+    const lum = createLuminateEmulator();
+    lum.seed!(seed);
+    const sandbox = await startSandbox({ emulators: [lum] });
+    return { lum, sandbox, env: lum.environment(sandbox.url) };
+  }
+
+  it('an "External ID" column does not become member_id: an existing constituent is matched by email, not duplicated; init proposes it only with a warning', async () => {
+    const { lum, sandbox, env } = await luminateSite([{ cons_id: '1001001', 'email.primary_address': 'ann@example.org', 'name.first': 'Ann' }]);
+    try {
+      const dir = tempDir();
+      const file = join(dir, 'crm.csv');
+      writeFileSync(file, csv(['Email', 'First Name', 'External ID'], [['ann@example.org', 'Annie', 'CRM-1']]));
+      const res = await runInProcess(['import', file, '-t', 'luminate', '--json'], { env });
+      expect(JSON.parse(res.stdout).counts).toEqual({ UPDATED: 1 });
+      expect(res.stderr).toMatch(/Columns not used: External ID/);
+      expect(lum.constituents()).toEqual([expect.objectContaining({ cons_id: '1001001', 'name.first': 'Annie' })]);
+      expect(lum.constituents()[0]!.member_id).toBeUndefined();
+      const init = await runInProcess(['init', file, '-t', 'luminate', '--yes', '-o', join(dir, 'map.json')]);
+      expect(init.stderr).toMatch(/WARNING:\n\s+External ID → member_id: only if these are the site's own member ids: createOrUpdate then looks up by member_id before the email/);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it("every createOrUpdate parameter and site field is accepted; gender goes out as the site's choice; a field the site lacks stops the run before sending", async () => {
+    const { lum, sandbox, env } = await luminateSite([{ cons_id: '1001001', 'email.primary_address': 'ann@example.org', groups: '2001,2002', interests: '31' }]);
+    try {
+      const dir = tempDir();
+      const file = join(dir, 'more.csv');
+      writeFileSync(file, csv(['Email', 'Work', 'Street 3', 'Post', 'Leave', 'Stop Interest', 'Center', 'Sex'], [['ann@example.org', '617-555-0101', 'Floor 2', 'yes', '2001', '31', '7', 'f']]));
+      const map = join(dir, 'map.json');
+      writeFileSync(map, JSON.stringify({ fields: { primary_email: 'Email', work_phone: 'Work', 'primary_address.street3': 'Street 3', accepts_postal_mail: 'Post', remove_group_ids: 'Leave', remove_interest_ids: 'Stop Interest', add_center_ids: 'Center', gender: 'Sex' } }));
+      const res = await runInProcess(['import', file, '-t', 'luminate', '-m', map, '--json'], { env });
+      expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 1 }, exitCode: 0 });
+      expect(lum.constituents()[0]).toMatchObject({ work_phone: '617-555-0101', 'primary_address.street3': 'Floor 2', accepts_postal_mail: 'true', groups: '2002', interests: '', centers: '7', gender: 'Female' });
+
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ fields: { primary_email: 'Email', spouse_name: 'Work' } }));
+      const refused = await runInProcess(['import', file, '-t', 'luminate', '-m', bad], { env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/The mapping names fields Luminate Online will not take: spouse_name is not a field this site lets the API account update \(listUserFields\)/);
+      const reserved = join(dir, 'reserved.json');
+      writeFileSync(reserved, JSON.stringify({ fields: { primary_email: 'Email', api_key: 'Work' } }));
+      expect((await runInProcess(['validate', file, '-t', 'luminate', '-m', reserved])).stderr).toMatch(/"api_key" is not a Luminate Online field/);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

@@ -67,7 +67,53 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
       if (!r.ok) return { kind: 'retry', reason: r.reason };
       return classifyLuminateReply(r.reply);
     },
+    async describeFields() {
+      const r = await call({ method: 'listUserFields', access: 'update', include_choices: 'true' });
+      if ('error' in r) return r;
+      const list = r.json.listConsFieldsResponse as Record<string, unknown> | undefined;
+      const raw = list?.field;
+      if (!raw) return { error: 'listUserFields answered without a field list' };
+      const fields = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
+      return {
+        fields: fields.map((f) => {
+          const choices = (f.choices as { choice?: string | string[] } | undefined)?.choice;
+          return {
+            name: String(f.name),
+            label: text(f.label),
+            valueType: text(f.valueType),
+            maxChars: f.maxChars !== undefined && Number(f.maxChars) > 0 ? Number(f.maxChars) : undefined,
+            required: text(f.required) === 'true',
+            choices: choices === undefined ? undefined : (Array.isArray(choices) ? choices : [choices]).map(String),
+          };
+        }),
+      };
+    },
+    async findOne(key) {
+      const r = await call({ method: 'getUser', [key.field === 'cons_id' || key.field === 'member_id' ? key.field : 'primary_email']: key.value });
+      if ('error' in r) return r.code === '16' ? { found: false } : r;
+      return { found: !!r.json.getConsResponse };
+    },
     close: () => http.close(),
   };
+
+  /** One read call (listUserFields, getUser): its JSON, or why not (with Luminate's code). */
+  async function call(params: Record<string, string>): Promise<{ json: Record<string, unknown> } | { error: string; code?: string }> {
+    const body = new URLSearchParams({ ...params, ...common }).toString();
+    // A read before the run: a few quick tries through resets and gateway errors (5xx), then its reason.
+    let r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+    for (let attempt = 1; attempt < 4 && (!r.ok || r.reply.status >= 500); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+    }
+    if (!r.ok) return { error: r.reason };
+    const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
+    const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
+    if (err) {
+      const code = text(err.code) ?? '';
+      return { error: CONFIG_CODES[code] ?? `Luminate answered code ${code}: ${text(err.message) ?? ''}`, code };
+    }
+    if (!json || r.reply.status !== 200) return { error: `unreadable answer from Luminate (HTTP ${r.reply.status}: ${excerpt(r.reply.text, 60) || 'empty body'})` };
+    return { json };
+  }
 }
 

@@ -8,7 +8,56 @@ export interface LuminateEmulatorOptions {
   loginPassword?: string;
   /** Source addresses allowed; empty allows any (loopback in practice). */
   allowedIps?: string[];
+  /** The site's constituent fields, as listUserFields describes them (default: SITE_FIELDS). */
+  fields?: SiteField[];
 }
+
+export interface SiteField {
+  name: string;
+  label: string;
+  valueType: 'TEXT' | 'DATE' | 'BOOLEAN' | 'ENUMERATION' | 'NUMBER';
+  maxChars?: number;
+  required?: boolean;
+  choices?: string[];
+  /** In listUserFields access=update (the API account may write it). */
+  updatable?: boolean;
+}
+
+const text = (name: string, label: string, maxChars?: number): SiteField => ({ name, label, valueType: 'TEXT', maxChars });
+/** A typical site: the built-in fields, a few optional ones some sites turn on, and three custom fields. */
+export const SITE_FIELDS: SiteField[] = [
+  { ...text('cons_id', 'Constituent ID'), updatable: false },
+  text('member_id', 'Member ID'),
+  text('email.primary_address', 'Email', 255),
+  { name: 'email.accepts_email', label: 'Accepts Email', valueType: 'BOOLEAN' },
+  text('name.title', 'Title', 50),
+  text('name.first', 'First Name', 50),
+  text('name.middle', 'Middle Name', 50),
+  text('name.last', 'Last Name', 50),
+  text('name.suffix', 'Suffix', 50),
+  text('primary_address.street1', 'Street 1', 128),
+  text('primary_address.street2', 'Street 2', 128),
+  text('primary_address.street3', 'Street 3', 128),
+  text('primary_address.city', 'City', 64),
+  text('primary_address.state', 'State', 30),
+  text('primary_address.zip', 'ZIP', 40),
+  text('primary_address.country', 'Country', 64),
+  text('home_phone', 'Home Phone', 50),
+  text('mobile_phone', 'Mobile Phone', 50),
+  text('work_phone', 'Work Phone', 50),
+  { name: 'accepts_postal_mail', label: 'Accepts Postal Mail', valueType: 'BOOLEAN' },
+  { name: 'birth_date', label: 'Birth Date', valueType: 'DATE' },
+  { name: 'gender', label: 'Gender', valueType: 'ENUMERATION', choices: ['Male', 'Female', 'Nonbinary', 'Prefer not to say'] },
+  text('employment.employer', 'Employer', 100),
+  text('employment.occupation', 'Occupation', 100),
+  text('custom_string1', 'Volunteer Status', 255),
+  text('custom_string2', 'T-Shirt Size', 10),
+  { name: 'custom_boolean1', label: 'Board Member', valueType: 'BOOLEAN' },
+  { name: 'custom_date1', label: 'First Gift', valueType: 'DATE' },
+];
+
+/** createOrUpdate's own parameters (the method's grammar), which are not constituent fields. */
+const METHOD_PARAMS = new Set(['add_center_ids', 'add_center_opt_in_ids', 'add_group_ids', 'add_interest_ids', 'cons_id', 'interaction_body', 'interaction_cat_id', 'interaction_count', 'interaction_subject', 'member_id', 'no_welcome', 'primary_email', 'remove_center_ids', 'remove_center_opt_in_ids', 'remove_group_ids', 'remove_interest_ids', 'suppress_cleaning', 'source', 'sub_source']);
 
 type Record_ = Record<string, string>;
 const CONTROL = new Set(['method', 'v', 'api_key', 'login_name', 'login_password', 'response_format', 'suppress_response_codes', 'center_id', 'sso_auth_token', 'auth']);
@@ -24,6 +73,8 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
   const loginPassword = options.loginPassword ?? 'sandbox-luminate-password';
   const store = new Map<string, Record_>();
   let nextId = 1001001;
+  const siteFields = options.fields ?? SITE_FIELDS;
+  const fieldByName = new Map(siteFields.map((f) => [f.name, f]));
 
   const find = (field: string, value: string) => [...store.values()].filter((c) => (field === 'email' ? normaliseEmail(c['email.primary_address'] ?? '') === normaliseEmail(value) : c[field] === value));
 
@@ -42,7 +93,15 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
 
   function createOrUpdate(p: URLSearchParams): EmulatorReply {
     const fields: Record_ = {};
-    for (const [k, v] of p) if (!CONTROL.has(k)) fields[k] = v;
+    // A parameter that is neither the method's own nor one of this site's fields is ignored without a word, as a
+    // lenient server does: only a client that checks its mapping against listUserFields notices.
+    for (const [k, v] of p) if (!CONTROL.has(k) && (METHOD_PARAMS.has(k) || fieldByName.has(k))) fields[k] = v;
+    for (const [k, v] of Object.entries(fields)) {
+      const f = fieldByName.get(k);
+      if (f?.valueType === 'ENUMERATION' && v !== '' && !f.choices!.includes(v)) return error(p, '22', `Invalid value for ${k}: ${v} (choices: ${f.choices!.join(', ')}).`);
+      if (f?.maxChars && v.length > f.maxChars) return error(p, '23', `Input too long for field ${k} (maximum ${f.maxChars} characters).`);
+      if (f?.valueType === 'BOOLEAN' && v !== '' && v !== 'true' && v !== 'false') return error(p, '22', `Invalid value for ${k}: ${v} (true or false).`);
+    }
     for (const [k, max] of Object.entries(LUMINATE_MAX_LENGTH)) {
       if ((fields[k] ?? '').length > max) return error(p, '23', `Input too long for field ${k} (maximum ${max} characters).`);
     }
@@ -68,11 +127,20 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
       const owners = find('email', email).filter((c) => c !== target);
       if (owners.length > 0) return error(p, '13', 'Duplicate email: another constituent already uses this email address.');
     }
-    const { primary_email: _lookup, cons_id: _id, add_group_ids: groups, add_interest_ids: interests, no_welcome: _nw, ...data } = fields;
+    const data: Record_ = {};
+    for (const [k, v] of Object.entries(fields)) if (!METHOD_PARAMS.has(k)) data[k] = v;
+    if (fields.member_id !== undefined) data.member_id = fields.member_id;
+    const lists = (rec: Record_, key: string, add?: string, remove?: string) => {
+      const now = new Set((rec[key] ?? '').split(',').filter(Boolean));
+      for (const id of (add ?? '').split(',').filter(Boolean)) now.add(id);
+      for (const id of (remove ?? '').split(',').filter(Boolean)) now.delete(id);
+      if (now.size > 0 || rec[key] !== undefined) rec[key] = [...now].join(',');
+    };
     const merge = (rec: Record_) => {
       Object.assign(rec, data);
-      if (groups) rec.groups = [...new Set([...(rec.groups ?? '').split(',').filter(Boolean), ...groups.split(',')])].join(',');
-      if (interests) rec.interests = [...new Set([...(rec.interests ?? '').split(',').filter(Boolean), ...interests.split(',')])].join(',');
+      lists(rec, 'groups', fields.add_group_ids, fields.remove_group_ids);
+      lists(rec, 'interests', fields.add_interest_ids, fields.remove_interest_ids);
+      lists(rec, 'centers', fields.add_center_ids, fields.remove_center_ids);
       rec.interactions = String(Number(rec.interactions ?? '0') + 1); // createOrUpdate logs an interaction
     };
     if (target) {
@@ -86,6 +154,42 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
     merge(rec);
     store.set(consId, rec);
     return reply(p, 200, { createOrUpdateConsResponse: { message: 'User created.', cons_id: consId } });
+  }
+
+  /** listUserFields: the site's fields; with access=update only those the API account may write. JSON as Luminate writes it: strings, and a one-item list as an object. */
+  function listUserFields(p: URLSearchParams): EmulatorReply {
+    const update = p.get('access') === 'update';
+    const withChoices = p.get('include_choices') === 'true';
+    const list = siteFields
+      .filter((f) => !update || f.updatable !== false)
+      .map((f) => ({
+        label: f.label,
+        name: f.name,
+        valueType: f.valueType,
+        required: String(!!f.required),
+        ...(f.maxChars ? { maxChars: String(f.maxChars) } : {}),
+        ...(withChoices && f.choices ? { choices: { choice: f.choices.length === 1 ? f.choices[0] : f.choices } } : {}),
+      }));
+    return reply(p, 200, { listConsFieldsResponse: { field: list.length === 1 ? list[0] : list } });
+  }
+
+  /** getUser by cons_id, member_id or primary_email: the record with dotted names nested, values as strings. */
+  function getUser(p: URLSearchParams): EmulatorReply {
+    const consId = p.get('cons_id');
+    const memberId = p.get('member_id');
+    const email = p.get('primary_email');
+    const matches = consId ? (store.has(consId) ? [store.get(consId)!] : []) : memberId ? find('member_id', memberId) : email ? find('email', email) : undefined;
+    if (matches === undefined) return error(p, '9', 'Required parameter missing: cons_id, member_id or primary_email.');
+    if (matches.length === 0) return error(p, '16', 'Record not found.');
+    if (matches.length > 1) return error(p, '8', 'The request matched more than one constituent.');
+    const nested: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(matches[0]!)) {
+      const parts = k.split('.');
+      let at = nested;
+      for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+      at[parts[parts.length - 1]!] = v;
+    }
+    return reply(p, 200, { getConsResponse: nested });
   }
 
   return {
@@ -114,6 +218,8 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
       if (p.get('login_name') !== loginName || p.get('login_password') !== loginPassword) return error(p, '3', 'Authorization failed.');
       if (!p.get('v')) return error(p, '9', 'Required parameter missing: v');
       const method = p.get('method');
+      if (method === 'listUserFields') return listUserFields(p);
+      if (method === 'getUser') return getUser(p);
       if (method !== 'createOrUpdate') return error(p, '6', `No method or invalid method specified: ${method ?? '(none)'}`);
       return createOrUpdate(p);
     },

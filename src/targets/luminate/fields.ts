@@ -7,7 +7,16 @@ import type { FieldSpec } from '../../core/types.js';
  */
 export const LUMINATE_FIELDS: FieldSpec[] = [
   { name: 'cons_id', aliases: ['cons id', 'consid', 'constituent id', 'luminate id', 'convio id'], role: 'remoteId' },
-  { name: 'member_id', aliases: ['member id', 'memberid', 'client id', 'external id', 'externalid', 'external_id'] },
+  // Never matched from an "External ID" column: createOrUpdate looks up by member_id before primary_email, so a
+  // member_id the site does not know makes a second constituent or fails with 11/13 instead of matching by email.
+  {
+    name: 'member_id',
+    aliases: ['member id', 'memberid'],
+    caution: {
+      aliases: ['external id', 'externalid', 'external_id', 'client id'],
+      warning: 'only if these are the site\'s own member ids: createOrUpdate then looks up by member_id before the email, so an id the site does not know creates a second constituent or fails (codes 11/13)',
+    },
+  },
   { name: 'primary_email', aliases: ['email', 'e-mail', 'email address', 'email_address', 'e-mail address', 'primary email', 'email.primary_address', 'mail'], role: 'email' },
   { name: 'email.accepts_email', aliases: ['accepts email', 'email opt in', 'opt in', 'opt-in', 'subscribed', 'email status'], role: 'emailStatus' },
   { name: 'name.title', aliases: ['title', 'salutation', 'prefix'], role: 'title' },
@@ -52,6 +61,15 @@ export const LUMINATE_MAX_LENGTH: Record<string, number> = {
 };
 
 export const CUSTOM_FIELD = /^custom_(string|boolean|date|integer)\d+$/;
+
+/** createOrUpdate's own parameters (its grammar, from the method's reference), which are not constituent fields. */
+export const METHOD_PARAMS = new Set(['add_center_ids', 'add_center_opt_in_ids', 'add_group_ids', 'add_interest_ids', 'cons_id', 'interaction_body', 'interaction_cat_id', 'interaction_count', 'interaction_subject', 'member_id', 'no_welcome', 'primary_email', 'remove_center_ids', 'remove_center_opt_in_ids', 'remove_group_ids', 'remove_interest_ids', 'suppress_cleaning', 'center_id', 'source', 'sub_source']);
+/** Parameters the tool sets itself (credentials, format): never from a file. */
+export const RESERVED_PARAMS = new Set(['method', 'v', 'api_key', 'login_name', 'login_password', 'response_format', 'suppress_response_codes', 'auth', 'sso_auth_token', 'redirect', 'success_redirect', 'error_redirect', 'sign_redirects']);
+/** Numeric id lists. */
+export const ID_LIST_PARAMS = ['add_group_ids', 'remove_group_ids', 'add_interest_ids', 'remove_interest_ids', 'add_center_ids', 'remove_center_ids', 'add_center_opt_in_ids', 'remove_center_opt_in_ids'] as const;
+/** A constituent field name as sites name them (name.first, primary_address.street3, work_phone). */
+export const FIELD_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 
 /** Error codes (API-NOTES.md "Errors"); codes arrive as strings. */
 export const CONFIG_CODES: Record<string, string> = {

@@ -1,14 +1,42 @@
-import type { MappedRow, Operation, Prepared } from '../../core/types.js';
+import type { MappedRow, Operation, Prepared, PrepareOptions, RemoteField } from '../../core/types.js';
 import { isEmail, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
-import { CUSTOM_FIELD, LUMINATE_FIELDS, LUMINATE_MAX_LENGTH } from './fields.js';
+import { CUSTOM_FIELD, FIELD_NAME, ID_LIST_PARAMS, LUMINATE_FIELDS, LUMINATE_MAX_LENGTH, METHOD_PARAMS, RESERVED_PARAMS } from './fields.js';
 
 const KNOWN = new Set(LUMINATE_FIELDS.map((f) => f.name));
 const LIMITS = Object.entries(LUMINATE_MAX_LENGTH);
 const TRUE = new Set(['true', 't', 'yes', 'y', '1', 'opt_in', 'subscribed']);
 const FALSE = new Set(['false', 'f', 'no', 'n', '0', 'opt_out', 'unsubscribed']);
 
+/**
+ * Any parameter of createOrUpdate's grammar: its own parameters, and constituent fields, whose set varies per site
+ * (work_phone, primary_address.street3, accepts_postal_mail…): any field-shaped name, checked against the site's
+ * listUserFields when it can be read. Never a parameter the tool sets itself (credentials, format).
+ */
 export function isLuminateField(name: string): boolean {
-  return KNOWN.has(name) || CUSTOM_FIELD.test(name);
+  if (RESERVED_PARAMS.has(name)) return false;
+  return KNOWN.has(name) || METHOD_PARAMS.has(name) || CUSTOM_FIELD.test(name) || FIELD_NAME.test(name);
+}
+
+/** Mapped fields the site does not have, or will not let the API account update (from listUserFields access=update). */
+export function checkLuminateFields(mapped: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteField>): string[] {
+  const problems: string[] = [];
+  const names = [...remote.keys()];
+  for (const field of mapped) {
+    if (METHOD_PARAMS.has(field)) continue;
+    if (remote.has(field)) continue;
+    const close = names.filter((n) => n.split('.').pop() === field.split('.').pop() || n.startsWith(field.split('.')[0]!)).slice(0, 4);
+    problems.push(`${field} is not a field this site lets the API account update (listUserFields)${close.length ? `; close: ${close.join(', ')}` : ''}`);
+  }
+  return problems;
+}
+
+/** A value for an ENUMERATION field as one of the site's choices (case-insensitive, or the choice's initial: F → Female). */
+function choiceOf(value: string, choices: string[]): string | undefined {
+  const v = value.trim().toLowerCase();
+  const exact = choices.find((c) => c.toLowerCase() === v);
+  if (exact) return exact;
+  const initial = v.length === 1 ? choices.filter((c) => c.toLowerCase().startsWith(v)) : [];
+  return initial.length === 1 ? initial[0] : undefined;
 }
 
 function bool(value: string): string | undefined {
@@ -20,7 +48,7 @@ function bool(value: string): string | undefined {
  * Maps one row to the form fields of one createOrUpdate call (API-NOTES.md "createOrUpdate").
  * Lookup order is Luminate's own: cons_id, else member_id, else primary_email.
  */
-export function prepareLuminate(operation: Operation, row: MappedRow): Prepared {
+export function prepareLuminate(operation: Operation, row: MappedRow, options?: PrepareOptions): Prepared {
   const f = row.fields;
   const consId = (f.cons_id ?? '').trim();
   const memberId = (f.member_id ?? '').trim();
@@ -31,9 +59,19 @@ export function prepareLuminate(operation: Operation, row: MappedRow): Prepared 
   if (consId && !/^\d+$/.test(consId)) return fail(`cons_id "${consId}" is not a Luminate constituent id (digits only)`);
   if (!consId && !memberId && !email) return fail('primary_email is required to create a constituent (or give cons_id or member_id to update one)');
   if (email && !isEmail(email)) return fail(`primary_email "${email}" is not a valid email address`);
+  const site = options?.remoteFields;
   for (const [field, max] of LIMITS) {
     const v = f[field];
-    if (v !== undefined && v.length > max) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${max}`);
+    const limit = site?.get(field)?.maxChars ?? max;
+    if (v !== undefined && v.length > limit) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${limit}`);
+  }
+  if (site) {
+    for (const field in f) {
+      const d = site.get(field);
+      const v = f[field]!.trim();
+      if (!d || v === '') continue;
+      if (d.maxChars && v.length > d.maxChars) return fail(`${field} is ${v.length} characters long; this site accepts at most ${d.maxChars}`);
+    }
   }
   const form: Record<string, string> = {};
   for (const [name, raw] of Object.entries(f)) {
@@ -47,13 +85,25 @@ export function prepareLuminate(operation: Operation, row: MappedRow): Prepared 
     if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`);
     form.birth_date = d;
   }
-  for (const b of ['email.accepts_email', 'no_welcome'] as const) {
+  // An enumeration goes out as one of the site's own choices (gender "F" → "Female"), never as typed.
+  if (site) {
+    for (const field of Object.keys(form)) {
+      const d = site.get(field);
+      if (d?.valueType !== 'ENUMERATION' || !d.choices?.length) continue;
+      const choice = choiceOf(form[field]!, d.choices);
+      if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`);
+      form[field] = choice;
+    }
+  }
+  const booleans = new Set(['email.accepts_email', 'no_welcome', 'suppress_cleaning', 'accepts_postal_mail']);
+  if (site) for (const [name, d] of site) if (d.valueType === 'BOOLEAN') booleans.add(name);
+  for (const b of booleans) {
     if (form[b] === undefined) continue;
     const v = bool(form[b]);
     if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`);
     form[b] = v;
   }
-  for (const ids of ['add_group_ids', 'add_interest_ids'] as const) {
+  for (const ids of ID_LIST_PARAMS) {
     if (form[ids] === undefined) continue;
     const list = form[ids].split(/[\s,;]+/).filter(Boolean);
     if (!list.every((x) => /^\d+$/.test(x))) return fail(`${ids} "${form[ids]}" must be numeric ids separated by commas`);
