@@ -59,6 +59,8 @@ export interface DataCommandOptions {
   failed?: string;
   /** OPT_OUT (default), OPT_IN or account-default: the email status of a record the run creates when its row gives none. */
   newEmailStatus?: string;
+  /** skip (default) or clear: what an empty cell does to the stored value. */
+  empty?: string;
   /** complete (default) or replace: whether a row's partial address is sent, replacing the stored one whole. */
   address?: string;
   /** dmy or mdy: how to read D/M/Y dates in every date column, instead of telling it from the file. */
@@ -183,7 +185,8 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   const kept = prepareReportPath(reportPath, { sending, resuming: !!opts.resume, overwrite: !!opts.overwrite, commandLabel });
   const spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined, parseOnWorker: !sending });
-  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input);
+  if (opts.empty !== undefined && opts.empty !== 'skip' && opts.empty !== 'clear') throw new UsageError(`--empty must be skip (the default: an empty cell is not sent) or clear (an empty cell clears the stored value), got "${opts.empty}".`);
+  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: opts.empty === 'clear' });
   const dateNotes = await settleDates(input, opts, target, mapper);
   if (opts.address !== undefined && opts.address !== 'complete' && opts.address !== 'replace') {
     throw new UsageError(`--address must be complete (send an address only with its street and city: the default) or replace, got "${opts.address}".`);
@@ -346,6 +349,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
               }
               // Said before the first request, and again in the summary.
               const policy = target.describeMapping?.(new Set(m.matches().map((x) => x.field)), prepareOptions) ?? [];
+              if (opts.empty === 'clear') policy.push(describeClearing(m, target));
               if (!opts.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');
               notes.push(...policy);
             }
@@ -454,6 +458,14 @@ function requireKeyColumn(mapper: RowMapper, target: Target, sample: readonly So
     ? `Column "${emails[0]!.c}" holds email addresses: map it with a mapping file ({"fields": {"${emailField}": "${emails[0]!.c}"}}), or rename the column to Email.`
     : `Add a column named Email (or one of ${target.keyFields.join(', ')}), or map one with --map.`;
   throw new UsageError(`${name}: no column maps to ${target.keyFields.join(' or ')}, so no row could be matched to a ${target.nouns.one} and every row would be INVALID. ${hint} Nothing was sent.`, 'E_NO_KEY');
+}
+
+/** --empty clear: which mapped fields an empty cell clears, and which it cannot (and why), before the run. */
+function describeClearing(mapper: RowMapper, target: Target): string {
+  const fields = [...new Set(mapper.matches().map((m) => m.field))];
+  const can = fields.filter((f) => f.startsWith('custom ') || target.canClear?.(f) === true);
+  const cannot = fields.filter((f) => !can.includes(f)).map((f) => `${f} (${target.canClear?.(f) ?? 'not clearable'})`);
+  return `--empty clear: an empty cell clears ${can.join(', ') || 'nothing mapped'}${cannot.length ? `; never cleared: ${cannot.join('; ')}` : ''}`;
 }
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */

@@ -414,6 +414,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     if (!prepared.ok) return finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
     if (stop && sending) return finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
     if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
+    // What the row clears is said on its line, in a preview too, before anything is sent.
+    if (mapped.mapped.clear?.length) prepared.note = [prepared.note, `clears ${mapped.mapped.clear.join(', ')}`].filter(Boolean).join('; ');
     // A preview cannot know whether a row would create its record: it says what would be held back.
     if (!sending && prepared.heldBackNote) prepared.note = [prepared.note, prepared.heldBackNote].filter(Boolean).join('; ');
     let hash: string | undefined;

@@ -247,6 +247,8 @@ export interface Target {
   prepare(operation: Operation, mapped: MappedRow, options?: PrepareOptions): Prepared;
   /** Problems with mapped fields given the remote's own field list (a field the site lacks or will not update). */
   checkFields?(mapped: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteField>): string[];
+  /** Whether an empty cell can clear this field remotely; a string says why not (a key, a contact Salsa refuses without a value). */
+  canClear?(field: string): true | string;
   /** What the target will leave out or replace given the fields a file maps, said before the run (and the options it reads). */
   describeMapping?(mappedFields: ReadonlySet<string>, options: PrepareOptions): string[];
   /** For delete: which identity a row names (id first), or why it names none. */
@@ -270,4 +272,6 @@ export interface MappedRow {
   custom: Array<{ name?: string; fieldId?: string; value: string }>;
   /** What the mapping left out of this row on purpose (a birthday without a year), for its report line. */
   notes?: string[];
+  /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
+  clear?: string[];
 }

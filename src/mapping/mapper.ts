@@ -37,7 +37,12 @@ export function headerIndex(target: Target): Map<string, string> {
 }
 
 /** Builds the mapper: a mapping file's rules, plus well-known headers matched to the target's fields. */
-export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string): RowMapper {
+export interface RowMapperOptions {
+  /** --empty clear: an empty cell of any mapped field the target can clear clears it (a rule's own "empty" wins). */
+  emptyClears?: boolean;
+}
+
+export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string, mapperOptions: RowMapperOptions = {}): RowMapper {
   const aliasIndex = headerIndex(target);
   const rules: FieldRule[] = spec ? [...spec.rules] : [];
   const custom: CustomRule[] = spec ? [...spec.custom] : [];
@@ -52,6 +57,15 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   /** Per date field: its order once settled (by a survey, --date-order, or the first value that reads one way). */
   const dateOrders = new Map<string, DateOrder>();
   const droppedDates = new Set<string>();
+  const clearable = new Map<string, boolean>();
+  /** Whether an empty cell of this rule clears its field. */
+  const clears = (rule: FieldRule) => {
+    if (rule.empty) return rule.empty === 'clear';
+    if (!mapperOptions.emptyClears) return false;
+    let can = clearable.get(rule.field);
+    if (can === undefined) clearable.set(rule.field, (can = target.canClear?.(rule.field) === true));
+    return can;
+  };
   const readsDates = (rule: FieldRule) => dateFields.has(rule.field) && rule.dateFormat === undefined && rule.columns.length > 0;
 
   const autoBind = (column: string) => {
@@ -108,7 +122,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   };
 
   /** A rule that copies one column unchanged (no transforms, value map or default). */
-  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress;
+  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress && !clears(rule);
 
   return {
     bind(columns, fixed = false) {
@@ -163,6 +177,10 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           }
           if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
           if (r === '' && !rule.columns.some((c) => c in fields)) continue;
+          if (r === '' && clears(rule)) {
+            (out.clear ??= []).push(rule.field);
+            continue;
+          }
         }
         out.fields[rule.field] = r;
         if (rule.wholeAddress && r !== '') (whole ??= []).push(r);
@@ -183,6 +201,10 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           const r = apply(rule, fields);
           if (typeof r !== 'string') return { error: `custom field ${rule.name ?? rule.fieldId}: ${r.error}` };
           if (r !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r });
+          else if ((rule.empty ?? (mapperOptions.emptyClears ? 'clear' : 'skip')) === 'clear' && rule.columns.some((c) => c in fields)) {
+            out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: '' });
+            (out.clear ??= []).push(`custom ${rule.name ?? rule.fieldId}`);
+          }
         }
       }
       return { mapped: out };

@@ -15,6 +15,8 @@ export interface FieldRule {
   dateFormat?: string;
   /** The column holds a whole address (Mailchimp's "Address"): its parts fill the address fields. */
   wholeAddress?: boolean;
+  /** An empty cell clears the stored value ("clear"), or is not sent ("skip", the default). */
+  empty?: 'clear' | 'skip';
 }
 
 export interface CustomRule extends Omit<FieldRule, 'field'> {
@@ -42,9 +44,10 @@ type RawRule =
       transform?: TransformSpec | TransformSpec[];
       map?: Record<string, string>;
       default?: string;
+      empty?: string;
     };
 
-const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId']);
+const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty']);
 
 function lineOf(text: string, needle: string): number | undefined {
   const idx = text.indexOf(JSON.stringify(needle));
@@ -57,7 +60,7 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     fail(`${label} must be a column name or an object like {"column": "E-mail", "transform": ["trim"]}`);
   }
-  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default)`);
+  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default, empty)`);
   const columns = raw.columns ?? (raw.column !== undefined ? [raw.column] : []);
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) fail(`${label}: "columns" must be a list of column names`);
   if (columns.length === 0 && raw.default === undefined) fail(`${label} names no "column" and no "default"`);
@@ -75,7 +78,9 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
     // Value maps compare case-insensitively: exports mix "y", "Y" and "Yes".
     valueMap = new Map(Object.entries(raw.map).map(([k, v]) => [k.trim().toLowerCase(), String(v)]));
   }
+  if (raw.empty !== undefined && raw.empty !== 'clear' && raw.empty !== 'skip') fail(`${label}: "empty" must be "clear" (an empty cell clears the stored value) or "skip" (the default: not sent)`);
   return {
+    empty: raw.empty as FieldRule['empty'],
     columns,
     separator: raw.separator ?? ' ',
     transforms,
@@ -127,7 +132,12 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
       const known = target.fields.map((f) => f.name).join(', ');
       fail(`"${field}" is not a ${target.displayName} field (known: ${known})`, field);
     }
-    rules.push({ field, ...compileRule(raw, `field "${field}"`, (m) => fail(m, field)) });
+    const rule: FieldRule = { field, ...compileRule(raw, `field "${field}"`, (m) => fail(m, field)) };
+    if (rule.empty === 'clear') {
+      const can = target.canClear?.(field) ?? `${target.displayName} fields cannot be cleared by this tool`;
+      if (can !== true) fail(`field "${field}" cannot have "empty": "clear": ${can}`, field);
+    }
+    rules.push(rule);
     where.set(field, `${path}${lineOf(text, field) ? ` line ${lineOf(text, field)}` : ''}`);
   }
   const custom: CustomRule[] = [];

@@ -34,9 +34,9 @@ async function countingAccount() {
 
 type Person = [email: string, first: string, city: string];
 const people = (n: number): Person[] => Array.from({ length: n }, (_, i) => [`n${i}@example.org`, `N${i}`, 'Austin']);
-// With a street: Salsa replaces a sent address whole, so the tool sends a changed city only with its street.
+// A whole address (street, city, zip): Salsa replaces a sent address whole, so the tool sends a changed city only so.
 // With consent, as a nightly export carries it: one call per batch (no second call for a created supporter's status).
-const write = (file: string, rows: Person[]) => writeFileSync(file, csv(['Email', 'First Name', 'Address 1', 'City', 'Email Status'], rows.map(([e, f, c]) => [e, f, '1 Main St', c, 'OPT_IN'])));
+const write = (file: string, rows: Person[]) => writeFileSync(file, csv(['Email', 'First Name', 'Address 1', 'City', 'Zip', 'Email Status'], rows.map(([e, f, c]) => [e, f, '1 Main St', c, '78701', 'OPT_IN'])));
 
 function expectRemoteEquals(salsa: ReturnType<typeof createSalsaEmulator>, rows: Person[]) {
   const remote = salsa.supporters().map((s) => [(s.contacts as Array<{ value: string }>)[0]!.value, s.firstName, (s.address as { city: string }).city]);
@@ -89,7 +89,7 @@ describe('nightly syncs on the local state', () => {
     const file = join(dir, 'e.csv');
     write(file, people(20));
     await runCli(['import', file, '--quiet'], { env });
-    writeFileSync(file, csv(['Email', 'First Name', 'Address 1', 'City', 'Email Status'], people(20).map(([e, f, c]) => [e, f, '1 Main St', c, 'OPT_IN'])) + '"broken,row\n');
+    writeFileSync(file, csv(['Email', 'First Name', 'Address 1', 'City', 'Zip', 'Email Status'], people(20).map(([e, f, c]) => [e, f, '1 Main St', c, '78701', 'OPT_IN'])) + '"broken,row\n');
     const broken = await runCli(['import', file, '--mirror'], { env });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/--mirror refused: 1 row of .* name nobody that can be recognised \(line 22\)/);

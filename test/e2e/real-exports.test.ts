@@ -28,8 +28,8 @@ describe('a partly mapped address never wipes the stored one', () => {
     const dir = tempDir();
     const res = await runInProcess(['import', join(EXPORTS, 'actionnetwork.csv'), '-r', join(dir, 'an.report.csv')], { env: sb.env });
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/Note: a partial address .* goes only to a supporter this run creates/);
-    expect(res.stderr).toMatch(/2 rows: address not sent: the row has no street or no city/);
+    expect(res.stderr).toMatch(/Note: an address replaces the stored one whole: .* a partial one \(no street or no city\) goes only to a supporter this run creates/);
+    expect(res.stderr).toMatch(/2 rows: address not sent: not a whole address/);
     const after = byEmail(sb);
     expect(after.get('ann.lee@example.org')!.address).toEqual(FULL);
     expect(after.get('bo.chen@example.org')!.address).toEqual({ ...FULL, addressLine1: '22 Pine St', city: 'Portland' });

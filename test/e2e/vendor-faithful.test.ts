@@ -154,3 +154,51 @@ describe('Luminate: lookup keys and the site\'s own fields', () => {
     }
   });
 });
+
+describe('clearing a field on purpose', () => {
+  it('empty cells are skipped by default; --empty clear sends the clearing value, said before the run and on each row, never for a key or a phone', async () => {
+    sb = await startSalsaSandbox();
+    sb.salsa.seed!([{ firstName: 'Ann', title: 'Dr.', contacts: [{ type: 'EMAIL', value: 'ann@example.org', status: 'OPT_IN' }, { type: 'HOME_PHONE', value: '555-0100' }], address: { addressLine1: '1 Elm Rd', addressLine2: 'Apt 9', city: 'Boston' } }]);
+    const dir = tempDir();
+    const file = join(dir, 'fix.csv');
+    writeFileSync(file, csv(['Email', 'Title', 'Address 1', 'Address 2', 'City', 'Zip', 'Phone'], [['ann@example.org', '', '1 Elm Rd', '', 'Boston', '02108', '']]));
+    expect((await runInProcess(['import', file, '--quiet'], { env: sb.env })).code).toBe(0);
+    // The empty Title cell is not sent; the row's whole address (street, city, zip, no apartment) replaces the stored one.
+    expect(byEmail('ann@example.org')).toMatchObject({ title: 'Dr.', address: { addressLine1: '1 Elm Rd', city: 'Boston', postalCode: '02108' } });
+    expect((byEmail('ann@example.org')!.address as Record<string, string>).addressLine2).toBeUndefined();
+
+    const preview = await runInProcess(['import', file, '--empty', 'clear', '--dry-run', '--quiet'], { env: sb.env });
+    expect(preview.code).toBe(0);
+    expect(readReport(join(dir, 'fix.dry-run.report.csv'))[0]!.error_message).toBe('clears title, addressLine2');
+    const res = await runInProcess(['import', file, '--empty', 'clear', '-r', join(dir, 'clear.report.csv')], { env: sb.env });
+    expect(res.stderr).toMatch(/Note: --empty clear: an empty cell clears title, addressLine1, addressLine2, city, postalCode; never cleared: email \(it identifies the supporter\); homePhone \(Salsa refuses a contact without a value/);
+    const ann = byEmail('ann@example.org')!;
+    expect(ann).toMatchObject({ title: '', address: { addressLine1: '1 Elm Rd', addressLine2: '', city: 'Boston', postalCode: '02108' } });
+    expect(ann.contacts!.find((c) => c.type === 'HOME_PHONE')!.value).toBe('555-0100');
+
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ fields: { email: 'Email', homePhone: { column: 'Phone', empty: 'clear' } } }));
+    const refused = await runInProcess(['validate', file, '-m', map]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/field "homePhone" cannot have "empty": "clear": Salsa refuses a contact without a value/);
+  });
+
+  it('Luminate: a mapping field with "empty": "clear" sends an empty parameter for that field only', async () => {
+    const { createLuminateEmulator } = await import('../../src/targets/luminate/emulator.js');
+    const { startSandbox } = await import('../../src/sandbox/server.js');
+    const lum = createLuminateEmulator();
+    lum.seed!([{ cons_id: '1001001', 'email.primary_address': 'ann@example.org', home_phone: '555-0100', 'name.title': 'Dr.' }]);
+    const sandbox = await startSandbox({ emulators: [lum] });
+    try {
+      const dir = tempDir();
+      const file = join(dir, 'l.csv');
+      writeFileSync(file, csv(['Email', 'Phone', 'Title'], [['ann@example.org', '', '']]));
+      const map = join(dir, 'map.json');
+      writeFileSync(map, JSON.stringify({ fields: { primary_email: 'Email', home_phone: { column: 'Phone', empty: 'clear' }, 'name.title': 'Title' } }));
+      expect((await runInProcess(['import', file, '-t', 'luminate', '-m', map, '--quiet'], { env: lum.environment(sandbox.url) })).code).toBe(0);
+      expect(lum.constituents()[0]).toMatchObject({ home_phone: '', 'name.title': 'Dr.' });
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

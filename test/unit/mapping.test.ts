@@ -27,8 +27,8 @@ describe('auto-matching well-known headers', () => {
 
   it('trims values and builds a Salsa supporter with addressLine1/addressLine2 and contacts', () => {
     const m = createRowMapper(salsaTarget, undefined, 'in.csv');
-    m.bind(['Email', 'First Name', 'Address 1', 'Address 2', 'City', 'Phone', 'Gender', 'Date of Birth', 'custom:Volunteer']);
-    const r = m.map({ Email: ' A@Example.org ', 'First Name': ' Ann ', 'Address 1': '1 Main St', 'Address 2': 'Apt 2', City: 'Austin', Phone: '555', Gender: 'f', 'Date of Birth': '1980-02-29', 'custom:Volunteer': 'yes' });
+    m.bind(['Email', 'First Name', 'Address 1', 'Address 2', 'City', 'Zip', 'Phone', 'Gender', 'Date of Birth', 'custom:Volunteer']);
+    const r = m.map({ Email: ' A@Example.org ', 'First Name': ' Ann ', 'Address 1': '1 Main St', 'Address 2': 'Apt 2', City: 'Austin', Zip: '78701', Phone: '555', Gender: 'f', 'Date of Birth': '1980-02-29', 'custom:Volunteer': 'yes' });
     if (!('mapped' in r)) throw new Error(r.error);
     const p = prepareSalsa('upsert', r.mapped);
     expect(p).toEqual({
@@ -39,7 +39,7 @@ describe('auto-matching well-known headers', () => {
         firstName: 'Ann',
         dateOfBirth: '1980-02-29T12:00:00.000Z',
         gender: 'FEMALE',
-        address: { addressLine1: '1 Main St', addressLine2: 'Apt 2', city: 'Austin' },
+        address: { addressLine1: '1 Main St', addressLine2: 'Apt 2', city: 'Austin', postalCode: '78701' },
         contacts: [{ type: 'EMAIL', value: 'A@Example.org' }, { type: 'HOME_PHONE', value: '555' }],
         customFieldValues: [{ name: 'Volunteer', value: 'yes' }],
       },
@@ -111,8 +111,8 @@ describe('local checks (Salsa)', () => {
     expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, error: expect.stringMatching(/^gender "other" must be MALE or FEMALE/) });
   });
   it('sends no empty or absent field: the JSON of a supporter holds only what the row gives', () => {
-    const p = prep({ email: 'a@b.org', firstName: '', addressLine1: '1 Elm Rd', city: 'Austin', state: '' });
-    expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"addressLine1":"1 Elm Rd","city":"Austin"},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
+    const p = prep({ email: 'a@b.org', firstName: '', addressLine1: '1 Elm Rd', city: 'Austin', state: '', postalCode: '78701' });
+    expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"addressLine1":"1 Elm Rd","city":"Austin","postalCode":"78701"},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
   });
   it('holds back an address without street or city (Salsa replaces a stored address whole) for a second call after a creation', () => {
     const p = prep({ email: 'a@b.org', postalCode: '10001' });

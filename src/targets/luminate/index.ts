@@ -1,7 +1,7 @@
 import type { Target } from '../../core/types.js';
 import { connectLuminate } from './client.js';
 import { LUMINATE_FIELDS } from './fields.js';
-import { checkLuminateFields, isLuminateField, prepareLuminate } from './mapper.js';
+import { canClearLuminate, checkLuminateFields, isLuminateField, prepareLuminate } from './mapper.js';
 
 const NO_DELETE =
   "Luminate Online's Constituent API (SRConsAPI) has no delete method: deletion exists only in the separate SOAP API " +
@@ -21,6 +21,7 @@ export const luminateTarget: Target = {
   isKnownField: isLuminateField,
   prepare: prepareLuminate,
   checkFields: checkLuminateFields,
+  canClear: canClearLuminate,
   missingCredentials: (env) => REQUIRED.filter((k) => !env[k]),
   secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
   accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,

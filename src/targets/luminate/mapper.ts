@@ -30,6 +30,13 @@ export function checkLuminateFields(mapped: ReadonlySet<string>, remote: Readonl
   return problems;
 }
 
+/** What an empty cell may clear in Luminate: any site field but the lookup keys and the method's own parameters. */
+export function canClearLuminate(field: string): true | string {
+  if (field === 'cons_id' || field === 'member_id' || field === 'primary_email') return 'it is how Luminate finds the constituent';
+  if (METHOD_PARAMS.has(field)) return 'it is an instruction of createOrUpdate, not a stored field';
+  return true;
+}
+
 /** A value for an ENUMERATION field as one of the site's choices (case-insensitive, or the choice's initial: F → Female). */
 function choiceOf(value: string, choices: string[]): string | undefined {
   const v = value.trim().toLowerCase();
@@ -80,6 +87,8 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     form[name] = value;
   }
   if (email) form['email.primary_address'] = email;
+  // Fields the person asked to clear go as empty parameters (assumed to clear: Luminate documents no other way).
+  for (const field of row.clear ?? []) form[field] = '';
   if (form.birth_date) {
     const d = parseCalendarDate(form.birth_date);
     if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`);
@@ -89,7 +98,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (site) {
     for (const field of Object.keys(form)) {
       const d = site.get(field);
-      if (d?.valueType !== 'ENUMERATION' || !d.choices?.length) continue;
+      if (d?.valueType !== 'ENUMERATION' || !d.choices?.length || form[field] === '') continue;
       const choice = choiceOf(form[field]!, d.choices);
       if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`);
       form[field] = choice;
@@ -98,7 +107,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   const booleans = new Set(['email.accepts_email', 'no_welcome', 'suppress_cleaning', 'accepts_postal_mail']);
   if (site) for (const [name, d] of site) if (d.valueType === 'BOOLEAN') booleans.add(name);
   for (const b of booleans) {
-    if (form[b] === undefined) continue;
+    if (form[b] === undefined || form[b] === '') continue;
     const v = bool(form[b]);
     if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`);
     form[b] = v;

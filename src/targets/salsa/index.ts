@@ -3,7 +3,7 @@ import type { Target } from '../../core/types.js';
 import { DEFAULT_SALSA_URL } from './client.js';
 import { connectSalsa } from './client.js';
 import { SALSA_FIELDS } from './fields.js';
-import { describeSalsaMapping, identifySalsa, prepareSalsa } from './mapper.js';
+import { canClearSalsa, describeSalsaMapping, identifySalsa, prepareSalsa } from './mapper.js';
 
 const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
 
@@ -17,6 +17,7 @@ export const salsaTarget: Target = {
   isKnownField: (name) => NAMES.has(name) || name === 'customFieldValues',
   prepare: prepareSalsa,
   describeMapping: describeSalsaMapping,
+  canClear: canClearSalsa,
   identify: identifySalsa,
   deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),

@@ -101,10 +101,16 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   for (const c of row.custom) {
     if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`);
   }
+  // Fields the person asked to clear (their cells are empty): sent as "", Salsa's clearing value.
+  const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
   // Salsa replaces a sent address whole (an omitted part is not kept): an address without its street or city would
-  // erase the stored street or city, so it is only sent deliberately.
-  const anyAddress = !!(f.addressLine1 || f.addressLine2 || f.city || f.state || f.postalCode || f.county || f.country);
-  const sendAddress = anyAddress && ((!!f.addressLine1 && !!f.city) || !!options?.replacePartial);
+  // erase the stored street or city, so it is only sent deliberately. A part being cleared is a part the file gives.
+  const given = (part: string) => !!f[part] || !!cleared?.has(part);
+  const anyAddress = ADDRESS_FIELDS.some(given);
+  // Whole: the row gives a street and a city, and the file has a column for the state or the zip (a mapped column
+  // is in the row, empty or not): otherwise the stored state and zip would be erased by a street and city alone.
+  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f);
+  const sendAddress = anyAddress && (whole || !!options?.replacePartial);
   const note = statusNote;
   const heldBackNote = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note, heldBackNote };
@@ -122,6 +128,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   if (birthDay) s.dateOfBirth = `${birthDay}T12:00:00.000Z`;
   if (gender) s.gender = gender;
   if (f.externalSystemId) s.externalSystemId = f.externalSystemId;
+  if (cleared) for (const field of cleared) if (CLEARABLE_SIMPLE.has(field)) (s as Record<string, string>)[field] = '';
   if (anyAddress) {
     const a: NonNullable<SalsaSupporter['address']> = {};
     if (f.addressLine1) a.addressLine1 = f.addressLine1;
@@ -131,6 +138,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.postalCode) a.postalCode = f.postalCode;
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
+    if (cleared) for (const part of ADDRESS_FIELDS) if (cleared.has(part)) a[part] = '';
     if (sendAddress) s.address = a;
     else afterCreate = { ...afterCreate, address: a };
   }
@@ -158,15 +166,27 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   return { ok: true, key, lockKeys, payload: s, note, afterCreate, heldBackNote };
 }
 
-export const ADDRESS_LEFT_OUT = 'address not sent: the row has no street or no city, and Salsa replaces a stored address whole, so it is sent only to a supporter the run creates (--address replace sends it anyway)';
+const CLEARABLE_SIMPLE = new Set(['title', 'firstName', 'middleName', 'lastName', 'suffix', 'dateOfBirth', 'gender', 'externalSystemId']);
+
+/** What an empty cell may clear in Salsa: plain fields and address parts are sent as "". */
+export function canClearSalsa(field: string): true | string {
+  if (CLEARABLE_SIMPLE.has(field) || (ADDRESS_FIELDS as readonly string[]).includes(field)) return true;
+  if (field === 'supporterId' || field === 'email') return 'it identifies the supporter';
+  if (field === 'emailStatus' || field === 'smsStatus') return 'a subscription status is changed with OPT_IN or OPT_OUT, not cleared';
+  if (field in CONTACT_FIELDS) return 'Salsa refuses a contact without a value, and removing a phone or social contact is not documented for its API';
+  return 'it is not a Salsa field that can be cleared';
+}
+
+export const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Salsa replaces a stored address whole, so it is sent only to a supporter the run creates (--address replace sends it anyway)';
 
 /** Said before the run: what becomes of addresses given the columns the file maps. */
 export function describeSalsaMapping(mapped: ReadonlySet<string>, options: PrepareOptions): string[] {
   const parts = ADDRESS_FIELDS.filter((f) => mapped.has(f));
   if (parts.length === 0) return [];
   if (options.replacePartial) return [`addresses: --address replace: every row's address parts are sent, and replace the stored address whole (parts the row lacks are erased)`];
-  if (!mapped.has('addressLine1') || !mapped.has('city')) {
-    return [`addresses go only to supporters this run creates: the file maps only ${parts.join(', ')}, and Salsa replaces a stored address whole, so sending them to existing supporters would erase their street and city. To replace addresses anyway: --address replace`];
+  if (!mapped.has('addressLine1') || !mapped.has('city') || (!mapped.has('state') && !mapped.has('postalCode'))) {
+    const lacking = ['addressLine1', 'city'].filter((p) => !mapped.has(p)).concat(!mapped.has('state') && !mapped.has('postalCode') ? ['state or postalCode'] : []);
+    return [`addresses go only to supporters this run creates: the file maps ${parts.join(', ')} but no ${lacking.join(', ')}, and Salsa replaces a stored address whole, so sending them to existing supporters would erase what they have there. To replace addresses anyway: --address replace`];
   }
-  return ['a partial address (no street or no city in the row) goes only to a supporter this run creates (Salsa replaces a stored address whole); --address replace sends it to every supporter'];
+  return ['an address replaces the stored one whole: a row with a street and a city sends its address (its empty parts included); a partial one (no street or no city) goes only to a supporter this run creates; --address replace sends it to every supporter'];
 }
