@@ -387,6 +387,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   if (opts.dryRun && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
   for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
+  if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
   if (result.followUps > 0) {
     notes.push(`${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call each set what the first could not carry without touching existing records (the email/SMS status the row does not give: ${prepareOptions.newEmailStatus ?? 'OPT_OUT'}; a held-back partial address)`);
   }

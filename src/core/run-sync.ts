@@ -81,6 +81,8 @@ export interface RunResult {
   rowNotes: Record<string, number>;
   /** Second calls made for created records (Prepared.afterCreate). */
   followUps: number;
+  /** Rows the remote wrote with a part it did not apply (a custom field value with warnings): exit 1. */
+  warned: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -117,6 +119,9 @@ interface Work {
 
 const CHECK_ONLY = { checkOnly: true };
 
+/** A row's answer; `incomplete`: written, but not all of it applied (not remembered as synced). */
+type Outcome = Partial<RowResult> & { status: Status; incomplete?: boolean };
+
 type Finished = RowResult | { raw: string; row: number; status: Status };
 
 export async function runSync(options: RunOptions): Promise<RunResult> {
@@ -146,6 +151,8 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   let unchanged = 0;
   const rowNotes: Record<string, number> = {};
   let followUps = 0;
+  /** Rows written with a part not applied (ItemResult.warning). */
+  let warned = 0;
   let stateFlushedAt = performance.now();
   /**
    * State writes are grouped, at most every 250 ms or 2,000 rows, one transaction each: fewer, larger commits cost
@@ -222,12 +229,13 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     progress.update(nextToEmit - 1, counts);
   }
 
-  function remember(w: Work, status: Status, remoteId: string | undefined) {
+  function remember(w: Work, status: Status, remoteId: string | undefined, incomplete?: boolean) {
     if (!state || !sending) return;
     if (status === 'DELETED') {
       if (remoteId) stateForget.push(...remoteId.split(' '));
     } else if (SUCCESS_STATUSES.has(status) && operation === 'upsert') {
-      stateWrites.push({ key: w.key, remoteId, hash: w.hash, status });
+      // A row written with a part not applied keeps no hash: the next --changed-only run sends it again.
+      stateWrites.push({ key: w.key, remoteId, hash: incomplete ? undefined : w.hash, status });
     }
   }
 
@@ -263,7 +271,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         ? { ...w.created, ...(r.status === 'NOT_ATTEMPTED' ? { errorMessage: `created, but what was held back (the partial address) was not sent: ${r.errorMessage ?? 'interrupted'}` } : {}) }
         : { ...r, remoteId: w.created.remoteId, errorMessage: `the ${target.nouns.one} was created (${w.created.remoteId}), but the second call with its partial address failed: ${r.errorMessage ?? r.status}` };
     }
-    remember(w, r.status, r.remoteId);
+    remember(w, r.status, r.remoteId, (r as Outcome).incomplete);
     finishRow(w, r, w.attempts);
     for (const k of w.lockKeys) if (claims.get(k) === w) claims.delete(k);
     for (const d of w.dependents ?? []) {
@@ -278,8 +286,11 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const notAttempted = (w: Work) =>
     finishWork(w, { status: 'NOT_ATTEMPTED', errorMessage: stop?.message ?? 'not sent' });
 
-  function itemToResult(r: ItemResult, httpStatus: number): Partial<RowResult> & { status: Status } {
-    return { status: r.status, remoteId: r.remoteId, httpStatus, errorCode: r.errorCode, errorMessage: r.errorMessage };
+  function itemToResult(r: ItemResult, httpStatus: number): Outcome {
+    // A part not applied (a warning) is said on the row's line: the row is not a clean success.
+    const errorMessage = r.warning ? [r.warning, r.errorMessage].filter(Boolean).join('; ') : r.errorMessage;
+    if (r.warning) warned++;
+    return { status: r.status, remoteId: r.remoteId, httpStatus, errorCode: r.errorCode, errorMessage, ...(r.warning ? { incomplete: true } : {}) };
   }
 
   /** Sends one batch until every row in it has an answer; holds one concurrency slot throughout. */
@@ -529,7 +540,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const spanMs = s.firstGrantAt !== undefined && s.lastGrantAt !== undefined ? s.lastGrantAt - s.firstGrantAt : 0;
   const achievedPerMinute = calls > 1 && spanMs > 0 ? ((calls - 1) / spanMs) * 60_000 : undefined;
   const allOk = Object.entries(counts).every(([st, n]) => !n || SUCCESS_STATUSES.has(st as Status));
-  const exitCode = stop?.kind === 'interrupt' ? 130 : stop?.kind === 'abort' ? 3 : allOk ? 0 : 1;
+  const exitCode = stop?.kind === 'interrupt' ? 130 : stop?.kind === 'abort' ? 3 : allOk && warned === 0 ? 0 : 1;
   return {
     rows: rowsRead,
     counts,
@@ -539,6 +550,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
     unchanged,
     rowNotes,
     followUps,
+    warned,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

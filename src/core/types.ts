@@ -92,6 +92,8 @@ export interface ItemResult {
   errorMessage?: string;
   /** The remote failed on this item in a way a later attempt may cure (Salsa SYSTEM_ERROR, Luminate code 1). */
   retryable?: boolean;
+  /** The record was written but part of it was not applied (Salsa's warnings on a custom field value). */
+  warning?: string;
 }
 
 /** What one HTTP attempt came to, as a target classifies it. The core owns what happens next. */
@@ -269,7 +271,7 @@ export interface Target {
 /** The mapped form of one row: target field name → value, plus custom fields. */
 export interface MappedRow {
   fields: Record<string, string>;
-  custom: Array<{ name?: string; fieldId?: string; value: string }>;
+  custom: Array<{ name?: string; fieldId?: string; value: string; type?: string }>;
   /** What the mapping left out of this row on purpose (a birthday without a year), for its report line. */
   notes?: string[];
   /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */

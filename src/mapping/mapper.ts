@@ -200,7 +200,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
         for (const rule of [...custom, ...customRulesAuto]) {
           const r = apply(rule, fields);
           if (typeof r !== 'string') return { error: `custom field ${rule.name ?? rule.fieldId}: ${r.error}` };
-          if (r !== '') out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: r });
+          if (r !== '') out.custom.push(rule.type ? { name: rule.name, fieldId: rule.fieldId, value: r, type: rule.type } : { name: rule.name, fieldId: rule.fieldId, value: r });
           else if ((rule.empty ?? (mapperOptions.emptyClears ? 'clear' : 'skip')) === 'clear' && rule.columns.some((c) => c in fields)) {
             out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: '' });
             (out.clear ??= []).push(`custom ${rule.name ?? rule.fieldId}`);

@@ -22,7 +22,12 @@ export interface FieldRule {
 export interface CustomRule extends Omit<FieldRule, 'field'> {
   name?: string;
   fieldId?: string;
+  /** The custom field's type in the account (STRING, NUMBER, BOOLEAN, DATE): values are converted to it, or refused. */
+  type?: CustomFieldType;
 }
+
+export const CUSTOM_FIELD_TYPES = ['STRING', 'NUMBER', 'BOOLEAN', 'DATE'] as const;
+export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 export interface MappingSpec {
   rules: FieldRule[];
@@ -47,7 +52,7 @@ type RawRule =
       empty?: string;
     };
 
-const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty']);
+const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty', 'type']);
 
 function lineOf(text: string, needle: string): number | undefined {
   const idx = text.indexOf(JSON.stringify(needle));
@@ -152,7 +157,9 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
       const name = typeof c.name === 'string' ? c.name : undefined;
       const fieldId = typeof c.fieldId === 'string' ? c.fieldId : undefined;
       if (!name && !fieldId) fail(`${label} needs a "name" or a "fieldId"`, 'customFields');
-      custom.push({ name, fieldId, ...compileRule(c as RawRule, label, (m) => fail(m, name ?? fieldId ?? 'customFields')) });
+      const type = c.type === undefined ? undefined : String(c.type).toUpperCase();
+      if (type !== undefined && !(CUSTOM_FIELD_TYPES as readonly string[]).includes(type)) fail(`${label}: "type" must be one of ${CUSTOM_FIELD_TYPES.join(', ')} (the custom field's type in the account)`, name ?? fieldId ?? 'customFields');
+      custom.push({ name, fieldId, type: type as CustomFieldType | undefined, ...compileRule(c as RawRule, label, (m) => fail(m, name ?? fieldId ?? 'customFields')) });
     });
   }
   if (obj.autoMatch !== undefined && typeof obj.autoMatch !== 'boolean') fail('"autoMatch" must be true or false', 'autoMatch');

@@ -202,3 +202,34 @@ describe('clearing a field on purpose', () => {
     }
   });
 });
+
+describe('typed custom fields', () => {
+  it('a declared type converts yes/no, numbers and dates or refuses the row; an undeclared mismatch comes back as a warning: said on the row, counted, exit 1, sent again next night', async () => {
+    sb = await startSalsaSandbox();
+    const dir = tempDir();
+    const file = join(dir, 'board.csv');
+    writeFileSync(file, csv(['Email', 'Board?', 'Gifts', 'Since'], [['a@example.org', 'Yes', '3', '2020-01-31'], ['b@example.org', 'N', '1,000', ''], ['c@example.org', 'maybe', '', '']]));
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ fields: { email: 'Email' }, customFields: [{ name: 'Board Member', column: 'Board?', type: 'BOOLEAN' }, { name: 'Donor Level', column: 'Gifts', type: 'NUMBER' }, { name: 'Member Since', column: 'Since', type: 'date' }] }));
+    const typed = await runInProcess(['import', file, '-m', map, '--json', '--new-email-status', 'account-default'], { env: sb.env });
+    expect(JSON.parse(typed.stdout).counts).toEqual({ ADDED: 1, INVALID: 2 });
+    const custom = (email: string) => Object.fromEntries(((byEmail(email)!.customFieldValues as Array<{ name: string; value: string }>) ?? []).map((c) => [c.name, c.value]));
+    expect(custom('a@example.org')).toEqual({ 'Board Member': 'true', 'Donor Level': '3', 'Member Since': '2020-01-31T12:00:00.000Z' });
+    expect(readReport(join(dir, 'board.report.csv')).slice(1).map((r) => r.error_message)).toEqual([
+      'custom field Donor Level (NUMBER): "1,000" is not a number (digits, a point for decimals, no thousands separators)',
+      'custom field Board Member (BOOLEAN): "maybe" is not yes or no (yes/no, y/n, true/false, 1/0)',
+    ]);
+
+    // The same column sent as typed, with no type declared: Salsa writes the supporter, not the value, and says so.
+    const plain = join(dir, 'plain.csv');
+    writeFileSync(plain, csv(['Email', 'custom:Board Member'], [['d@example.org', 'Yes']]));
+    const env = { ...sb.env, SYNC_SUPPORTERS_STATE: join(dir, 'state.db') };
+    const warned = await runInProcess(['import', plain, '--json', '--changed-only', '--new-email-status', 'account-default'], { env });
+    expect(JSON.parse(warned.stdout)).toMatchObject({ counts: { ADDED: 1 }, exitCode: 1 });
+    expect(readReport(join(dir, 'plain.report.csv'))[0]!.error_message).toMatch(/^custom field Board Member was not applied: Value is not a valid BOOLEAN/);
+    expect(warned.stderr).toMatch(/1 row was written with a value the remote did not apply/);
+    expect(custom('d@example.org')).toEqual({});
+    const again = await runInProcess(['import', plain, '--json', '--changed-only', '--new-email-status', 'account-default'], { env });
+    expect(JSON.parse(again.stdout).counts).toEqual({ UPDATED: 1 }); // not UNCHANGED: it never fully synced
+  });
+});

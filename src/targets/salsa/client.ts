@@ -63,6 +63,12 @@ export function toItemResult(s: Record<string, unknown>): ItemResult {
   else if (status === 'NOT_FOUND') result.errorMessage = 'no supporter with this supporterId';
   else if (status === 'SYSTEM_ERROR') result.errorMessage = 'Salsa failed on this supporter (SYSTEM_ERROR)';
   if (status === 'SYSTEM_ERROR') result.retryable = true;
+  // A warning on a custom field value: the supporter was written, that value was not (not a clean success).
+  const warnings: string[] = [];
+  for (const c of (s.customFieldValues as Array<Record<string, unknown>> | undefined) ?? []) {
+    for (const w of Array.isArray(c.warnings) ? (c.warnings as SalsaError[]) : []) warnings.push(`custom field ${String(c.name ?? c.fieldId ?? '?')} was not applied: ${w.message ?? 'warning'}${w.details ? ` (${w.details})` : ''}`);
+  }
+  if (warnings.length > 0 && (status === 'ADDED' || status === 'UPDATED')) result.warning = warnings.join('; ');
   return result;
 }
 

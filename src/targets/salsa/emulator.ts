@@ -40,7 +40,16 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   const rateLimit = options.rateLimit ?? 300;
   const maxBatchSize = options.maxBatchSize ?? 20;
   const now = options.now ?? Date.now;
-  const customFields = new Map((options.customFields ?? ['Volunteer', 'Favorite Campaign', 'Member Since', 'Donor Level']).map((n) => [n.toLowerCase(), { name: n, fieldId: randomUUID() }]));
+  // Custom fields are typed; values travel as strings. A value that does not fit its type is not applied, and the
+  // answer hangs a `warnings` entry on that customFieldValue (the supporter itself is still written).
+  const customFields = new Map(
+    (options.customFields ?? ['Volunteer', 'Favorite Campaign', 'Member Since:DATE', 'Donor Level:NUMBER', 'Board Member:BOOLEAN']).map((spec) => {
+      const [n, type] = spec.split(':') as [string, string | undefined];
+      return [n.toLowerCase(), { name: n, fieldId: randomUUID(), type: type ?? 'STRING' }];
+    }),
+  );
+  const fits = (type: string, v: unknown) =>
+    typeof v === 'string' && (v === '' || type === 'STRING' || (type === 'BOOLEAN' && (v === 'true' || v === 'false')) || (type === 'NUMBER' && /^-?\d+(\.\d+)?$/.test(v)) || (type === 'DATE' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/.test(v)));
   const store = new Map<string, Obj>();
   const byEmail = new Map<string, Set<string>>();
   const window: number[] = [];
@@ -133,7 +142,11 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
       const byName = new Map(((existing.customFieldValues as Obj[] | undefined) ?? []).map((c) => [String(c.name).toLowerCase(), c]));
       for (const c of s.customFieldValues as Obj[]) {
         const known = [...customFields.values()].find((k) => (c.fieldId ? k.fieldId === c.fieldId : k.name.toLowerCase() === String(c.name).toLowerCase()))!;
-        byName.set(known.name.toLowerCase(), { fieldId: known.fieldId, name: known.name, value: c.value });
+        if (!fits(known.type, c.value)) {
+          c.warnings = [{ id: randomUUID(), code: 3001, message: `Value is not a valid ${known.type}`, details: `"${String(c.value)}" was not applied to ${known.name}` }];
+          continue;
+        }
+        byName.set(known.name.toLowerCase(), { fieldId: known.fieldId, name: known.name, value: c.value, type: known.type });
       }
       next.customFieldValues = [...byName.values()];
     }

@@ -1,5 +1,5 @@
 import type { MappedRow, Operation, Prepared, PrepareOptions } from '../../core/types.js';
-import { isEmail, isUuid, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
+import { isEmail, isUuid, normaliseDate, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
 
 export interface SalsaSupporter {
@@ -98,8 +98,18 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (!smsStatus) return fail(`smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`);
     if (!f.cellPhone) return fail(`smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone. Add the number to the row`);
   }
-  for (const c of row.custom) {
+  let custom = row.custom;
+  for (let i = 0; i < custom.length; i++) {
+    const c = custom[i]!;
     if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`);
+    if (c.type && c.value !== '') {
+      const v = typedCustomValue(c.value, c.type);
+      if (typeof v !== 'string') return fail(`custom field ${c.name ?? c.fieldId} (${c.type}): ${v.error}`);
+      if (v !== c.value) {
+        if (custom === row.custom) custom = [...custom];
+        custom[i] = { ...c, value: v };
+      }
+    }
   }
   // Fields the person asked to clear (their cells are empty): sent as "", Salsa's clearing value.
   const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
@@ -160,10 +170,33 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     // call leaves the same ones.
     afterCreate.contacts = contacts.map((c) => (c.status ? c : c.type === 'EMAIL' ? { ...c, status: newEmail } : c.type === 'CELL_PHONE' ? { ...c, status: 'OPT_OUT' } : c));
   }
-  if (row.custom.length > 0) s.customFieldValues = row.custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
+  if (custom.length > 0) s.customFieldValues = custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
   return { ok: true, key, lockKeys, payload: s, note, afterCreate, heldBackNote };
+}
+
+const YES = new Set(['true', 't', 'yes', 'y', '1', 'x']);
+const NO = new Set(['false', 'f', 'no', 'n', '0']);
+
+/**
+ * A custom field value as its type travels (values are strings: "true"/"false", a plain number, a date as an
+ * ISO instant at noon UTC like dateOfBirth), or why it is not one. Never guessed: "1,000" and 05/03/1975 are refused.
+ */
+export function typedCustomValue(value: string, type: string): string | { error: string } {
+  const v = value.trim();
+  if (type === 'BOOLEAN') {
+    const low = v.toLowerCase();
+    return YES.has(low) ? 'true' : NO.has(low) ? 'false' : { error: `"${v}" is not yes or no (yes/no, y/n, true/false, 1/0)` };
+  }
+  if (type === 'NUMBER') return /^-?\d+(\.\d+)?$/.test(v) ? v : { error: `"${v}" is not a number (digits, a point for decimals, no thousands separators)` };
+  if (type === 'DATE') {
+    const d = normaliseDate(v, undefined);
+    if ('error' in d) return d;
+    const day = parseCalendarDate(d.value);
+    return day ? `${day}T12:00:00.000Z` : { error: `"${v}" is not a date (YYYY-MM-DD, or a "date" transform in the mapping)` };
+  }
+  return v;
 }
 
 const CLEARABLE_SIMPLE = new Set(['title', 'firstName', 'middleName', 'lastName', 'suffix', 'dateOfBirth', 'gender', 'externalSystemId']);
