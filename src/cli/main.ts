@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
 import { startSandbox } from '../sandbox/server.js';
-import { createEmulators } from '../targets/index.js';
+import { createEmulators, TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
 import { runInit, type InitOptions } from './init-command.js';
+import { runCheck, type CheckOptions } from './check-command.js';
 import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
 import { intOption } from './options.js';
 import { printable } from './printable.js';
@@ -109,6 +110,20 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--encoding <name>', 'utf8 (default) or latin1')
     .addHelpText('after', '\nExamples:\n  $ sync-supporters init export.csv                 show the proposal and ask before writing mapping.json\n  $ sync-supporters init export.csv -t luminate --yes -o luminate-map.json')
     .action(async (file: string, opts: InitOptions) => setExit(await runInit(file, opts, io)));
+
+  program
+    .command('check [file]')
+    .description('read-only preflight against the real account (or --sandbox): credentials, limits, the time the file will take, the site\'s fields against the mapping')
+    .addOption(new Option('-t, --target <target>', `${Object.keys(TARGETS).join(' or ')} (default: $SYNC_TARGET, else salsa)`))
+    .option('-m, --map <file.json>', 'the mapping to check (default: match well-known headers)')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
+    .option('--delimiter <char>', 'CSV delimiter (default: detected)')
+    .option('--encoding <name>', 'utf8 (default) or latin1')
+    .option('--sample <n>', 'also look up the first N rows: how many would update, how many would create')
+    .option('--sandbox', 'check against the built-in emulator')
+    .option('--json', 'the result as one JSON object on stdout')
+    .addHelpText('after', '\nExit status: 0 a run would go through · 2 it would not (the reasons are listed)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
+    .action(async (file: string | undefined, opts: CheckOptions) => setExit(await runCheck(file, opts, io)));
 
   const stateCmd = program
     .command('state')

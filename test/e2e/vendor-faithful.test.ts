@@ -233,3 +233,45 @@ describe('typed custom fields', () => {
     expect(JSON.parse(again.stdout).counts).toEqual({ UPDATED: 1 }); // not UNCHANGED: it never fully synced
   });
 });
+
+describe('check: a read-only preflight', () => {
+  it('Salsa: credentials, limits, the time at the ceiling, and with --sample how many would update or create; a refused token is exit 2', async () => {
+    sb = await startSalsaSandbox({ rateLimit: 120, maxBatchSize: 10 });
+    sb.salsa.seed!([{ firstName: 'P0', contacts: [{ type: 'EMAIL', value: 'p0@example.org' }] }, { firstName: 'P3', contacts: [{ type: 'EMAIL', value: 'p3@example.org' }] }]);
+    const dir = tempDir();
+    const file = join(dir, 'big.csv');
+    writeFileSync(file, csv(['Email', 'First Name'], Array.from({ length: 1200 }, (_, i) => [`p${i}@example.org`, `P${i}`])));
+    const before = sb.salsa.supporters();
+    const res = await runInProcess(['check', file, '--sample', '5', '--json'], { env: sb.env });
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out).toMatchObject({ ok: true, rows: 1200, rateLimit: 120, maxBatchSize: 10, estimatedMinutes: 1, sampleLooked: 5, sampleUpdated: 2, sampleCreated: 3 });
+    expect(sb.salsa.supporters()).toEqual(before); // nothing written
+    const human = await runInProcess(['check', file], { env: sb.env });
+    expect(human.stderr).toMatch(/ok {4}time +1200 rows = 120 calls at 10 a call; at 120 calls a minute about 1\.0 min/);
+    expect(human.stderr).toMatch(/A run would go through\./);
+    const refused = await runInProcess(['check', file, '--json'], { env: { ...sb.env, SALSA_API_TOKEN: 'wrong-token' } });
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout).checks).toContainEqual(expect.objectContaining({ check: 'credentials', ok: false, detail: expect.stringMatching(/refused the API token/) }));
+    expect(refused.stdout).not.toContain('wrong-token');
+  });
+
+  it("Luminate: a good mapping passes against the site's listUserFields; a mapping naming a field the site lacks fails, naming it; a value outside the site's choices is reported", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'l.csv');
+    writeFileSync(file, csv(['Email', 'First Name', 'Sex', 'Spouse'], [['a@example.org', 'A', 'F', 'Bo'], ['b@example.org', 'B', 'Unknown', '']]));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ fields: { primary_email: 'Email', 'name.first': 'First Name', gender: 'Sex' } }));
+    const ok = await runInProcess(['check', file, '-t', 'luminate', '-m', good, '--sandbox', '--json']);
+    expect(ok.code).toBe(0);
+    const checks = JSON.parse(ok.stdout).checks as Array<{ check: string; ok: boolean; detail: string }>;
+    expect(checks.find((c) => c.check === 'mapped fields')).toMatchObject({ ok: true });
+    expect(checks.find((c) => c.check === 'values')!.detail).toMatch(/1 of the first 2 rows would be INVALID: 1 × gender "…" is not one of this site's choices \(Male, Female, Nonbinary, Prefer not to say\)/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ fields: { primary_email: 'Email', 'name.first': 'First Name', spouse_name: 'Spouse' } }));
+    const refused = await runInProcess(['check', file, '-t', 'luminate', '-m', bad, '--sandbox']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/FAIL +mapped fields +spouse_name is not a field this site lets the API account update \(listUserFields\)/);
+    expect(refused.stderr).toMatch(/A run would not go through/);
+  });
+});

@@ -1,0 +1,207 @@
+import { SyncError, UsageError } from '../core/errors.js';
+import type { PrepareOptions, SourceRecord, TargetSession } from '../core/types.js';
+import { createRedactor } from '../core/redact.js';
+import { loadMappingFile } from '../mapping/mapping-file.js';
+import { createRowMapper } from '../mapping/mapper.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { openSource } from '../sources/index.js';
+import { createEmulators, TARGETS } from '../targets/index.js';
+import { intOption } from './options.js';
+import { printable } from './printable.js';
+import { resolveTarget, type CommandIO } from './run-command.js';
+
+export interface CheckOptions {
+  target?: string;
+  map?: string;
+  format?: string;
+  delimiter?: string;
+  encoding?: string;
+  sample?: string;
+  sandbox?: boolean;
+  json?: boolean;
+}
+
+interface CheckLine {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Rows read to check values (enumerations, lengths) against the account's own field list. */
+const VALUE_SAMPLE = 200;
+
+/**
+ * `check`: a read-only preflight against the real account (or --sandbox) before a big run. Credentials, the
+ * account's limits and what the file will cost at them, the site's own field list against the mapping and a sample
+ * of values, and with --sample N whether the first N rows would update or create. Sends no write. Exit 0 when a run
+ * would go through, 2 with the reasons otherwise.
+ */
+export async function runCheck(input: string | undefined, opts: CheckOptions, io: CommandIO): Promise<number> {
+  const target = resolveTarget(opts.target, io.env);
+  const sampleSize = intOption(opts.sample, '--sample', 1, 10_000) ?? 0;
+  const lines: CheckLine[] = [];
+  const facts: Record<string, unknown> = { target: target.name };
+  const add = (check: string, ok: boolean, detail: string) => lines.push({ check, ok, detail });
+  let env = io.env;
+  let sandbox: Sandbox | undefined;
+  let session: TargetSession | undefined;
+  const redact = createRedactor(Object.values(TARGETS).flatMap((t) => t.secrets(io.env)));
+  try {
+    if (opts.sandbox) {
+      sandbox = await startSandbox({ emulators: createEmulators() });
+      env = { ...io.env };
+      for (const e of sandbox.emulators) Object.assign(env, e.environment(sandbox.url));
+      add('endpoint', true, `the built-in sandbox at ${sandbox.url} (nothing leaves this machine)`);
+    }
+    const missing = target.missingCredentials(env);
+    if (missing.length > 0) add('credentials', false, `missing ${missing.join(', ')} (environment or .env)`);
+    else {
+      try {
+        session = await target.connect({ env, timeoutMs: 30_000, concurrency: 2 });
+        const notes = (session as { notes?: string[] }).notes ?? [];
+        const metrics = (session as { metrics?: { rateLimit?: number; maxBatchSize?: number; currentRateLimit?: number } }).metrics;
+        if (metrics) {
+          add('credentials', true, `${target.displayName} accepted the token (metrics read)`);
+          add('limits', true, `${metrics.rateLimit ?? '?'} calls a minute, ${metrics.maxBatchSize ?? '?'} per call; ${metrics.currentRateLimit ?? '?'} calls available now`);
+          Object.assign(facts, { rateLimit: metrics.rateLimit, maxBatchSize: metrics.maxBatchSize, currentRateLimit: metrics.currentRateLimit });
+        } else if (notes.length > 0) add('limits', true, notes.join('; '));
+      } catch (err) {
+        if (!(err instanceof SyncError)) throw err;
+        add('credentials', false, err.message);
+      }
+    }
+    const prepare: PrepareOptions = {};
+    if (session?.describeFields) {
+      const described = await session.describeFields();
+      if ('fields' in described) {
+        prepare.remoteFields = new Map(described.fields.map((f) => [f.name, f]));
+        add('credentials', true, `${target.displayName} accepted the API key, login and this machine's address (IP whitelist)`);
+        add('site fields', true, `${described.fields.length} fields the API account may update (listUserFields)`);
+        facts.siteFields = described.fields.map((f) => f.name);
+      } else add('credentials', false, described.error);
+    }
+    if (input !== undefined) await checkFile(input, opts, { target, session, prepare, sampleSize, add, facts });
+    else if (opts.map) add('mapping', true, `${opts.map} read (give the input file to check it against the file and the account)`);
+  } finally {
+    await session?.close();
+    await sandbox?.close();
+  }
+  const ok = lines.every((l) => l.ok);
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ ok, exitCode: ok ? 0 : 2, checks: lines.map((l) => ({ ...l, detail: redact(l.detail) })), ...facts }) + '\n');
+  } else {
+    const w = Math.max(...lines.map((l) => l.check.length));
+    const out = [`Check of ${target.displayName}${input ? ` for ${input}` : ''} (read-only: nothing was written):`];
+    for (const l of lines) out.push(`  ${l.ok ? 'ok  ' : 'FAIL'}  ${l.check.padEnd(w)}  ${l.detail}`);
+    out.push(ok ? 'A run would go through.' : 'A run would not go through: fix what says FAIL, then check again.');
+    io.stderr.write(printable(redact(out.join('\n'))) + '\n');
+  }
+  return ok ? 0 : 2;
+}
+
+interface FileCheck {
+  target: ReturnType<typeof resolveTarget>;
+  session?: TargetSession;
+  prepare: PrepareOptions;
+  sampleSize: number;
+  add: (check: string, ok: boolean, detail: string) => void;
+  facts: Record<string, unknown>;
+}
+
+async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promise<void> {
+  const { target, add } = c;
+  let spec;
+  try {
+    spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
+  } catch (err) {
+    if (err instanceof UsageError) return add('mapping', false, err.message);
+    throw err;
+  }
+  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const mapper = createRowMapper(target, spec, input);
+  let rows = 0;
+  const sample: SourceRecord[] = [];
+  try {
+    for await (const chunk of source.chunks()) {
+      if (rows === 0) mapper.bind(source.columns(), source.fixedColumns);
+      rows += chunk.length;
+      for (const r of chunk) if (sample.length < Math.max(VALUE_SAMPLE, c.sampleSize)) sample.push(r);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return add('file', false, err.message);
+    throw err;
+  }
+  c.facts.rows = rows;
+  const mapped = new Set(mapper.matches().map((m) => m.field));
+  add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
+  if (!target.keyFields.some((f) => mapped.has(f))) add('key column', false, `no column maps to ${target.keyFields.join(' or ')}: every row would be INVALID`);
+  if (c.prepare.remoteFields && target.checkFields) {
+    const problems = target.checkFields(mapped, c.prepare.remoteFields);
+    add('mapped fields', problems.length === 0, problems.length === 0 ? `every mapped field exists on the site and accepts updates` : problems.join('; '));
+  }
+  // Values of the first rows, prepared as a run would (enumerations against the site's choices, lengths).
+  const refused = new Map<string, number>();
+  let checked = 0;
+  for (const r of sample.slice(0, VALUE_SAMPLE)) {
+    checked++;
+    const m = r.fields ? mapper.map(r.fields) : { error: r.error ?? 'unreadable' };
+    const p = 'error' in m ? { ok: false as const, error: m.error } : target.prepare('upsert', m.mapped, { ...c.prepare, checkOnly: true });
+    if (!p.ok) {
+      const why = p.error.replace(/"[^"]*"/g, '"…"');
+      refused.set(why, (refused.get(why) ?? 0) + 1);
+    }
+  }
+  const refusedTotal = [...refused.values()].reduce((a, b) => a + b, 0);
+  add('values', true, refusedTotal === 0 ? `the first ${checked} rows pass every local check${c.prepare.remoteFields ? " and the site's choices and lengths" : ''}` : `${refusedTotal} of the first ${checked} rows would be INVALID: ${[...refused].map(([w, n]) => `${n} × ${w}`).join('; ')}`);
+  c.facts.sampleInvalid = refusedTotal;
+  const limits = c.session?.limits;
+  if (limits?.ratePerMinute) {
+    const calls = Math.ceil(rows / limits.maxBatchSize);
+    const perMinute = limits.startRatePerMinute ?? limits.ratePerMinute;
+    const minutes = calls / perMinute;
+    c.facts.estimatedMinutes = Math.round(minutes * 10) / 10;
+    add('time', true, `${rows} rows = ${calls} calls at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`} (one more call per batch of creations without an email status column)`);
+  } else if (limits) add('time', true, `${rows} rows, one call each; ${target.displayName} publishes no rate limit (concurrency ${limits.defaultConcurrency} by default)`);
+  if (c.sampleSize > 0 && c.session) await sampleLookups(sample.slice(0, c.sampleSize), mapper, c);
+}
+
+/** --sample N: whether the first N rows would update an existing record or create one. */
+async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof createRowMapper>, c: FileCheck): Promise<void> {
+  const { target, session } = c;
+  const keys: Array<{ field: string; value: string }> = [];
+  for (const r of rows) {
+    const m = r.fields ? mapper.map(r.fields) : undefined;
+    if (!m || 'error' in m) continue;
+    const field = target.keyFields.find((f) => m.mapped.fields[f]?.trim());
+    if (field) keys.push({ field, value: m.mapped.fields[field]!.trim() });
+  }
+  let found = 0;
+  let looked = 0;
+  const failures: string[] = [];
+  if (session!.lookup) {
+    const size = session!.limits.maxBatchSize;
+    for (const kind of ['email', 'id'] as const) {
+      const values = keys.filter((k) => (kind === 'email' ? k.field === target.keyFields[0] : k.field !== target.keyFields[0])).map((k) => k.value);
+      for (let i = 0; i < values.length; i += size) {
+        const batch = values.slice(i, i + size);
+        const r = await session!.lookup(kind, batch);
+        if (r.kind !== 'found') failures.push(r.reason);
+        else {
+          looked += batch.length;
+          found += batch.filter((v) => (r.records.get(v) ?? []).length > 0).length;
+        }
+      }
+    }
+  } else if (session!.findOne) {
+    for (const k of keys) {
+      const r = await session!.findOne(k);
+      if ('error' in r) failures.push(r.error);
+      else {
+        looked++;
+        if (r.found) found++;
+      }
+    }
+  }
+  Object.assign(c.facts, { sampleLooked: looked, sampleUpdated: found, sampleCreated: looked - found });
+  c.add('sample', failures.length === 0, `of the first ${rows.length} rows, ${found} would update an existing ${target.nouns.one} and ${looked - found} would create one${keys.length < rows.length ? ` (${rows.length - keys.length} name none)` : ''}${failures.length ? `; lookups failed: ${[...new Set(failures)].join('; ')}` : ''}`);
+}
