@@ -14,16 +14,18 @@ function row(i) {
   return [`${f}.${l}.${i}@example.org`.toLowerCase(), f, l, `${100 + (i % 9000)} Main St`, city, state, zip, `(555) 555-${String(1000 + (i % 9000))}`, `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 9}`];
 }
 
-export async function generate(path, n, format = 'csv') {
+/** `withStatus`: an Email Status column (OPT_IN), as a sign-up or consent export has. */
+export async function generate(path, n, format = 'csv', { withStatus = false } = {}) {
+  const header = withStatus ? [...HEADER, 'Email Status'] : HEADER;
   const out = createWriteStream(path);
   const write = async (s) => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  if (format === 'csv') await write(HEADER.join(',') + '\n');
+  if (format === 'csv') await write(header.join(',') + '\n');
   let buf = '';
   for (let i = 0; i < n; i++) {
-    const r = row(i);
-    buf += format === 'csv' ? r.join(',') + '\n' : JSON.stringify(Object.fromEntries(HEADER.map((h, j) => [h, r[j]]))) + '\n';
+    const r = withStatus ? [...row(i), 'OPT_IN'] : row(i);
+    buf += format === 'csv' ? r.join(',') + '\n' : JSON.stringify(Object.fromEntries(header.map((h, j) => [h, r[j]]))) + '\n';
     if (buf.length > 1 << 16) {
       await write(buf);
       buf = '';

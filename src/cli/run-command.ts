@@ -191,7 +191,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   if (opts.address !== undefined && opts.address !== 'complete' && opts.address !== 'replace') {
     throw new UsageError(`--address must be complete (send an address only with its street and city: the default) or replace, got "${opts.address}".`);
   }
-  const newEmailStatus = opts.newEmailStatus === undefined ? undefined : opts.newEmailStatus.toUpperCase().replace('ACCOUNT-DEFAULT', 'account-default');
+  const newEmailStatus = opts.newEmailStatus === undefined ? spec?.newEmailStatus : opts.newEmailStatus.toUpperCase().replace('ACCOUNT-DEFAULT', 'account-default');
   if (newEmailStatus !== undefined && !['OPT_IN', 'OPT_OUT', 'account-default'].includes(newEmailStatus)) {
     throw new UsageError(`--new-email-status must be OPT_OUT (the default), OPT_IN or account-default, got "${opts.newEmailStatus}".`);
   }

@@ -38,6 +38,8 @@ export interface MappingSpec {
   where: Map<string, string>;
   /** Hash of the file's text: a changed mapping changes what is sent. */
   source: string;
+  /** The email status a record the run creates gets when its row gives none (--new-email-status wins). */
+  newEmailStatus?: 'OPT_IN' | 'OPT_OUT' | 'account-default';
 }
 
 type RawRule =
@@ -121,8 +123,8 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
   if (!json || typeof json !== 'object' || Array.isArray(json)) fail('must be a JSON object with a "fields" object');
   const obj = json as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
-    if (!['fields', 'customFields', 'autoMatch', 'target', '$schema', 'comment'].includes(k)) {
-      fail(`unknown top-level key "${k}" (known: target, fields, customFields, autoMatch)`, k);
+    if (!['fields', 'customFields', 'autoMatch', 'target', '$schema', 'comment', 'newEmailStatus'].includes(k)) {
+      fail(`unknown top-level key "${k}" (known: target, fields, customFields, autoMatch, newEmailStatus)`, k);
     }
   }
   if (obj.target !== undefined && obj.target !== target.name) {
@@ -163,5 +165,11 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
     });
   }
   if (obj.autoMatch !== undefined && typeof obj.autoMatch !== 'boolean') fail('"autoMatch" must be true or false', 'autoMatch');
-  return { rules, custom, autoMatch: obj.autoMatch !== false, where, source: text };
+  let newEmailStatus: MappingSpec['newEmailStatus'];
+  if (obj.newEmailStatus !== undefined) {
+    const v = String(obj.newEmailStatus);
+    if (!['OPT_IN', 'OPT_OUT', 'account-default'].includes(v)) fail('"newEmailStatus" must be "OPT_OUT", "OPT_IN" or "account-default" (the email status of a record the run creates when its row gives none)', 'newEmailStatus');
+    newEmailStatus = v as MappingSpec['newEmailStatus'];
+  }
+  return { rules, custom, autoMatch: obj.autoMatch !== false, where, source: text, newEmailStatus };
 }
