@@ -1,5 +1,5 @@
 /**
- * The one place that says how often and how long to retry (STYLE.md habit 4).
+ * The one place that says how often and how long to retry (docs/ARCHITECTURE.md).
  * Which outcomes are transient is the target's call (it classifies each attempt); how to wait is this module's.
  */
 export interface RetryPolicy {

@@ -21,7 +21,7 @@ export const STATUSES = [
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Statuses that count as success for the exit code (CONTRACT.md "Exit status"). */
+/** Statuses that count as success for the exit code (docs/CONTRACT.md "Exit status"). */
 export const SUCCESS_STATUSES: ReadonlySet<Status> = new Set<Status>([
   'ADDED',
   'UPDATED',
@@ -31,7 +31,7 @@ export const SUCCESS_STATUSES: ReadonlySet<Status> = new Set<Status>([
   'DRY_RUN',
 ]);
 
-/** Statuses that `--resume` sends again (CONTRACT.md "final?" column). */
+/** Statuses that `--resume` sends again (docs/CONTRACT.md "final?" column). */
 export const RETRYABLE_STATUSES: ReadonlySet<Status> = new Set<Status>(['SYSTEM_ERROR', 'FAILED', 'NOT_ATTEMPTED']);
 
 /** One input record as a source reads it: either fields, or the reason it could not be read. */

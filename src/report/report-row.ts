@@ -1,6 +1,6 @@
 import type { Operation, Status } from '../core/types.js';
 
-/** One report line (CONTRACT.md "The report"). */
+/** One report line (docs/CONTRACT.md "The report"). */
 export interface RowResult {
   row: number;
   line: number;

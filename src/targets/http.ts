@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { UsageError } from '../core/errors.js';
 
-/** Loopback hosts, the only ones plain http:// is allowed to (CONTRACT.md). */
+/** Loopback hosts, the only ones plain http:// is allowed to (docs/CONTRACT.md). */
 export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);

@@ -11,7 +11,7 @@ export function one<T>(value: T | T[] | undefined): T | undefined {
 
 const text = (v: unknown) => (v === undefined || v === null ? undefined : String(one(v as unknown[])));
 
-/** Turns one SRConsAPI reply into what the core should do next (API-NOTES.md "Errors"). */
+/** Turns one SRConsAPI reply into what the core should do next (docs/VENDOR-APIS.md "Errors"). */
 export function classifyLuminateReply(reply: HttpReply): AttemptOutcome {
   const { status } = reply;
   const json = tryJson(reply.text) as Record<string, Record<string, unknown> | Record<string, unknown>[]> | undefined;
@@ -58,7 +58,7 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     login_password: options.env.LUMINATE_LOGIN_PASSWORD ?? '',
   };
   return {
-    // No rate limit is documented: keep concurrency small (API-NOTES.md); --rate paces when asked.
+    // No rate limit is documented: keep concurrency small (docs/VENDOR-APIS.md); --rate paces when asked.
     limits: { maxBatchSize: 1, defaultConcurrency: 4 },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
       if (operation !== 'upsert' || payloads.length !== 1) throw new Error('Luminate sends one createOrUpdate per call');

@@ -63,7 +63,7 @@ type Record_ = Record<string, string>;
 const CONTROL = new Set(['method', 'v', 'api_key', 'login_name', 'login_password', 'response_format', 'suppress_response_codes', 'center_id', 'sso_auth_token', 'auth']);
 
 /**
- * An in-memory Luminate Online site serving SRConsAPI createOrUpdate as API-NOTES.md describes: POST only,
+ * An in-memory Luminate Online site serving SRConsAPI createOrUpdate as docs/VENDOR-APIS.md describes: POST only,
  * credentials checked, lookup by cons_id, then member_id, then primary_email, string error codes, 403 unless
  * suppress_response_codes=true.
  */
@@ -149,7 +149,7 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
     }
     if (!email) return error(p, '10', 'Required fields missing: primary_email is required to create a constituent.');
     const consId = String(nextId++);
-    // New constituents are opted out of email unless accepts_email=true is sent (API-NOTES.md).
+    // New constituents are opted out of email unless accepts_email=true is sent (docs/VENDOR-APIS.md).
     const rec: Record_ = { cons_id: consId, 'email.accepts_email': 'false' };
     merge(rec);
     store.set(consId, rec);

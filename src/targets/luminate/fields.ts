@@ -1,7 +1,7 @@
 import type { FieldSpec } from '../../core/types.js';
 
 /**
- * Luminate Online constituent fields as the Server API names them (API-NOTES.md "Field names"; the set varies per
+ * Luminate Online constituent fields as the Server API names them (docs/VENDOR-APIS.md "Field names"; the set varies per
  * site, so `custom_*` names are accepted as they come). `primary_email` is the lookup; the tool also sends it as
  * `email.primary_address` so the record's address is set.
  */
@@ -43,7 +43,7 @@ export const LUMINATE_FIELDS: FieldSpec[] = [
   { name: 'sub_source', aliases: ['sub source', 'subsource'] },
 ];
 
-/** Lengths seen on Luminate sites (API-NOTES.md). */
+/** Lengths seen on Luminate sites (docs/VENDOR-APIS.md). */
 export const LUMINATE_MAX_LENGTH: Record<string, number> = {
   'name.first': 50,
   'name.last': 50,
@@ -71,7 +71,7 @@ export const ID_LIST_PARAMS = ['add_group_ids', 'remove_group_ids', 'add_interes
 /** A constituent field name as sites name them (name.first, primary_address.street3, work_phone). */
 export const FIELD_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 
-/** Error codes (API-NOTES.md "Errors"); codes arrive as strings. */
+/** Error codes (docs/VENDOR-APIS.md "Errors"); codes arrive as strings. */
 export const CONFIG_CODES: Record<string, string> = {
   '2': 'Luminate refused the API key (code 2). Check LUMINATE_API_KEY against Setup > Site Options > Open API Configuration.',
   '3': 'Luminate refused the login (code 3, authorization failed). Check LUMINATE_LOGIN_NAME and LUMINATE_LOGIN_PASSWORD, and that the account is in the API Administrators security group.',

@@ -52,7 +52,7 @@ function bool(value: string): string | undefined {
 }
 
 /**
- * Maps one row to the form fields of one createOrUpdate call (API-NOTES.md "createOrUpdate").
+ * Maps one row to the form fields of one createOrUpdate call (docs/VENDOR-APIS.md "createOrUpdate").
  * Lookup order is Luminate's own: cons_id, else member_id, else primary_email.
  */
 export function prepareLuminate(operation: Operation, row: MappedRow, options?: PrepareOptions): Prepared {

@@ -72,7 +72,7 @@ export function toItemResult(s: Record<string, unknown>): ItemResult {
   return result;
 }
 
-/** Turns one HTTP reply into what the core should do next (API-NOTES.md "Limits" and "Other statuses"). */
+/** Turns one HTTP reply into what the core should do next (docs/VENDOR-APIS.md "Limits" and "Other statuses"). */
 export function classifySalsaReply(reply: HttpReply, sent: number): AttemptOutcome {
   const { status, text } = reply;
   const json = tryJson(text) as { payload?: { supporters?: unknown }; errors?: SalsaError[] } | undefined;

@@ -32,7 +32,7 @@ const fieldError = (code: number, message: string, fieldName: string, details?: 
 const json = (status: number, body: unknown, headers?: Record<string, string>): EmulatorReply => ({ status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
 
 /**
- * An in-memory Salsa Engage account that answers as API-NOTES.md describes. It is strict on purpose: a lenient
+ * An in-memory Salsa Engage account that answers as docs/VENDOR-APIS.md describes. It is strict on purpose: a lenient
  * emulator would hide the bugs real users hit.
  */
 export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; calls(): number } {

@@ -1,7 +1,7 @@
 import type { FieldSpec } from '../../core/types.js';
 
 /**
- * Salsa Engage supporter fields in their flat, mappable form (API-NOTES.md "Supporter fields").
+ * Salsa Engage supporter fields in their flat, mappable form (docs/VENDOR-APIS.md "Supporter fields").
  * Lengths are not published; these are conservative limits checked locally and enforced by the emulator.
  */
 export const SALSA_FIELDS: FieldSpec[] = [

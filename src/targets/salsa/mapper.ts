@@ -44,7 +44,7 @@ export function identifySalsa(row: MappedRow): { kind: 'id' | 'email' | 'externa
 
 /**
  * Maps one row to a Salsa supporter and checks it the way the API would, so bad rows never cost a call.
- * Empty cells are left out: an omitted field is left alone by Salsa (API-NOTES.md), never cleared by accident.
+ * Empty cells are left out: an omitted field is left alone by Salsa (docs/VENDOR-APIS.md), never cleared by accident.
  */
 export function prepareSalsa(operation: Operation, row: MappedRow, options?: PrepareOptions): Prepared {
   const f = row.fields;
