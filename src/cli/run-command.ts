@@ -389,7 +389,10 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
   if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
   if (result.followUps > 0) {
-    notes.push(`${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call each set what the first could not carry without touching existing records (the email/SMS status the row does not give: ${prepareOptions.newEmailStatus ?? 'OPT_OUT'}; a held-back partial address)`);
+    notes.push(
+      `${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call set what could not go in the first without risk to existing ${target.nouns.many} ` +
+        `(email status ${prepareOptions.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
+    );
   }
   if (result.unchanged > 0) {
     const batch = session?.limits.maxBatchSize;

@@ -125,6 +125,15 @@ describe('common exports map out of the box', () => {
     }
   });
 
+  it('an Excel latin1 file with German headers, semicolons, CRLF and day-first dotted dates lands whole with --encoding latin1', async () => {
+    sb = await startSalsaSandbox();
+    const dir = tempDir();
+    const res = await runInProcess(['import', join(EXPORTS, 'excel-latin1.csv'), '--encoding', 'latin1', '-r', join(dir, 'x.report.csv'), '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout)).toMatchObject({ counts: { ADDED: 2, INVALID: 1 }, exitCode: 1 });
+    expect(byEmail(sb).get('jurgen.muller@example.org')).toMatchObject({ firstName: 'Jürgen', lastName: 'Müller', dateOfBirth: '1975-03-05T12:00:00.000Z', address: { addressLine1: 'Königstraße 5', postalCode: '70173', city: 'Stuttgart', country: 'DE' } });
+    expect(byEmail(sb).get('zoe.dupont@example.org')).toMatchObject({ firstName: 'Zoë', dateOfBirth: '1980-12-31T12:00:00.000Z' });
+  });
+
   it('a file with no email column stops before anything is sent, naming the column that holds the addresses', async () => {
     sb = await startSalsaSandbox();
     const dir = tempDir();
