@@ -8,7 +8,7 @@ import { openSource } from '../sources/index.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
 import { intOption } from './options.js';
 import { printable } from './printable.js';
-import { resolveTarget, type CommandIO } from './run-command.js';
+import { resolveTarget, type CommandIO } from './io.js';
 
 export interface CheckOptions {
   target?: string;

@@ -7,8 +7,7 @@ import { mappingFromProposal, proposeMapping } from '../mapping/propose.js';
 import { checkRunFiles } from '../report/output-guard.js';
 import { openSource } from '../sources/index.js';
 import { printable } from './printable.js';
-import type { CommandIO } from './run-command.js';
-import { resolveTarget } from './run-command.js';
+import { resolveTarget, type CommandIO } from './io.js';
 
 export interface InitOptions {
   target?: string;

@@ -6,11 +6,11 @@ import { runSync, type ReportSink, type RunResult } from '../core/run-sync.js';
 import { SUCCESS_STATUSES, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
 import type { MappingSpec } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
-import { chunkedSource } from '../sources/chunked.js';
+import { chunkedSource } from '../core/chunked-source.js';
 import { openSource } from '../sources/index.js';
 import type { AccountState } from '../state/sqlite-state.js';
 import { backupPathFor, writeBackup } from './delete-guard.js';
-import type { DataCommandOptions } from './run-command.js';
+import type { DataCommandOptions } from './io.js';
 
 export interface MirrorCandidate {
   key: string;

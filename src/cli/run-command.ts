@@ -29,65 +29,12 @@ import { intOption } from './options.js';
 import { surveyDateColumns } from '../mapping/date-survey.js';
 import { createBarProgress, createLineProgress } from './progress.js';
 import { formatSummary } from './summary.js';
+import { resolveTarget, type CommandIO, type DataCommandOptions } from './io.js';
+export { resolveTarget, type CommandIO, type DataCommandOptions } from './io.js';
 import { printable } from './printable.js';
-
-export interface DataCommandOptions {
-  target?: string;
-  map?: string;
-  format?: string;
-  report?: string;
-  concurrency?: string;
-  batchSize?: string;
-  rate?: string;
-  dryRun?: boolean;
-  resume?: boolean;
-  sandbox?: boolean;
-  sandboxFaults?: string;
-  sandboxLatency?: string;
-  json?: boolean;
-  quiet?: boolean;
-  delimiter?: string;
-  encoding?: string;
-  timeout?: string;
-  retries?: string;
-  allMatches?: boolean;
-  /** A path, or false for --no-state. */
-  state?: string | false;
-  changedOnly?: boolean;
-  full?: boolean;
-  mirror?: boolean;
-  failed?: string;
-  /** OPT_OUT (default), OPT_IN or account-default: the email status of a record the run creates when its row gives none. */
-  newEmailStatus?: string;
-  /** skip (default) or clear: what an empty cell does to the stored value. */
-  empty?: string;
-  /** complete (default) or replace: whether a row's partial address is sent, replacing the stored one whole. */
-  address?: string;
-  /** dmy or mdy: how to read D/M/Y dates in every date column, instead of telling it from the file. */
-  dateOrder?: string;
-  /** Replace an existing --report or --failed file that this tool did not write. */
-  overwrite?: boolean;
-  maxDeletes?: string;
-  yes?: boolean;
-  backup?: string;
-}
-
-export interface CommandIO {
-  env: Record<string, string | undefined>;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** The arguments as typed (for the resume command the summary prints). */
-  argv?: string[];
-}
 
 export type DataCommand = 'import' | 'delete' | 'validate';
 
-export function resolveTarget(name: string | undefined, env: Record<string, string | undefined>): Target {
-  const wanted = (name ?? env.SYNC_TARGET ?? 'salsa').toLowerCase();
-  const target = TARGETS[wanted];
-  if (!target) throw new UsageError(`Unknown target "${wanted}": use ${Object.keys(TARGETS).join(' or ')} (-t/--target or SYNC_TARGET).`);
-  return target;
-}
 
 export type RunMode = 'send' | 'dry-run' | 'validate';
 
@@ -489,7 +436,7 @@ function retryTuning(env: Record<string, string | undefined>) {
 function chooseProgress(opts: DataCommandOptions, io: CommandIO, label: string): ProgressSink {
   if (opts.quiet) return silentProgress;
   if (io.stderr.isTTY) return createBarProgress(undefined);
-  return createLineProgress(label);
+  return createLineProgress(label, 5000, (s) => io.stderr.write(s));
 }
 
 function describeMapping(mapper: RowMapper, io: CommandIO, opts: DataCommandOptions) {

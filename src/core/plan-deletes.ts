@@ -2,11 +2,8 @@ import { RunAbortedError } from './errors.js';
 import type { RequestPacer, PacerClock } from './pace-requests.js';
 import { realClock } from './pace-requests.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
-import type { FoundRecord, IdentityKind, Operation, Source, SourceRecord, Status, Target, TargetSession } from './types.js';
-import type { RowMapper } from '../mapping/mapper.js';
-import { normaliseEmail } from '../mapping/values.js';
-import type { RowResult } from '../report/report-row.js';
-import { chunkedSource } from '../sources/chunked.js';
+import { normaliseEmail, type FoundRecord, type IdentityKind, type Operation, type RowMapper, type RowResult, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import { chunkedSource } from './chunked-source.js';
 
 export interface DeletePlan {
   /** What to send: the input's rows in order, each naming the records to delete (or why it cannot). */

@@ -4,9 +4,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-policy.js';
-import { SUCCESS_STATUSES, type StateEntry, type SyncState, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession, type PrepareOptions } from './types.js';
-import type { RowMapper } from '../mapping/mapper.js';
-import type { RowResult } from '../report/report-row.js';
+import { SUCCESS_STATUSES, type StateEntry, type SyncState, type ItemResult, type Operation, type Source, type SourceRecord, type Status, type Target, type TargetSession, type PrepareOptions, type RowMapper, type RowResult } from './types.js';
 
 /** Where results go; the report writer implements it. */
 export interface ReportSink {

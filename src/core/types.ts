@@ -277,3 +277,41 @@ export interface MappedRow {
   /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
   clear?: string[];
 }
+
+/** One report line, as the core produces it (docs/CONTRACT.md "The report"); src/report writes it. */
+export interface RowResult {
+  row: number;
+  line: number;
+  operation: Operation;
+  key: string;
+  status: Status;
+  remoteId?: string;
+  attempts: number;
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** Turns a record's columns into a target's fields (src/mapping builds it from headers and a mapping file). */
+export interface RowMapper {
+  /**
+   * Checks the mapping against the columns; throws a UsageError before any row is sent. Without `fixed` (JSONL,
+   * whose later records may bring new keys) call it again with each chunk's columns: new ones are auto-matched,
+   * in the order they were first seen, as if each had been there from the start.
+   */
+  bind(columns: readonly string[], fixed?: boolean): void;
+  /** Maps one record whose keys are all among the columns given to `bind`. */
+  map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
+  /** Field ← column, for the run's opening lines. */
+  matches(): Array<{ field: string; column: string }>;
+  unusedColumns(): string[];
+  /** Date fields (bound) whose day/month order is read from the column, not given by a format. */
+  dateColumns(): Array<{ field: string; columns: string[] }>;
+  /** Settles a date field's order for every row (a column survey, --date-order), or drops the field (no years). */
+  settleDate(field: string, order: 'dmy' | 'mdy' | 'drop'): void;
+}
+
+/** An email as a key: trimmed and lower-cased (matching, locks, the state). */
+export function normaliseEmail(value: string): string {
+  return value.trim().toLowerCase();
+}

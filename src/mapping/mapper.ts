@@ -1,26 +1,10 @@
 import { UsageError } from '../core/errors.js';
-import type { MappedRow, Target } from '../core/types.js';
+import type { MappedRow, RowMapper, Target } from '../core/types.js';
 import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
 import { EXPORT_HEADERS } from './export-headers.js';
 import { normaliseDate, normaliseHeader, splitWholeAddress, type AddressPart, type DateOrder } from './values.js';
 
-export interface RowMapper {
-  /**
-   * Checks the mapping against the columns; throws a UsageError before any row is sent. Without `fixed` (JSONL,
-   * whose later records may bring new keys) call it again with each chunk's columns: new ones are auto-matched,
-   * in the order they were first seen, as if each had been there from the start.
-   */
-  bind(columns: readonly string[], fixed?: boolean): void;
-  /** Maps one record whose keys are all among the columns given to `bind`. */
-  map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
-  /** Field ← column, for the run's opening lines. */
-  matches(): Array<{ field: string; column: string }>;
-  unusedColumns(): string[];
-  /** Date fields (bound) whose day/month order is read from the column, not given by a format. */
-  dateColumns(): Array<{ field: string; columns: string[] }>;
-  /** Settles a date field's order for every row (a column survey, --date-order), or drops the field (no years). */
-  settleDate(field: string, order: DateOrder | 'drop'): void;
-}
+export type { RowMapper } from '../core/types.js';
 
 const CUSTOM_PREFIX = /^custom[:.](.+)$/i;
 

@@ -12,9 +12,7 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-export function normaliseEmail(value: string): string {
-  return value.trim().toLowerCase();
-}
+export { normaliseEmail } from '../core/types.js';
 
 /** Header and alias comparison: case- and punctuation-insensitive. */
 export function normaliseHeader(value: string): string {

@@ -1,18 +1,6 @@
-import type { Operation, Status } from '../core/types.js';
 
-/** One report line (docs/CONTRACT.md "The report"). */
-export interface RowResult {
-  row: number;
-  line: number;
-  operation: Operation;
-  key: string;
-  status: Status;
-  remoteId?: string;
-  attempts: number;
-  httpStatus?: number;
-  errorCode?: string;
-  errorMessage?: string;
-}
+export type { RowResult } from '../core/types.js';
+import type { RowResult } from '../core/types.js';
 
 export const REPORT_COLUMNS = [
   'row',

@@ -1,7 +1,7 @@
 import { Parser, type CsvError } from 'csv-parse';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
-import { chunkedSource } from './chunked.js';
+import { chunkedSource } from '../core/chunked-source.js';
 import { LineBreakCounter, pastLineBreak, textProblem } from './input-stream.js';
 
 export interface CsvSourceOptions {

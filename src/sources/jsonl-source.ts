@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
-import { chunkedSource } from './chunked.js';
+import { chunkedSource } from '../core/chunked-source.js';
 import type { PackedChunk, Packer } from './record-packing.js';
 
 export interface JsonlSourceOptions {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
-import { chunkedSource } from './chunked.js';
+import { chunkedSource } from '../core/chunked-source.js';
 import { unpacker } from './record-packing.js';
 import type { SourceWorkerData, SourceWorkerMessage } from './source-worker.js';
 

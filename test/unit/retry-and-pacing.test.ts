@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestPacer, type PacerClock } from '../../src/core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs } from '../../src/core/retry-policy.js';
-import { classifySalsaReply } from '../../src/targets/salsa/client.js';
+import { classifySalsaReply } from '../../src/targets/salsa/reply.js';
 
 /** A clock that only moves when someone sleeps: pacing is checked without waiting. */
 function fakeClock(): PacerClock & { t: number } {

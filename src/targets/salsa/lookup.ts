@@ -1,7 +1,7 @@
 import type { FoundRecord, IdentityKind, LookupOutcome } from '../../core/types.js';
 import { normaliseEmail } from '../../mapping/values.js';
 import { tryJson, type HttpReply } from '../http.js';
-import { classifySalsaReply } from './client.js';
+import { classifySalsaReply } from './reply.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS } from './fields.js';
 
 type Obj = Record<string, unknown>;

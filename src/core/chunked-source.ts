@@ -1,4 +1,4 @@
-import type { Source, SourceRecord } from '../core/types.js';
+import type { Source, SourceRecord } from './types.js';
 
 /** Builds a Source from a generator of record chunks; iterating it record by record is a convenience. */
 export function chunkedSource(columns: () => readonly string[], chunks: () => AsyncGenerator<SourceRecord[]>, fixedColumns: boolean, delimiter?: () => string | undefined): Source {
