@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
+import { createRedactor } from '../core/redact.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
@@ -215,11 +216,16 @@ export async function main(argv: string[] = process.argv, given?: CommandIO): Pr
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    if (err instanceof SyncError) {
-      io.stderr.write(`error: ${printable(err.message)}\n`);
+    // With --json a script gets the failure as JSON too, with its stable code; people get it on stderr.
+    const json = argv.includes('--json');
+    const redact = createRedactor(Object.values(TARGETS).flatMap((t) => t.secrets(io.env)));
+    if (err instanceof SyncError && err.code !== 'E_INTERNAL') {
+      io.stderr.write(`error [${err.code}]: ${printable(redact(err.message))}\n`);
+      if (json) io.stdout.write(JSON.stringify({ error: { code: err.code, message: redact(err.message) }, exitCode: err.exitCode }) + '\n');
       return err.exitCode;
     }
-    io.stderr.write(`internal error: ${printable((err as Error)?.stack ?? String(err))}\nThis is a bug in sync-supporters; please report it with the command you ran.\n`);
+    io.stderr.write(`internal error: ${printable(redact((err as Error)?.stack ?? String(err)))}\nThis is a bug in sync-supporters; please report it with the command you ran.\n`);
+    if (json) io.stdout.write(JSON.stringify({ error: { code: 'E_INTERNAL', message: redact((err as Error)?.message ?? String(err)) }, exitCode: 70 }) + '\n');
     return 70;
   }
 }

@@ -1,4 +1,4 @@
-import { RunAbortedError } from './errors.js';
+import { RunAbortedError, InternalError } from './errors.js';
 import type { RequestPacer, PacerClock } from './pace-requests.js';
 import { realClock } from './pace-requests.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
@@ -46,7 +46,7 @@ export async function planDeletes(options: {
   const { target, session, mapper } = options;
   const nouns = target.nouns;
   const clock = options.clock ?? realClock;
-  if (!target.identify || !target.deleteRow || !session.lookup) throw new Error(`${target.displayName} cannot resolve rows for delete`);
+  if (!target.identify || !target.deleteRow || !session.lookup) throw new InternalError(`${target.displayName} cannot resolve rows for delete`);
   const pending: Pending[] = [];
   const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
   for await (const chunk of options.source.chunks()) {

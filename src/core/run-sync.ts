@@ -1,3 +1,4 @@
+import { InternalError } from './errors.js';
 import { hash as sha } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -132,7 +133,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const sending = options.mode === 'send';
   // A run that neither sends nor hashes payloads (validate, a dry run without the state) only needs the checks.
   const prepareOptions = { ...options.prepare, checkOnly: !sending && !(options.state && operation === 'upsert') };
-  if (sending && !options.session && !options.abortBeforeStart) throw new Error('runSync: send mode needs a session');
+  if (sending && !options.session && !options.abortBeforeStart) throw new InternalError('runSync: send mode needs a session');
   const concurrency = Math.max(1, options.concurrency);
   let batchLimit = Math.max(1, options.batchSize);
   const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * batchLimit * 20);

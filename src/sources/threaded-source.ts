@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { UsageError } from '../core/errors.js';
+import { RunAbortedError, UsageError, type ErrorCode } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
 import { chunkedSource } from '../core/chunked-source.js';
 import { unpacker } from './record-packing.js';
@@ -47,9 +47,10 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
               columns = m.columns;
               return;
             case 'error':
-              throw m.usage ? new UsageError(m.message, m.code) : new Error(m.message);
+              throw m.usage ? new UsageError(m.message, m.code as ErrorCode) : new RunAbortedError(`reading ${options.name} failed: ${m.message}`, 'E_READ');
             case 'crash':
-              throw new Error(`reading ${options.name} failed: ${m.message}`);
+              // The reader thread itself died (out of memory, a bug): the rows read so far are reported, then exit 3.
+              throw new RunAbortedError(`reading ${options.name} failed: the reader thread stopped (${m.message})`, 'E_READ');
           }
         }
       } finally {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
-import { UsageError } from '../core/errors.js';
+import { UsageError, SyncError } from '../core/errors.js';
 import type { Status, SyncState } from '../core/types.js';
 import { openConnection, WRITER_BUSY_TIMEOUT_MS } from './connection.js';
 import type { WriterMessage, WriterReply } from './state-writer.js';
@@ -134,7 +134,7 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
         clearTimeout(timer);
       }
       db.close();
-      if (writeError) throw new Error(`the local state ${path} was not fully saved: ${writeError}`);
+      if (writeError) throw new SyncError('E_STATE', `the local state ${path} was not fully saved: ${writeError}`, 1);
     },
   };
 }

@@ -42,6 +42,10 @@ describe('an output never lands on an input, a mapping or another output', () =>
       expect(sha(file)).toBe(before);
     }
     expect(sb.salsa.supporters()).toHaveLength(0);
+    // A script gets the refusal with its stable code.
+    const json = await runInProcess(['import', file, '-r', file, '--json'], { env: sb.env });
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'E_OUTPUT_CLASH', message: expect.stringMatching(/^Refusing to write the report/) }, exitCode: 2 });
+    expect(json.stderr).toMatch(/^error \[E_OUTPUT_CLASH\]: Refusing/);
   });
 
   it('-r naming the mapping (or a file that is not a report: a typo for -m) is refused; --overwrite replaces a non-report deliberately', async () => {

@@ -1,4 +1,4 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError, InternalError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-policy.js';
 import type { AttemptOutcome, ConnectOptions, ItemResult, Operation, TargetSession } from '../../core/types.js';
 import { checkEndpoint, createHttp, excerpt, tryJson, type HttpReply } from '../http.js';
@@ -61,7 +61,7 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     // No rate limit is documented: keep concurrency small (docs/VENDOR-APIS.md); --rate paces when asked.
     limits: { maxBatchSize: 1, defaultConcurrency: 4 },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
-      if (operation !== 'upsert' || payloads.length !== 1) throw new Error('Luminate sends one createOrUpdate per call');
+      if (operation !== 'upsert' || payloads.length !== 1) throw new InternalError('Luminate sends one createOrUpdate per call');
       const body = new URLSearchParams({ method: 'createOrUpdate', ...common, ...(payloads[0] as Record<string, string>) }).toString();
       const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
       if (!r.ok) return { kind: 'retry', reason: r.reason };
