@@ -1,4 +1,7 @@
+import { callWithRetry } from '../core/call-with-retry.js';
 import { SyncError, UsageError } from '../core/errors.js';
+import { RequestPacer } from '../core/pace-requests.js';
+import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import type { PrepareOptions, SourceRecord, TargetSession } from '../core/types.js';
 import { createRedactor } from '../core/redact.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
@@ -180,15 +183,22 @@ async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof cre
   const failures: string[] = [];
   if (session!.lookup) {
     const size = session!.limits.maxBatchSize;
+    // Paced and retried like every other call: the lookups count against the same per-minute budget.
+    const ctx = { pacer: new RequestPacer(session!.limits.ratePerMinute, undefined, session!.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY };
     for (const kind of ['email', 'id'] as const) {
       const values = keys.filter((k) => (kind === 'email' ? k.field === target.keyFields[0] : k.field !== target.keyFields[0])).map((k) => k.value);
       for (let i = 0; i < values.length; i += size) {
         const batch = values.slice(i, i + size);
-        const r = await session!.lookup(kind, batch);
-        if (r.kind !== 'found') failures.push(r.reason);
-        else {
+        try {
+          const { value: records } = await callWithRetry(ctx, 'the sample lookup', async () => {
+            const r = await session!.lookup!(kind, batch);
+            return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
+          });
           looked += batch.length;
-          found += batch.filter((v) => (r.records.get(v) ?? []).length > 0).length;
+          found += batch.filter((v) => (records.get(v) ?? []).length > 0).length;
+        } catch (err) {
+          if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
+          failures.push(err.message);
         }
       }
     }

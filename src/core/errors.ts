@@ -45,6 +45,14 @@ export class RunAbortedError extends SyncError {
   }
 }
 
+/** Ctrl-C or SIGTERM before the run's rows were sent: nothing more is sent (exit 130). */
+export class InterruptedError extends SyncError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_INTERRUPTED', message, 130, options);
+    this.name = 'InterruptedError';
+  }
+}
+
 /** A state of the program that should not be reachable: a bug, reported as such (exit 70). */
 export class InternalError extends SyncError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,7 +1,8 @@
-import { RunAbortedError, InternalError } from './errors.js';
+import { InternalError } from './errors.js';
 import type { RequestPacer, PacerClock } from './pace-requests.js';
 import { realClock } from './pace-requests.js';
-import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { callWithRetry } from './call-with-retry.js';
 import { normaliseEmail, type FoundRecord, type IdentityKind, type Operation, type RowMapper, type RowResult, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
 import { chunkedSource } from './chunked-source.js';
 
@@ -80,25 +81,17 @@ export async function planDeletes(options: {
     const values = [...wanted[kind]];
     for (let i = 0; i < values.length; i += size) {
       const batch = values.slice(i, i + size);
-      for (let attempt = 1; ; attempt++) {
-        if (options.signal?.aborted) throw new RunAbortedError('interrupted while looking up the rows to delete; nothing was deleted', 'E_INTERRUPTED');
-        await options.pacer.acquire(options.signal);
-        lookups++;
-        const out = await session.lookup(kind, batch);
-        if (out.kind === 'found') {
-          options.pacer.onSuccess();
-          for (const v of batch) found.set(`${kind}:${v}`, out.records.get(v) ?? []);
-          break;
-        }
-        if (out.kind === 'abort') throw new RunAbortedError(`${out.reason} Nothing was deleted.`, 'E_AUTH');
-        if (out.kind === 'retry' && attempt < options.retry.maxAttempts) {
-          const wait = retryDelayMs(options.retry, attempt, out.retryAfterMs);
-          if (out.rateLimited) options.pacer.onRateLimited(wait);
-          await clock.sleep(wait, options.signal);
-          continue;
-        }
-        throw new RunAbortedError(`Could not look up the rows to delete (${out.reason}). Nothing was deleted; try again later.`, 'E_LOOKUP');
-      }
+      // Nothing is deleted before every row is resolved: a lookup that keeps failing ends the run here.
+      const { value: records, attempts } = await callWithRetry<Map<string, FoundRecord[]>>(
+        { pacer: options.pacer, retry: options.retry, clock, signal: options.signal },
+        `looking up the rows to delete (nothing was deleted)`,
+        async () => {
+          const out = await session.lookup!(kind, batch, options.signal);
+          return out.kind === 'found' ? { kind: 'ok', value: out.records } : out;
+        },
+      );
+      lookups += attempts;
+      for (const v of batch) found.set(`${kind}:${v}`, records.get(v) ?? []);
     }
   }
 

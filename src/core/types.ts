@@ -144,7 +144,7 @@ export interface TargetSession {
    * One attempt at finding the records these identities name (all of one kind, at most maxBatchSize), paging
    * through the answer. Keys of `records` are the values as given. Targets without a search leave it out.
    */
-  lookup?(kind: IdentityKind, values: string[]): Promise<LookupOutcome>;
+  lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal): Promise<LookupOutcome>;
   /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
   describeFields?(): Promise<{ fields: RemoteField[] } | { error: string }>;
   /** One record as the remote holds it, by a row's key (id or email), for `check --sample`: found, not found, or why not. */

@@ -138,3 +138,30 @@ describe('never lose a row', () => {
     expect(readFileSync(report, 'utf8').split('\n')[0]).toBe('row,line,operation,key,status,remote_id,attempts,http_status,error_code,error_message');
   });
 });
+
+describe('interrupting a delete while it looks rows up', () => {
+  it('Ctrl-C during the lookups exits 130, deletes nothing and says so', async () => {
+    const salsa = createSalsaEmulator({ token: 'tok' });
+    salsa.seed!([{ firstName: 'A', contacts: [{ type: 'EMAIL', value: 'a@example.org' }] }]);
+    // Every search is held for a long time, as a slow remote would: the interrupt lands while one is in flight.
+    let searching!: () => void;
+    const searched = new Promise<void>((resolve) => (searching = resolve));
+    const slow: Emulator = { ...salsa, handle: (req) => (req.path.endsWith('/search') && searching(), salsa.handle(req)) };
+    sandbox = await startSandbox({ emulators: [slow], latencyMs: 0, faults: 'slow:1,only=search', slowMs: 60_000 });
+    const dir = tempDir();
+    const file = join(dir, 'leavers.csv');
+    writeFileSync(file, csv(['Email'], [['a@example.org']]));
+    const child = spawn(process.execPath, [BIN, 'delete', file, '--json'], { env: { PATH: process.env.PATH ?? '', SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 'tok', SYNC_SUPPORTERS_STATE: join(dir, 's.db') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await searched;
+    child.kill('SIGINT');
+    expect(await code).toBe(130);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'E_INTERRUPTED' }, exitCode: 130 });
+    expect(stderr).toMatch(/error \[E_INTERRUPTED\]: interrupted during looking up the rows to delete \(nothing was deleted\)/);
+    expect(salsa.supporters()).toHaveLength(1);
+  });
+});

@@ -67,7 +67,8 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
       });
       return { ...outcome, results };
     },
-    lookup: (kind, values) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body }), kind, values, maxBatchSize),
+    // A lookup only reads: an interrupt abandons it (a write in flight is always waited for).
+    lookup: (kind, values, signal) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body, signal }), kind, values, maxBatchSize),
     close: () => http.close(),
   };
 }
