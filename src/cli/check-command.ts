@@ -61,13 +61,12 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
     else {
       try {
         session = await target.connect({ env, timeoutMs: 30_000, concurrency: 2 });
-        const notes = (session as { notes?: string[] }).notes ?? [];
-        const metrics = (session as { metrics?: { rateLimit?: number; maxBatchSize?: number; currentRateLimit?: number } }).metrics;
-        if (metrics) {
-          add('credentials', true, `${target.displayName} accepted the token (metrics read)`);
-          add('limits', true, `${metrics.rateLimit ?? '?'} calls a minute, ${metrics.maxBatchSize ?? '?'} per call; ${metrics.currentRateLimit ?? '?'} calls available now`);
-          Object.assign(facts, { rateLimit: metrics.rateLimit, maxBatchSize: metrics.maxBatchSize, currentRateLimit: metrics.currentRateLimit });
-        } else if (notes.length > 0) add('limits', true, notes.join('; '));
+        const limits = session.limits;
+        if (limits.fromRemote) {
+          add('credentials', true, `${target.displayName} accepted the credentials (its limits were read)`);
+          add('limits', true, `${limits.ratePerMinute ?? '?'} calls a minute, ${limits.maxBatchSize} per call; ${limits.currentRatePerMinute ?? limits.ratePerMinute ?? '?'} calls available now`);
+          Object.assign(facts, { rateLimit: limits.ratePerMinute, maxBatchSize: limits.maxBatchSize, currentRateLimit: limits.currentRatePerMinute });
+        } else if (session.notes?.length) add('limits', true, session.notes.join('; '));
       } catch (err) {
         if (!(err instanceof SyncError)) throw err;
         add('credentials', false, err.message);

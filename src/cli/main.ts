@@ -11,6 +11,8 @@ import { intOption } from './options.js';
 import { printable } from './printable.js';
 import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
 
+const TARGET_NAMES = Object.keys(TARGETS).join(' or ');
+
 const EXAMPLES: Record<DataCommand, string> = {
   import: `
 Examples:
@@ -40,7 +42,7 @@ Examples:
 
 function addDataOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-t, --target <target>', 'salsa or luminate (default: $SYNC_TARGET, else salsa)'))
+    .addOption(new Option('-t, --target <target>', `${TARGET_NAMES} (default: $SYNC_TARGET, else salsa)`))
     .option('-m, --map <file.json>', 'column → field mapping file (default: match well-known headers)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension; required for -)').choices(['csv', 'jsonl']))
     .option('-r, --report <file>', 'per-row report, .csv or .jsonl (default: <input>.report.csv beside the input; validate and --dry-run: <input>.validate.report.csv / .dry-run.report.csv). A real run\'s report is never replaced: an earlier one is kept as <input>.<its start time>.report.csv')
@@ -102,7 +104,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   program
     .command('init <file>')
     .description('propose a mapping file from the header and a sample of rows, show it, and write it')
-    .addOption(new Option('-t, --target <target>', 'salsa or luminate (default: $SYNC_TARGET, else salsa)'))
+    .addOption(new Option('-t, --target <target>', `${TARGET_NAMES} (default: $SYNC_TARGET, else salsa)`))
     .option('-o, --out <file>', 'where to write the mapping (default: mapping.json)')
     .option('--yes', 'write the proposal without asking (for scripts)')
     .option('--force', 'replace an existing mapping file')
@@ -115,7 +117,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   program
     .command('check [file]')
     .description('read-only preflight against the real account (or --sandbox): credentials, limits, the time the file will take, the site\'s fields against the mapping')
-    .addOption(new Option('-t, --target <target>', `${Object.keys(TARGETS).join(' or ')} (default: $SYNC_TARGET, else salsa)`))
+    .addOption(new Option('-t, --target <target>', `${TARGET_NAMES} (default: $SYNC_TARGET, else salsa)`))
     .option('-m, --map <file.json>', 'the mapping to check (default: match well-known headers)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
     .option('--delimiter <char>', 'CSV delimiter (default: detected)')
@@ -151,7 +153,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   stateCmd
     .command('forget')
     .description('forget one target (or one of its accounts): the next --changed-only run sends everything, and --mirror will not delete what it forgot')
-    .requiredOption('-t, --target <target>', 'salsa or luminate')
+    .requiredOption('-t, --target <target>', TARGET_NAMES)
     .option('--account <id>', 'only this account (as `state show` prints it)')
     .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
     .action(async (opts: { target: string; account?: string; state?: string }) => {

@@ -205,7 +205,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
       }
       try {
         session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
-        notes.push(...((session as { notes?: string[] }).notes ?? []));
+        notes.push(...(session.notes ?? []));
         // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked
         // against it before the first row, and values are sent as it needs them (an enumeration's own choices).
         if (operation === 'upsert' && session.describeFields) {

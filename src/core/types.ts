@@ -109,6 +109,10 @@ export type AttemptOutcome =
   | { kind: 'abort'; reason: string; httpStatus?: number; errorCode?: string };
 
 export interface TargetLimits {
+  /** The limits were read from the remote (Salsa's metrics), not assumed. */
+  fromRemote?: boolean;
+  /** Calls a minute available right now, when the remote says (a token shared with other integrations). */
+  currentRatePerMinute?: number;
   /** Items per request the remote accepts. 1 for one-per-call APIs. */
   maxBatchSize: number;
   /** Calls per minute the remote allows, when known. */
@@ -138,6 +142,8 @@ export type LookupOutcome =
 /** A live connection to one remote account. */
 export interface TargetSession {
   readonly limits: TargetLimits;
+  /** What connecting found out that a person should know (limits assumed, a lower allowance right now). */
+  readonly notes?: readonly string[];
   /** One attempt of one request; never throws for HTTP or network trouble, classifies it instead. */
   send(operation: Operation, payloads: unknown[], signal?: AbortSignal): Promise<AttemptOutcome>;
   /**
@@ -239,6 +245,10 @@ export interface Target {
   readonly fields: readonly FieldSpec[];
   /** Fields that identify a row for upsert (any one is enough); a file mapping none of them cannot be sent. */
   readonly keyFields: readonly string[];
+  /** Named custom fields are a list of their own (a mapping's "customFields", `custom:<Name>` columns), not fields. */
+  readonly customFieldList?: boolean;
+  /** How the target writes an email opt-in and opt-out (for init's value maps), when it has its own words. */
+  readonly optInValues?: { yes: string; no: string };
   /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */
   isKnownField(name: string): boolean;
   /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */

@@ -34,7 +34,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   const seenColumns = new Set<string>();
   const used = new Set<string>();
   const claimed = new Set(rules.map((r) => r.field));
-  const canCustom = target.isKnownField('customFieldValues');
+  const canCustom = !!target.customFieldList;
   const partFields: Partial<Record<AddressPart, string>> = {};
   for (const f of target.fields) if (f.role && ['street1', 'street2', 'city', 'state', 'postalCode', 'country'].includes(f.role)) partFields[f.role as AddressPart] = f.name;
   const dateFields = new Set(target.fields.filter((f) => f.kind === 'date').map((f) => f.name));

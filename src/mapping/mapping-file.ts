@@ -150,7 +150,7 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
   const custom: CustomRule[] = [];
   if (obj.customFields !== undefined) {
     if (!Array.isArray(obj.customFields)) fail('"customFields" must be a list like [{"name": "Volunteer", "column": "Volunteer?"}]', 'customFields');
-    if (!target.isKnownField('customFieldValues')) {
+    if (!target.customFieldList) {
       fail(`${target.displayName} has no "customFields" list; name its custom fields under "fields" (e.g. custom_string1)`, 'customFields');
     }
     (obj.customFields as Array<Record<string, unknown>>).forEach((c, i) => {

@@ -33,6 +33,12 @@ function looksLikePhone(v: string, headerSaysPhone: boolean): boolean {
   return v.split(/[\s().-]+/).filter(Boolean).length > 1 && digits >= 10;
 }
 
+/** A yes/no column's value map into the target's own opt-in words, when it has them (init writes it). */
+function optInMap(target: Target): Record<string, unknown> | undefined {
+  const v = target.optInValues;
+  return v ? { map: { y: v.yes, yes: v.yes, true: v.yes, '1': v.yes, n: v.no, no: v.no, false: v.no, '0': v.no } } : undefined;
+}
+
 function share(values: string[], test: (v: string) => boolean): number {
   return values.length === 0 ? 0 : values.filter(test).length / values.length;
 }
@@ -90,7 +96,7 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
         p.reason = 'header; a whole address per cell (street, city, state, zip, country): split into its fields';
       }
       if (byHeader === role.optIn && values.length > 0 && share(lower, (v) => YES_NO.has(v)) === 1) {
-        p.rule = target.name === 'salsa' ? { map: { y: 'OPT_IN', yes: 'OPT_IN', true: 'OPT_IN', '1': 'OPT_IN', n: 'OPT_OUT', no: 'OPT_OUT', false: 'OPT_OUT', '0': 'OPT_OUT' } } : undefined;
+        p.rule = optInMap(target);
       }
     } else if (cautious && claim(cautious.name, `header — CAUTION: ${cautious.caution!.warning}`)) {
       p.warning = `${column} → ${cautious.name}: ${cautious.caution!.warning}. Remove it from the mapping if not.`;
@@ -113,16 +119,16 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
     } else if (share(lower, (v) => ['m', 'f', 'male', 'female'].includes(v)) === 1) {
       claim(role.gender!, 'values look like M/F', { map: { m: 'MALE', male: 'MALE', f: 'FEMALE', female: 'FEMALE' } });
     } else if (share(lower, (v) => YES_NO.has(v)) === 1) {
-      if (/opt|subscri|newsletter|email/.test(h) && claim(role.optIn!, 'yes/no values', target.name === 'salsa' ? { map: { y: 'OPT_IN', yes: 'OPT_IN', true: 'OPT_IN', '1': 'OPT_IN', n: 'OPT_OUT', no: 'OPT_OUT', false: 'OPT_OUT', '0': 'OPT_OUT' } } : undefined)) {
+      if (/opt|subscri|newsletter|email/.test(h) && claim(role.optIn!, 'yes/no values', optInMap(target))) {
         // claimed
       } else p.hint = 'yes/no values: a custom boolean field?';
     }
     if (!p.field && !p.hint) {
-      p.hint = target.isKnownField('customFieldValues')
-        ? `not a standard field: to send it, add {"name": "<Salsa custom field>", "column": "${column}"} under "customFields"`
+      p.hint = target.customFieldList
+        ? `not a standard field: to send it, add {"name": "<${target.displayName} custom field>", "column": "${column}"} under "customFields"`
         : 'not a standard field: to send it, map it to a custom_string<N> field of your site';
     }
-    if (!p.field && p.hint && !p.hint.startsWith('not a standard') && target.isKnownField('customFieldValues')) p.hint += `; a Salsa custom field goes under "customFields"`;
+    if (!p.field && p.hint && !p.hint.startsWith('not a standard') && target.customFieldList) p.hint += `; a ${target.displayName} custom field goes under "customFields"`;
     out.push(p);
   }
   return out;

@@ -26,4 +26,10 @@ export interface Emulator {
   seed?(records: unknown[]): void;
   /** The environment (endpoint URL and credentials) that points a real run at this emulator served at `baseUrl`. */
   environment(baseUrl: string): Record<string, string>;
+  /** How many records a request carries (the sandbox's stats); 0 when it is not a data call. */
+  itemsIn?(req: EmulatorRequest): number;
+  /** Whether injected faults apply to calls on this path (default: yes; e.g. not a limits endpoint). */
+  faultable?(path: string): boolean;
+  /** This remote's own wording of a fault (its 429 body, its rate message inside a 200), instead of the generic one. */
+  faultReply?(kind: string): EmulatorReply | undefined;
 }

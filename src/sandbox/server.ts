@@ -57,15 +57,10 @@ function parseJson(body: string): unknown {
   }
 }
 
-function itemsIn(json: unknown, body: string): number {
-  const j = json as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } } | undefined;
-  if (j) return j.payload?.supporters?.length ?? j.payload?.identifiers?.length ?? 0;
-  return body.includes('method=') ? 1 : 0;
-}
-
 /** The answer a fault gives in place of the emulator's; undefined for faults that let the emulator work first. */
 function faultReply(fault: FaultKind): EmulatorReply | undefined {
-  const rate = JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] });
+  // Generic wording; an emulator gives its remote's own through Emulator.faultReply.
+  const rate = JSON.stringify({ error: 'rate limit exceeded' });
   switch (fault) {
     case 'reset':
       return { status: 0, body: '' }; // never sent: the connection is closed instead
@@ -74,7 +69,7 @@ function faultReply(fault: FaultKind): EmulatorReply | undefined {
     case '429-bare':
       return { status: 429, headers: { 'content-type': 'application/json' }, body: rate };
     case 'ratetext':
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'Your per minute call rate has been exceeded. Please try again later.' };
+      return { status: 429, headers: { 'content-type': 'application/json' }, body: rate };
     case '500':
       return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 500, message: 'Internal server error' }] }) };
     case '502':
@@ -101,9 +96,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (url.pathname.startsWith('/_sandbox/')) return admin(url.pathname, req.method ?? 'GET', body, res);
     const emulator = options.emulators.find((e) => e.handles(url.pathname));
     stats.requests++;
-    const isData = !url.pathname.endsWith('/metrics');
+    const isData = emulator?.faultable?.(url.pathname) ?? true;
     const json = parseJson(body);
-    if (isData) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, itemsIn(json, body));
+    const request = { method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json };
+    if (emulator?.itemsIn) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, emulator.itemsIn(request));
     inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
     try {
@@ -111,8 +107,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
       // A fault that answers instead of the emulator leaves the remote's state untouched; reset-after, slow and
       // truncated answer after the emulator has done the work.
-      const instead = !emulator ? { status: 404, headers: { 'content-type': 'text/plain' }, body: `no emulator serves ${url.pathname}\n` } : fault && faultReply(fault);
-      const reply = instead || emulator!.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json });
+      const instead = !emulator ? { status: 404, headers: { 'content-type': 'text/plain' }, body: `no emulator serves ${url.pathname}\n` } : fault && (emulator.faultReply?.(fault) ?? faultReply(fault));
+      const reply = instead || emulator!.handle(request);
       // The latency is the remote's whole answer time, counted from the request's arrival: the emulator's own work
       // happens inside it, as a real server's does, instead of being added on top.
       const left = (options.latencyMs ?? 0) - (performance.now() - arrived);

@@ -21,7 +21,7 @@ describe('first run: init, mapping files, failed rows', () => {
     const res = await runCli(['init', file, '--yes', '-o', out]);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/Contact\s+→ email\s+values look like email addresses\s+"ann@example\.org", "bob@example\.org"/);
-    expect(res.stderr).toMatch(/Favourite Colour: not a standard field: to send it, add \{"name": "<Salsa custom field>", "column": "Favourite Colour"\} under "customFields"/);
+    expect(res.stderr).toMatch(/Favourite Colour: not a standard field: to send it, add \{"name": "<Salsa Engage custom field>", "column": "Favourite Colour"\} under "customFields"/);
     const mapping = JSON.parse(readFileSync(out, 'utf8'));
     expect(mapping.fields).toMatchObject({
       email: 'Contact',

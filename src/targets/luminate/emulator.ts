@@ -210,6 +210,8 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
         store.set(consId, { ...r, cons_id: consId });
       }
     },
+    // One constituent per createOrUpdate call; reads (listUserFields, getUser) carry none.
+    itemsIn: (req: EmulatorRequest) => (new URLSearchParams(req.body).get('method') === 'createOrUpdate' ? 1 : 0),
     handle(req: EmulatorRequest): EmulatorReply {
       if (req.method !== 'POST') return { status: 405, headers: { 'content-type': 'text/plain', allow: 'POST' }, body: 'Method Not Allowed' };
       const p = new URLSearchParams(req.body);

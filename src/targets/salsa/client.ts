@@ -18,7 +18,7 @@ export interface SalsaMetrics {
 }
 
 /** Connects to one Salsa account: reads its limits from metrics, then sends batches. */
-export async function connectSalsa(options: ConnectOptions): Promise<TargetSession & { notes: string[]; metrics?: SalsaMetrics }> {
+export async function connectSalsa(options: ConnectOptions): Promise<TargetSession> {
   const base = checkEndpoint(options.env.SALSA_API_URL || DEFAULT_SALSA_URL, 'SALSA_API_URL');
   const token = options.env.SALSA_API_TOKEN ?? '';
   const http = createHttp(options.concurrency + 1, options.timeoutMs);
@@ -48,8 +48,7 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
 
   return {
     notes,
-    metrics,
-    limits: { maxBatchSize, ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4 },
+    limits: { maxBatchSize, ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4, fromRemote: !!metrics, currentRatePerMinute: current },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
       // A delete row may name several supporters ({supporterIds}); they go out as items and come back as one answer.
       const groups = payloads.map((p) => ((p as { supporterIds?: string[] }).supporterIds ?? [p]) as unknown[]);

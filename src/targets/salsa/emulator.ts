@@ -233,6 +233,20 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
         index(id, rec, true);
       }
     },
+    itemsIn(req: EmulatorRequest): number {
+      const j = (req.json ?? undefined) as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } } | undefined;
+      return j?.payload?.supporters?.length ?? j?.payload?.identifiers?.length ?? 0;
+    },
+    // Faults are for data calls; reading the limits is left alone (a run reads them once, before anything else).
+    faultable: (path) => !path.endsWith('/metrics'),
+    faultReply(kind: string): EmulatorReply | undefined {
+      const rate = JSON.stringify({ errors: [{ code: 429, message: 'Call rate has been exceeded' }] });
+      if (kind === '429') return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: rate };
+      if (kind === '429-bare') return { status: 429, headers: { 'content-type': 'application/json' }, body: rate };
+      // The vendor's own clients see the per-minute message inside an HTTP 200 (docs/VENDOR-APIS.md).
+      if (kind === 'ratetext') return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'Your per minute call rate has been exceeded. Please try again later.' };
+      return undefined;
+    },
     handle(req: EmulatorRequest): EmulatorReply {
       const path = req.path.replace(/\/{2,}/g, '/').replace(/\/$/, '');
       const auth = req.headers.authtoken;
