@@ -81,7 +81,7 @@ export async function runMirror(args: {
   if (args.sending && plan.toDelete.length > 0) {
     const backupPath = args.backup ?? backupPathFor(args.reportPath, 'mirror-deleted');
     await writeBackup(backupPath, plan.toDelete);
-    notes.push(`backup of the ${plan.toDelete.length} supporters mirror deletes: ${backupPath}`);
+    notes.push(`backup of the ${plan.toDelete.length} ${args.target.nouns.many} mirror deletes: ${backupPath}`);
   }
   const mirrored = await runSync({
     operation: 'delete',

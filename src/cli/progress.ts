@@ -8,11 +8,11 @@ const short = (counts: Readonly<Partial<Record<Status, number>>>) =>
     .map(([s, n]) => `${s} ${n}`)
     .join(' · ');
 
-/** A bar with rows/s and counts when stderr is a terminal. `total` is an estimate (lines in the file). */
-export function createBarProgress(total: number | undefined): ProgressSink {
+/** A bar with rows/s and counts when stderr is a terminal (rows done: a stream's length is not known ahead). */
+export function createBarProgress(): ProgressSink {
   const bar = new cliProgress.SingleBar(
     {
-      format: total ? ' {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | {counts}' : ' {value} rows | {speed} rows/s | {counts}',
+      format: ' {value} rows | {speed} rows/s | {counts}',
       hideCursor: true,
       clearOnComplete: true,
       stream: process.stderr,
@@ -31,10 +31,9 @@ export function createBarProgress(total: number | undefined): ProgressSink {
       // Drawn from the first row on: the lines printed before it (columns used) stay readable.
       if (!drawing) {
         drawing = true;
-        bar.start(total ?? 0, 0, { speed: '0', counts: '' });
+        bar.start(0, 0, { speed: '0', counts: '' });
       }
       const secs = (performance.now() - started) / 1000;
-      if (total && rows > total) bar.setTotal(rows);
       bar.update(rows, { speed: secs > 0 ? (rows / secs).toFixed(0) : '0', counts: short(counts) });
     },
     stop() {

@@ -238,21 +238,21 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
     if (command === 'delete' && session && !abortBeforeStart) {
       plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!opts.allMatches, operation, signal: interrupt.signal });
       describeMapping(mapper, io, opts);
-      notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} supporter${plan.toDelete.length === 1 ? '' : 's'} to delete`);
+      notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} ${plan.toDelete.length === 1 ? target.nouns.one : target.nouns.many} to delete`);
       if (sending && plan.toDelete.length > maxDeletes && !opts.yes) {
         await confirmLargeDelete(plan.toDelete.length, maxDeletes, io, target.nouns);
       }
       if (sending && plan.toDelete.length > 0) {
         const backupPath = opts.backup ?? backupPathFor(reportPath, 'deleted');
         await writeBackup(backupPath, plan.toDelete);
-        notes.push(`backup of the ${plan.toDelete.length} supporters being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
+        notes.push(`backup of the ${plan.toDelete.length} ${target.nouns.many} being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
       }
     }
     let mirror: Awaited<ReturnType<typeof mirrorCandidates>> | undefined;
     if (opts.mirror && state) {
       // Before anything is sent: who the file no longer has, and whether that is within the cap.
       mirror = await mirrorCandidates({ input, opts, target, spec, state });
-      notes.push(`mirror: ${mirror.candidates.length} supporter${mirror.candidates.length === 1 ? '' : 's'} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
+      notes.push(`mirror: ${mirror.candidates.length} ${mirror.candidates.length === 1 ? target.nouns.one : target.nouns.many} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
       if (sending && mirror.candidates.length > maxDeletes && !opts.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
@@ -435,7 +435,7 @@ function retryTuning(env: Record<string, string | undefined>) {
 
 function chooseProgress(opts: DataCommandOptions, io: CommandIO, label: string): ProgressSink {
   if (opts.quiet) return silentProgress;
-  if (io.stderr.isTTY) return createBarProgress(undefined);
+  if (io.stderr.isTTY) return createBarProgress();
   return createLineProgress(label, 5000, (s) => io.stderr.write(s));
 }
 

@@ -1,7 +1,7 @@
 import { normalisePhone, parseCalendarDate, titleCase } from './values.js';
 
 /** A transform as written in a mapping file: a name, or an object with one key. */
-export type TransformSpec = string | { date: string } | { replace: [string, string] };
+export type TransformSpec = string | { date: string };
 
 export type Transform = (value: string) => { value: string } | { error: string };
 
