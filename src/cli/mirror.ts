@@ -68,7 +68,6 @@ export async function runMirror(args: {
   backup?: string;
   concurrency: number;
   batchSize: number;
-  ratePerMinute?: number;
 }) {
   const { target, candidates, firstRow } = args;
   const notes: string[] = [];
@@ -97,7 +96,6 @@ export async function runMirror(args: {
     firstRow,
     concurrency: args.concurrency,
     batchSize: args.batchSize,
-    ratePerMinute: args.ratePerMinute,
     retry: args.retry,
     report: args.report,
     redact: args.redact,

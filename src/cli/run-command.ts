@@ -270,8 +270,6 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
       session,
       concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
       batchSize: effectiveBatch,
-      ratePerMinute,
-      startRatePerMinute: rate ? undefined : limits?.startRatePerMinute,
       retry,
       report,
       progress,
@@ -303,7 +301,7 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
           },
     });
     if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
-      const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: opts.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch, ratePerMinute });
+      const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: opts.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch });
       notes.push(...m.notes);
       result = m.merge(result);
     } else if (mirror) {

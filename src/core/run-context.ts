@@ -1,0 +1,122 @@
+import { CircuitBreaker } from './circuit-breaker.js';
+import { InOrderEmitter } from './in-order-emitter.js';
+import { KeyLocks } from './key-locks.js';
+import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
+import { silentProgress } from './progress.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import type { Outcome, RunOptions, Work } from './run-types.js';
+import { StateTracker } from './state-tracker.js';
+import { SUCCESS_STATUSES, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
+
+/**
+ * What the stages of one run share: its options, its stop, its counters, and how a row is finished (the report line
+ * in order, the state, the key locks). runSync creates one; admit-row.ts and deliver-batch.ts work through it.
+ */
+export class RunContext {
+  readonly sending: boolean;
+  readonly policy: RetryPolicy;
+  readonly clock: PacerClock;
+  readonly pacer: RequestPacer;
+  readonly breaker = new CircuitBreaker();
+  readonly redact: (text: string) => string;
+  /** A run that neither sends nor hashes payloads (validate, a dry run without the state) only needs the checks. */
+  readonly prepareOptions: PrepareOptions;
+  readonly emitter: InOrderEmitter;
+  readonly stateTracker: StateTracker;
+  readonly locks = new KeyLocks();
+  /** Rows ready to send, in order. */
+  readonly ready: Work[] = [];
+  /** Items per request; lowered when the remote says a batch was too large. */
+  batchLimit: number;
+  rowsRead = 0;
+  calls = 0;
+  unchanged = 0;
+  followUps = 0;
+  /** Rows written with a part not applied (ItemResult.warning). */
+  warned = 0;
+  readonly rowNotes: Record<string, number> = {};
+  stop: { kind: 'abort' | 'interrupt'; message: string } | undefined;
+  /** Aborted at the stop: sleeps and pacer waits end at once. */
+  readonly stopController = new AbortController();
+  private wake!: () => void;
+  /** Resolves at the next change the loop must look at (a row finished, a stop). */
+  woken: Promise<void>;
+
+  constructor(readonly options: RunOptions) {
+    this.sending = options.mode === 'send';
+    this.policy = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.clock = options.clock ?? realClock;
+    this.pacer = options.pacer ?? new RequestPacer(undefined, this.clock);
+    this.redact = options.redact ?? ((s: string) => s);
+    this.prepareOptions = { ...options.prepare, checkOnly: !this.sending && !(options.state && options.operation === 'upsert') };
+    this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
+    this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
+    this.batchLimit = Math.max(1, options.batchSize);
+    this.woken = new Promise<void>((r) => (this.wake = r));
+  }
+
+  wakeUp(): void {
+    const w = this.wake;
+    this.woken = new Promise<void>((r) => (this.wake = r));
+    w();
+  }
+
+  requestStop(kind: 'abort' | 'interrupt', message: string): void {
+    if (this.stop) return;
+    this.stop = { kind, message };
+    this.stopController.abort();
+    this.wakeUp();
+  }
+
+  /** A row's report line (journaled when it was sent), in input order. */
+  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
+    const { options } = this;
+    this.emitter.keepInput(base.input, r.status);
+    const note = options.annotations?.get(base.row);
+    const ok = r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status);
+    const useNote = note && ok;
+    const result: RowResult = {
+      row: base.row,
+      line: base.line,
+      operation: options.operation,
+      key: base.key,
+      status: r.status,
+      remoteId: r.remoteId ?? (useNote ? note.remoteId : undefined),
+      attempts,
+      httpStatus: r.httpStatus,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage ? this.redact(r.errorMessage) : useNote ? note.message : ok ? base.note : undefined,
+    };
+    if (base.note && ok && !r.errorMessage) this.rowNotes[base.note] = (this.rowNotes[base.note] ?? 0) + 1;
+    if (this.sending && attempts > 0) options.report.journal(result);
+    this.emitter.emit(result);
+  }
+
+  /** A sent row has its final answer: remembered, reported, its keys released. */
+  finishWork(w: Work, r: Outcome): void {
+    if (w.done) return;
+    w.done = true;
+    if (w.heldBackNote) w.note = [w.note, w.heldBackNote].filter(Boolean).join('; ');
+    if (w.created) {
+      // The second call of a created row: the row reports its creation; a failed second call says what was not set.
+      r = SUCCESS_STATUSES.has(r.status) || r.status === 'NOT_ATTEMPTED'
+        ? { ...w.created, ...(r.status === 'NOT_ATTEMPTED' ? { errorMessage: `created, but what was held back (its email status or partial address) was not sent: ${r.errorMessage ?? 'interrupted'}` } : {}) }
+        : { ...r, remoteId: w.created.remoteId, errorMessage: `the ${this.options.target.nouns.one} was created (${w.created.remoteId}), but the second call (its email status or partial address) failed: ${r.errorMessage ?? r.status}` };
+    }
+    this.stateTracker.remember(w, r.status, r.remoteId, r.incomplete);
+    this.finishRow(w, r, w.attempts);
+    this.ready.push(...this.locks.release(w));
+    this.wakeUp();
+  }
+
+  notAttempted(w: Work): void {
+    this.finishWork(w, { status: 'NOT_ATTEMPTED', errorMessage: this.stop?.message ?? 'not sent' });
+  }
+
+  itemToResult(r: ItemResult, httpStatus: number): Outcome {
+    // A part not applied (a warning) is said on the row's line: the row is not a clean success.
+    const errorMessage = r.warning ? [r.warning, r.errorMessage].filter(Boolean).join('; ') : r.errorMessage;
+    if (r.warning) this.warned++;
+    return { status: r.status, remoteId: r.remoteId, httpStatus, errorCode: r.errorCode, errorMessage, ...(r.warning ? { incomplete: true } : {}) };
+  }
+}

@@ -1,0 +1,125 @@
+import type { RequestPacer, PacerClock } from './pace-requests.js';
+import type { ProgressSink } from './progress.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
+
+/** Where results go; the report writer implements it. */
+export interface ReportSink {
+  journal(r: RowResult): void;
+  write(r: RowResult): void;
+  writeRaw(line: string): void;
+  flush(): void;
+}
+
+/** A row that a previous run already finished (`--resume`): its report line is kept as it was. */
+export interface PreviousRow {
+  status: Status;
+  line: string;
+}
+
+export interface RunOptions {
+  // What runs, from where, to where.
+  operation: Operation;
+  /** `send` talks to the remote; `dry-run` does everything else. */
+  mode: 'send' | 'dry-run';
+  source: Source;
+  target: Target;
+  mapper: RowMapper;
+  session?: TargetSession;
+  /** How the target builds payloads (beyond what the run decides itself). */
+  prepare?: PrepareOptions;
+
+  // How it is sent.
+  concurrency: number;
+  batchSize: number;
+  /** Paces every call (the CLI's, shared with lookups before the run so the minute window counts both); default: none. */
+  pacer?: RequestPacer;
+  retry?: RetryPolicy;
+  clock?: PacerClock;
+  /** Rows read ahead of the oldest unreported row, at most (bounds memory behind a slow row). */
+  maxWindow?: number;
+  /** Aborting it is an interrupt: stop taking rows, finish what is in flight, report the rest NOT_ATTEMPTED. */
+  signal?: AbortSignal;
+  /** The run is refused before it starts (credentials rejected at connect): every row is reported, none sent. */
+  abortBeforeStart?: string;
+
+  // Where results go.
+  report: ReportSink;
+  progress?: ProgressSink;
+  redact?: (text: string) => string;
+  /** Each row that did not succeed, in input order, with its input fields (the failed-rows file). */
+  onFailure?: (record: SourceRecord, result: { status: Status; errorMessage?: string }) => void;
+  /** Called once the columns are known and bound, before any request, with the first records read (a sample). */
+  onBound?: (mapper: RowMapper, sample: readonly SourceRecord[]) => void;
+
+  // What earlier runs and earlier steps decided.
+  /** `--resume`: rows a previous run finished, kept as they were. */
+  previous?: Map<number, PreviousRow>;
+  /** Local state: remote ids and payload hashes from earlier runs; updated as results arrive. */
+  state?: SyncState;
+  /** Skip rows whose payload hash equals the one last sent successfully (UNCHANGED). */
+  changedOnly?: boolean;
+  /** Mixed into every payload hash: a changed mapping file changes every hash, so everything is sent again. */
+  hashSalt?: string;
+  /** The first row number (rows after an input's own, e.g. mirror deletes, continue its numbering). */
+  firstRow?: number;
+  /** Rows already decided before the run (delete lookups): reported as given, nothing sent. */
+  decided?: Map<number, RowResult>;
+  /** remote_id and message for rows that end in success or DRY_RUN without their own (what a delete names). */
+  annotations?: Map<number, { remoteId: string; message: string }>;
+}
+
+export interface RunResult {
+  rows: number;
+  counts: Partial<Record<Status, number>>;
+  durationMs: number;
+  calls: number;
+  rateLimited: number;
+  /** Rows skipped as UNCHANGED (--changed-only). */
+  unchanged: number;
+  /** Rows whose payload left something out deliberately, per note (Prepared.note). */
+  rowNotes: Record<string, number>;
+  /** Second calls made for created records (Prepared.afterCreate). */
+  followUps: number;
+  /** Rows the remote wrote with a part it did not apply (a custom field value with warnings): exit 1. */
+  warned: number;
+  ceilingPerMinute?: number;
+  achievedPerMinute?: number;
+  abortReason?: string;
+  interrupted: boolean;
+  exitCode: number;
+}
+
+/** One row on its way: what is sent, what came back so far, and who waits for its keys. */
+export interface Work {
+  row: number;
+  line: number;
+  key: string;
+  lockKeys: string[];
+  payload: unknown;
+  /** The input record, kept only when a failed-rows file is written. */
+  input?: SourceRecord;
+  /** The payload without a remote id from the state: sent instead if that id turns out stale (NOT_FOUND). */
+  fallback?: unknown;
+  hash?: string;
+  attempts: number;
+  /** What the payload deliberately left out, for the report line of a row that succeeds. */
+  note?: string;
+  /** Sent by a second call if the remote says the row created a record (Prepared.afterCreate). */
+  afterCreate?: unknown;
+  /** Prepared.heldBackNote: dropped once the second call has sent what was held back. */
+  heldBackNote?: string;
+  /** The creation's own answer, reported once the second call is done. */
+  created?: Partial<RowResult> & { status: Status };
+  /** An attempt got no usable answer: the remote may have acted on it anyway. */
+  answerLost?: boolean;
+  waitingOn: number;
+  dependents?: Work[];
+  done: boolean;
+}
+
+/** A row's answer; `incomplete`: written, but not all of it applied (not remembered as synced). */
+export type Outcome = Partial<RowResult> & { status: Status; incomplete?: boolean };
+
+/** A finished row: a new report line, or a previous run's kept as it was. */
+export type Finished = RowResult | { raw: string; row: number; status: Status };
