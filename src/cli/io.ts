@@ -54,7 +54,7 @@ export interface CommandIO {
 }
 
 export function resolveTarget(name: string | undefined, env: Record<string, string | undefined>): Target {
-  const wanted = (name ?? env.SYNC_TARGET ?? 'salsa').toLowerCase();
+  const wanted = (name ?? env.SYNC_TARGET ?? Object.keys(TARGETS)[0]!).toLowerCase();
   const target = TARGETS[wanted];
   if (!target) throw new UsageError(`Unknown target "${wanted}": use ${Object.keys(TARGETS).join(' or ')} (-t/--target or SYNC_TARGET).`);
   return target;

@@ -179,8 +179,8 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .addHelpText('after', '\nExample:\n  $ sync-supporters sandbox --port 8787 --faults "503:0.1,429:0.05"\n  then, in another shell, use the printed SALSA_API_URL and SALSA_API_TOKEN.')
     .action(async (opts: Record<string, string | undefined>) => {
       const emulators = createEmulators({
-        salsaRateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
-        salsaMaxBatchSize: intOption(opts.maxBatchSize, '--max-batch-size', 1),
+        rateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
+        maxBatchSize: intOption(opts.maxBatchSize, '--max-batch-size', 1),
       });
       const sandbox = await startSandbox({
         emulators,

@@ -142,8 +142,8 @@ async function runLocked(command: DataCommand, input: string, opts: DataCommandO
   if (newEmailStatus !== undefined && !['OPT_IN', 'OPT_OUT', 'account-default'].includes(newEmailStatus)) {
     throw new UsageError(`--new-email-status must be OPT_OUT (the default), OPT_IN or account-default, got "${opts.newEmailStatus}".`);
   }
-  if (newEmailStatus !== undefined && target.name !== 'salsa') {
-    throw new UsageError(`--new-email-status is for Salsa. ${target.displayName} creates records opted out of email unless the row's own opt-in field says otherwise: map your opt-in column.`);
+  if (newEmailStatus !== undefined && !target.setsNewRecordStatus) {
+    throw new UsageError(`--new-email-status does not apply to ${target.displayName}: it creates records opted out of email unless the row's own opt-in field says otherwise. Map your opt-in column.`);
   }
   const prepareOptions: PrepareOptions = { replacePartial: opts.address === 'replace', newEmailStatus: newEmailStatus as PrepareOptions['newEmailStatus'] };
   // What ran, in the progress log's first line and the summary alike.

@@ -247,6 +247,8 @@ export interface Target {
   readonly keyFields: readonly string[];
   /** Named custom fields are a list of their own (a mapping's "customFields", `custom:<Name>` columns), not fields. */
   readonly customFieldList?: boolean;
+  /** The target gives records it creates an explicit email status (PrepareOptions.newEmailStatus). */
+  readonly setsNewRecordStatus?: boolean;
   /** How the target writes an email opt-in and opt-out (for init's value maps), when it has its own words. */
   readonly optInValues?: { yes: string; no: string };
   /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */

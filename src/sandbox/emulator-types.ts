@@ -1,3 +1,17 @@
+import type { Target } from '../core/types.js';
+
+/** What a target folder exports (src/targets/<name>/index.ts): the target, and its emulator for the sandbox. */
+export interface TargetModule {
+  target: Target;
+  createEmulator(settings: EmulatorSettings): Emulator;
+}
+
+/** Sandbox settings an emulator may honour (`sandbox --rate-limit --max-batch-size`). */
+export interface EmulatorSettings {
+  rateLimit?: number;
+  maxBatchSize?: number;
+}
+
 /** What the sandbox server asks of each target's emulator (src/targets/<name>/emulator.ts). */
 export interface EmulatorRequest {
   method: string;

@@ -1,21 +1,16 @@
-/** The list of targets and their emulators: the one place that knows every target folder. */
+/** The list of targets: the one place that knows every target folder. A new target is one more line here. */
 import type { Target } from '../core/types.js';
-import type { Emulator } from '../sandbox/emulator-types.js';
-import { createLuminateEmulator } from './luminate/emulator.js';
-import { luminateTarget } from './luminate/index.js';
-import { createSalsaEmulator } from './salsa/emulator.js';
-import { salsaTarget } from './salsa/index.js';
+import type { Emulator, EmulatorSettings, TargetModule } from '../sandbox/emulator-types.js';
 
-export const TARGETS: Record<string, Target> = {
-  salsa: salsaTarget,
-  luminate: luminateTarget,
-};
+export type { EmulatorSettings, TargetModule } from '../sandbox/emulator-types.js';
+import { luminate } from './luminate/index.js';
+import { salsa } from './salsa/index.js';
 
-export interface EmulatorSettings {
-  salsaRateLimit?: number;
-  salsaMaxBatchSize?: number;
-}
+const MODULES: TargetModule[] = [salsa, luminate];
+
+/** By name; the first is the default target. */
+export const TARGETS: Record<string, Target> = Object.fromEntries(MODULES.map((m) => [m.target.name, m.target]));
 
 export function createEmulators(settings: EmulatorSettings = {}): Emulator[] {
-  return [createSalsaEmulator({ rateLimit: settings.salsaRateLimit, maxBatchSize: settings.salsaMaxBatchSize }), createLuminateEmulator()];
+  return MODULES.map((m) => m.createEmulator(settings));
 }

@@ -1,4 +1,6 @@
 import type { Target } from '../../core/types.js';
+import type { TargetModule } from '../../sandbox/emulator-types.js';
+import { createLuminateEmulator } from './emulator.js';
 import { connectLuminate } from './client.js';
 import { LUMINATE_FIELDS } from './fields.js';
 import { canClearLuminate, checkLuminateFields, isLuminateField, prepareLuminate } from './mapper.js';
@@ -28,3 +30,5 @@ export const luminateTarget: Target = {
   withRemoteId: (payload, remoteId) => ({ ...(payload as Record<string, string>), cons_id: remoteId }),
   connect: connectLuminate,
 };
+
+export const luminate: TargetModule = { target: luminateTarget, createEmulator: () => createLuminateEmulator() };

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Target } from '../../core/types.js';
+import type { TargetModule } from '../../sandbox/emulator-types.js';
+import { createSalsaEmulator } from './emulator.js';
 import { DEFAULT_SALSA_URL } from './client.js';
 import { connectSalsa } from './client.js';
 import { SALSA_FIELDS } from './fields.js';
@@ -17,6 +19,7 @@ export const salsaTarget: Target = {
   isKnownField: (name) => NAMES.has(name),
   customFieldList: true,
   optInValues: { yes: 'OPT_IN', no: 'OPT_OUT' },
+  setsNewRecordStatus: true,
   prepare: prepareSalsa,
   describeMapping: describeSalsaMapping,
   canClear: canClearSalsa,
@@ -28,4 +31,9 @@ export const salsaTarget: Target = {
   accountId: (env) => `${env.SALSA_API_URL || DEFAULT_SALSA_URL}#${createHash('sha256').update(env.SALSA_API_TOKEN ?? '').digest('hex').slice(0, 12)}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as object), supporterId: remoteId }),
   connect: connectSalsa,
+};
+
+export const salsa: TargetModule = {
+  target: salsaTarget,
+  createEmulator: (settings) => createSalsaEmulator({ rateLimit: settings.rateLimit, maxBatchSize: settings.maxBatchSize }),
 };
