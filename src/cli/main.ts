@@ -4,12 +4,14 @@ import { createRedactor } from '../core/redact.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createEmulators, TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
-import { runInit, type InitOptions } from './init-command.js';
-import { runCheck, type CheckOptions } from './check-command.js';
+import { runInit, type InitOptions } from './commands/init.js';
+import { runCheck, type CheckOptions } from './commands/check.js';
 import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
 import { intOption } from './options.js';
 import { printable } from './printable.js';
-import { runDataCommand, type CommandIO, type DataCommand, type DataCommandOptions } from './run-command.js';
+import { runDataCommand } from './commands/data.js';
+import type { DataCommand } from '../jobs/data-job-types.js';
+import type { CommandIO, DataCommandOptions } from './io.js';
 
 const TARGET_NAMES = Object.keys(TARGETS).join(' or ');
 

@@ -1,17 +1,17 @@
-import { callWithRetry } from '../core/call-with-retry.js';
-import { SyncError, UsageError } from '../core/errors.js';
-import { RequestPacer } from '../core/pace-requests.js';
-import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
-import type { PrepareOptions, SourceRecord, TargetSession } from '../core/types.js';
-import { createRedactor } from '../core/redact.js';
-import { loadMappingFile } from '../mapping/mapping-file.js';
-import { createRowMapper } from '../mapping/mapper.js';
-import { startSandbox, type Sandbox } from '../sandbox/server.js';
-import { openSource } from '../sources/index.js';
-import { createEmulators, TARGETS } from '../targets/index.js';
-import { intOption } from './options.js';
-import { printable } from './printable.js';
-import { resolveTarget, type CommandIO } from './io.js';
+import { callWithRetry } from '../../core/call-with-retry.js';
+import { SyncError, UsageError } from '../../core/errors.js';
+import { RequestPacer } from '../../core/pace-requests.js';
+import { DEFAULT_RETRY_POLICY } from '../../core/retry-policy.js';
+import type { PrepareOptions, SourceRecord, TargetSession } from '../../core/types.js';
+import { createRedactor } from '../../core/redact.js';
+import { loadMappingFile } from '../../mapping/mapping-file.js';
+import { createRowMapper } from '../../mapping/mapper.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { openSource } from '../../sources/index.js';
+import { createEmulators, TARGETS } from '../../targets/index.js';
+import { intOption } from '../options.js';
+import { printable } from '../printable.js';
+import { resolveTarget, type CommandIO } from '../io.js';
 
 export interface CheckOptions {
   target?: string;

@@ -10,7 +10,7 @@ import { chunkedSource } from '../core/chunked-source.js';
 import { openSource } from '../sources/index.js';
 import type { AccountState } from '../state/sqlite-state.js';
 import { backupPathFor, writeBackup } from './delete-guard.js';
-import type { DataCommandOptions } from './io.js';
+import type { DataJob } from './data-job-types.js';
 
 export interface MirrorCandidate {
   key: string;
@@ -22,10 +22,10 @@ export interface MirrorCandidate {
  * cap can stop the run first. A row that cannot be read names nobody we can see: mirroring then could delete the
  * person it stands for, so it is refused.
  */
-export async function mirrorCandidates(args: { input: string; opts: DataCommandOptions; target: Target; spec: MappingSpec | undefined; state: AccountState }) {
-  const { input, opts, target, state } = args;
+export async function mirrorCandidates(args: { input: string; job: Pick<DataJob, 'format' | 'delimiter' | 'encoding'>; target: Target; spec: MappingSpec | undefined; state: AccountState }) {
+  const { input, job, target, state } = args;
   if (input === '-') throw new UsageError('--mirror needs the input as a file: it is read twice (who is in it, then the import).', 'E_MIRROR');
-  const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding as BufferEncoding | undefined });
+  const source = await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding });
   const mapper = createRowMapper(target, args.spec, input);
   const keys = new Set<string>();
   const keyless: number[] = [];

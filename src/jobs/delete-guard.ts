@@ -3,7 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../core/errors.js';
 import type { FoundRecord } from '../core/types.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO } from '../cli/io.js';
 
 /**
  * Deleting cannot be undone: above the cap, a person at a terminal must type the number; a script must say

@@ -1,13 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/errors.js';
-import type { SourceRecord } from '../core/types.js';
-import { parseMapping } from '../mapping/mapping-file.js';
-import { mappingFromProposal, proposeMapping } from '../mapping/propose.js';
-import { checkRunFiles } from '../report/output-guard.js';
-import { openSource } from '../sources/index.js';
-import { printable } from './printable.js';
-import { resolveTarget, type CommandIO } from './io.js';
+import { UsageError } from '../../core/errors.js';
+import type { SourceRecord } from '../../core/types.js';
+import { parseMapping } from '../../mapping/mapping-file.js';
+import { mappingFromProposal, proposeMapping } from '../../mapping/propose.js';
+import { checkRunFiles } from '../../report/output-guard.js';
+import { openSource } from '../../sources/index.js';
+import { printable } from '../printable.js';
+import { resolveTarget, type CommandIO } from '../io.js';
 
 export interface InitOptions {
   target?: string;

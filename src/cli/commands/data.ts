@@ -1,0 +1,110 @@
+import { UsageError } from '../../core/errors.js';
+import type { Operation, PrepareOptions } from '../../core/types.js';
+import { DEFAULT_STATE_PATH } from '../../state/sqlite-state.js';
+import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
+import { runDataJob } from '../../jobs/data-job.js';
+import { resolveTarget, type CommandIO, type DataCommandOptions } from '../io.js';
+import { intOption } from '../options.js';
+import { printable } from '../printable.js';
+import { formatSummary } from '../summary.js';
+
+const oneOf = <T extends string>(value: string | undefined, flag: string, allowed: readonly T[], what: string): T | undefined => {
+  if (value === undefined) return undefined;
+  const v = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+  if (!v) throw new UsageError(`${flag} must be ${what}, got "${value}".`);
+  return v;
+};
+
+/** Flags to a typed job: every flag is checked here, before anything is read or written (exit 2 on a bad one). */
+export function parseDataJob(command: DataCommand, input: string, opts: DataCommandOptions, env: Record<string, string | undefined>): DataJob {
+  const target = resolveTarget(opts.target, env);
+  const operation: Operation = command === 'delete' ? 'delete' : 'upsert';
+  if (!target.operations.includes(operation)) {
+    throw new UsageError(target.unsupportedReason?.[operation] ?? `${target.displayName} does not support ${command}.`, 'E_UNSUPPORTED');
+  }
+  const sending = command !== 'validate' && !opts.dryRun;
+  // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
+  const needsRemote = sending || (command === 'delete' && !!target.identify) || (command === 'import' && !!opts.mirror);
+  if (needsRemote && !opts.sandbox) {
+    const missing = target.missingCredentials(env);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `Missing ${missing.join(', ')} for ${target.displayName}. Set ${missing.length > 1 ? 'them' : 'it'} in the environment or in a .env file in this folder ` +
+          '(or try the built-in emulator with --sandbox, or check the file with validate).',
+        'E_CREDENTIALS',
+      );
+    }
+  }
+  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
+  const useState = command !== 'validate' && opts.state !== false;
+  if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
+  if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
+    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
+  }
+  const mode = command === 'validate' ? 'validate' : opts.dryRun ? 'dry-run' : 'send';
+  return {
+    command,
+    input,
+    target,
+    operation,
+    mode,
+    sending,
+    needsRemote,
+    useState,
+    reportPath: opts.report ?? defaultReportPath(input, mode),
+    statePath: useState ? (typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH) : undefined,
+    map: opts.map,
+    format: opts.format,
+    delimiter: opts.delimiter,
+    encoding: opts.encoding as BufferEncoding | undefined,
+    concurrency: intOption(opts.concurrency, '--concurrency', 1, 64),
+    batchSize: intOption(opts.batchSize, '--batch-size', 1, 1000),
+    rate: intOption(opts.rate, '--rate', 1, 1_000_000),
+    timeoutSec: intOption(opts.timeout, '--timeout', 1, 3600) ?? 60,
+    retries: intOption(opts.retries, '--retries', 0, 20),
+    sandbox: opts.sandbox ? { faults: opts.sandboxFaults, latencyMs: intOption(opts.sandboxLatency, '--sandbox-latency', 0, 60_000) } : undefined,
+    maxDeletes: intOption(opts.maxDeletes, '--max-deletes', 0) ?? 100,
+    yes: !!opts.yes,
+    backup: opts.backup,
+    allMatches: !!opts.allMatches,
+    resume: !!opts.resume,
+    changedOnly: !!opts.changedOnly,
+    full: !!opts.full,
+    mirror: !!opts.mirror,
+    failed: opts.failed,
+    overwrite: !!opts.overwrite,
+    empty: oneOf(opts.empty, '--empty', ['skip', 'clear'] as const, 'skip (the default: an empty cell is not sent) or clear (an empty cell clears the stored value)') ?? 'skip',
+    address: oneOf(opts.address, '--address', ['complete', 'replace'] as const, 'complete (send an address only when it is whole: the default) or replace') ?? 'complete',
+    dateOrder: oneOf(opts.dateOrder, '--date-order', ['dmy', 'mdy'] as const, 'dmy (day first: 31/12/1980) or mdy (month first: 12/31/1980)'),
+    newEmailStatus: oneOf(opts.newEmailStatus, '--new-email-status', ['OPT_OUT', 'OPT_IN', 'account-default'] as const, 'OPT_OUT (the default), OPT_IN or account-default') as PrepareOptions['newEmailStatus'],
+    quiet: !!opts.quiet,
+    json: !!opts.json,
+  };
+}
+
+/** import, delete, validate: flags to a job, the job run, its summary printed; the exit status. */
+export async function runDataCommand(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO): Promise<number> {
+  const job = parseDataJob(command, input, opts, io.env);
+  const { result, notes, reportPath, verb, redact } = await runDataJob(job, io);
+  // --quiet silences progress and the summary, never the reason a run was aborted (exit 3 with no word is a mystery in a cron mail).
+  if (job.quiet && result.abortReason) io.stderr.write(printable(redact(`ABORTED: ${result.abortReason} (report: ${reportPath})`)) + '\n');
+  if (!job.quiet) io.stderr.write(printable(redact(formatSummary(result, { verb, target: job.target.displayName, report: reportPath, notes }))));
+  if (job.json) {
+    io.stdout.write(
+      JSON.stringify({
+        rows: result.rows,
+        counts: result.counts,
+        durationMs: Math.round(result.durationMs),
+        report: reportPath,
+        exitCode: result.exitCode,
+        calls: result.calls,
+        rateLimited: result.rateLimited,
+        unchanged: result.unchanged,
+        ...(result.ceilingPerMinute ? { ceilingPerMinute: result.ceilingPerMinute } : {}),
+        ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
+        ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),
+      }) + '\n',
+    );
+  }
+  return result.exitCode;
+}

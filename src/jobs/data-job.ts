@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { SyncError, UsageError } from '../core/errors.js';
+import { createRedactor } from '../core/redact.js';
+import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
+import { runSync, type RunResult } from '../core/run-sync.js';
+import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
+import { RequestPacer } from '../core/pace-requests.js';
+import type { PrepareOptions, TargetSession } from '../core/types.js';
+import { loadMappingFile } from '../mapping/mapping-file.js';
+import { createRowMapper } from '../mapping/mapper.js';
+import { FailedRowsWriter } from '../report/failed-rows.js';
+import { lockReport, prepareReportPath } from '../report/output-guard.js';
+import { journalPathOf, ReportWriter } from '../report/report-writer.js';
+import { runRecordPathOf } from '../report/run-record.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { openSource, resolveFormat } from '../sources/index.js';
+import { openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
+import { createEmulators, TARGETS } from '../targets/index.js';
+import type { CommandIO } from '../cli/io.js';
+import { printable } from '../cli/printable.js';
+import { createBarProgress, createLineProgress } from '../cli/progress.js';
+import type { ProgressSink } from '../core/progress.js';
+import { silentProgress } from '../core/progress.js';
+import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
+import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
+import { guardRunFiles, recordRun } from './run-files.js';
+import { mirrorCandidates, runMirror } from './mirror.js';
+import type { DataJob } from './data-job-types.js';
+import type { RowMapper } from '../core/types.js';
+
+export type { DataJob } from './data-job-types.js';
+
+/** What a data run came to: its result and the notes the summary prints. */
+export interface DataJobOutcome {
+  result: RunResult;
+  notes: string[];
+  reportPath: string;
+  /** What ran ("Import", "Dry run (delete)"…), for the summary's first line. */
+  verb: string;
+  redact: (text: string) => string;
+}
+
+/** Every secret any target knows of, so no message can print one whatever the target. */
+function allSecrets(env: Record<string, string | undefined>): string[] {
+  return Object.values(TARGETS).flatMap((t) => t.secrets(env));
+}
+
+/**
+ * A data command (import, delete, validate) composed: the files it will write checked and locked, resume, the
+ * sandbox, the connection and the account's field list, the state, the delete plan and its cap and backup, the send
+ * loop, mirror. The CLI turns flags into the DataJob and prints what this returns.
+ */
+export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOutcome> {
+  const { command, input, mode, reportPath } = job;
+  guardRunFiles(job);
+  const release = lockReport(reportPath, `${command}${mode === 'dry-run' ? ' --dry-run' : ''} ${input}`);
+  try {
+    return await runLocked(job, io);
+  } finally {
+    release();
+  }
+}
+
+
+/** The run, under the report's lock. */
+async function runLocked(job: DataJob, io: CommandIO): Promise<DataJobOutcome> {
+  const { command, input, target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = job;
+  const env = io.env;
+  const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
+  const latency = job.sandbox?.latencyMs;
+  const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
+  const kept = prepareReportPath(reportPath, { sending, resuming: !!job.resume, overwrite: !!job.overwrite, commandLabel });
+  const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
+  const source = await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
+  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });
+  const dateNotes = await settleDates(job, mapper);
+  const newEmailStatus = job.newEmailStatus ?? spec?.newEmailStatus;
+  if (newEmailStatus !== undefined && !target.setsNewRecordStatus) {
+    throw new UsageError(`--new-email-status does not apply to ${target.displayName}: it creates records opted out of email unless the row's own opt-in field says otherwise. Map your opt-in column.`);
+  }
+  const prepareOptions: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
+  // What ran, in the progress log's first line and the summary alike.
+  const verb = command === 'validate' ? 'Validate' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
+  const notes: string[] = [...kept.notes, ...dateNotes];
+  const { previous, notes: resumeNotes } = await recordRun(job, commandLabel);
+  notes.push(...resumeNotes);
+  const redact = createRedactor(allSecrets(env));
+
+  let stateDb: StateDb | undefined;
+  let state: AccountState | undefined;
+  let sandbox: Sandbox | undefined;
+  let session: TargetSession | undefined;
+  let abortBeforeStart: string | undefined;
+  let report: ReportWriter | undefined;
+  let failedWriter: FailedRowsWriter | undefined;
+  let result: RunResult | undefined;
+  const interrupt = new AbortController();
+  const onSignal = (sig: string) => {
+    if (interrupt.signal.aborted) {
+      report?.close(false);
+      io.stderr.write(`\nSecond ${sig}: quitting now. Rows without an answer are missing from the report; run again with --resume.\n`);
+      process.exit(130);
+    }
+    interrupt.abort();
+    io.stderr.write(`\n${sig}: stopping — finishing the requests in flight, then writing the report (press Ctrl-C again to quit at once).\n`);
+    // Bounded wait: a request that does not come back in time is not waited for.
+    setTimeout(() => onSignal(sig), (timeoutSec + 5) * 1000).unref();
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  // The environment the remote is reached with: the user's, or the sandbox's endpoints and credentials.
+  let remoteEnv = env;
+  try {
+    if (needsRemote) {
+      if (job.sandbox) {
+        sandbox = await startSandbox({ emulators: createEmulators(), faults: job.sandbox?.faults, latencyMs: latency });
+        remoteEnv = { ...env };
+        for (const e of sandbox.emulators) Object.assign(remoteEnv, e.environment(sandbox.url));
+        notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox?.faults ? ` with faults ${job.sandbox?.faults}` : ''}; nothing left this machine`);
+      }
+      try {
+        session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
+        notes.push(...(session.notes ?? []));
+        // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked
+        // against it before the first row, and values are sent as it needs them (an enumeration's own choices).
+        if (operation === 'upsert' && session.describeFields) {
+          const described = await session.describeFields();
+          if ('fields' in described) prepareOptions.remoteFields = new Map(described.fields.map((f) => [f.name, f]));
+          else notes.push(`could not read the ${target.displayName} field list (${described.error}): fields were checked by name only`);
+        }
+      } catch (err) {
+        if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
+        else throw err;
+      }
+    }
+    if (useState) {
+      stateDb = openStateDb(statePath!, {
+        // Said as it happens (stderr is written synchronously): the run is paused, not hung.
+        onWait: (n) => job.quiet || io.stderr.write(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are\n`),
+      });
+      state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
+    }
+    const limits = session?.limits;
+    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits?.maxBatchSize ?? Infinity);
+    if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
+    const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
+
+    const retry = { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) };
+    const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
+    process.on('SIGINT', sigint);
+    process.on('SIGTERM', sigterm);
+    let plan: DeletePlan | undefined;
+    if (command === 'delete' && session && !abortBeforeStart) {
+      plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!job.allMatches, operation, signal: interrupt.signal });
+      describeMapping(mapper, io, job.quiet);
+      notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} ${plan.toDelete.length === 1 ? target.nouns.one : target.nouns.many} to delete`);
+      if (sending && plan.toDelete.length > maxDeletes && !job.yes) {
+        await confirmLargeDelete(plan.toDelete.length, maxDeletes, io, target.nouns);
+      }
+      if (sending && plan.toDelete.length > 0) {
+        const backupPath = job.backup ?? backupPathFor(reportPath, 'deleted');
+        await writeBackup(backupPath, plan.toDelete);
+        notes.push(`backup of the ${plan.toDelete.length} ${target.nouns.many} being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
+      }
+    }
+    let mirror: Awaited<ReturnType<typeof mirrorCandidates>> | undefined;
+    if (job.mirror && state) {
+      // Before anything is sent: who the file no longer has, and whether that is within the cap.
+      mirror = await mirrorCandidates({ input, job, target, spec, state });
+      notes.push(`mirror: ${mirror.candidates.length} ${mirror.candidates.length === 1 ? target.nouns.one : target.nouns.many} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
+      if (sending && mirror.candidates.length > maxDeletes && !job.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
+    }
+    report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
+    if (job.failed) failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.());
+    const progress = chooseProgress(job.quiet, io, verb);
+    result = await runSync({
+      operation,
+      mode: sending ? 'send' : 'dry-run',
+      source: plan ? plan.source : source,
+      target,
+      mapper: plan ? createRowMapper(target, undefined, input) : mapper,
+      decided: plan?.decided,
+      annotations: plan?.annotations,
+      pacer,
+      session,
+      concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
+      batchSize: effectiveBatch,
+      retry,
+      report,
+      progress,
+      signal: interrupt.signal,
+      redact,
+      previous,
+      state,
+      onFailure: failedWriter ? (rec, r) => failedWriter!.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
+      changedOnly: !!job.changedOnly && !job.full,
+      hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
+      abortBeforeStart,
+      prepare: prepareOptions,
+      onBound: plan
+        ? undefined
+        : (m, sample) => {
+            describeMapping(m, io, job.quiet);
+            if (operation === 'upsert') {
+              requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
+              const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(new Set(m.matches().map((x) => x.field)), prepareOptions.remoteFields) : [];
+              if (problems.length > 0) {
+                throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
+              }
+              // Said before the first request, and again in the summary.
+              const policy = target.describeMapping?.(new Set(m.matches().map((x) => x.field)), prepareOptions) ?? [];
+              if (job.empty === 'clear') policy.push(describeClearing(m, target));
+              if (!job.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');
+              notes.push(...policy);
+            }
+          },
+    });
+    if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
+      const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: job.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch });
+      notes.push(...m.notes);
+      result = m.merge(result);
+    } else if (mirror) {
+      notes.push('mirror: skipped, because the import did not finish cleanly; nothing was deleted');
+    }
+    report.close(true);
+  } catch (err) {
+    // Nothing was sent when a usage problem ends the run: leave no half-made report behind — unless it resumes,
+    // when the journal holds the earlier run's answers and must stay.
+    if (report && err instanceof UsageError && !previous) {
+      report.close(true);
+      rmSync(reportPath, { force: true });
+      rmSync(journalPathOf(reportPath), { force: true });
+      rmSync(runRecordPathOf(reportPath), { force: true });
+    } else report?.close(false);
+    throw err;
+  } finally {
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    await session?.close();
+    await sandbox?.close();
+    failedWriter?.close();
+    // The report is the record of what happened; a state that was not saved costs the next --changed-only run
+    // a resend of those rows, so it is a warning, not a failed run.
+    await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
+  }
+
+  if (mode === 'dry-run' && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
+  if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
+  for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
+  if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
+  if (result.followUps > 0) {
+    notes.push(
+      `${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call set what could not go in the first without risk to existing ${target.nouns.many} ` +
+        `(email status ${prepareOptions.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
+    );
+  }
+  if (result.unchanged > 0) {
+    const batch = session?.limits.maxBatchSize;
+    const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;
+    notes.push(`${result.unchanged} rows unchanged since the last sync were not sent${saved ? `: about ${saved} API call${saved === 1 ? '' : 's'} saved` : ''}`);
+  }
+  if (stateDb) notes.push(`state: ${stateDb.path}`);
+  if (failedWriter) {
+    notes.push(failedWriter.count > 0 ? `failed rows: ${failedWriter.path} (${failedWriter.count}; fix them there and re-run that file as it is)` : `failed rows: none (${failedWriter.path} not written)`);
+  }
+  const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
+  if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(job, io)}`);
+  return { result, notes, reportPath, verb, redact };
+}
+
+
+/** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
+function resumeCommand(job: DataJob, io: CommandIO): string {
+  const args = io.argv ?? [];
+  const quoted = (args.length > 0 ? args : [job.command, job.input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  if (!job.resume) quoted.push('--resume');
+  return `sync-supporters ${quoted.join(' ')}`;
+}
+
+/** Tests shorten the backoff through the environment; people use --retries and --timeout. */
+function retryTuning(env: Record<string, string | undefined>) {
+  const base = Number(env.SYNC_SUPPORTERS_RETRY_BASE_MS);
+  return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
+}
+
+function chooseProgress(quiet: boolean, io: CommandIO, label: string): ProgressSink {
+  if (quiet) return silentProgress;
+  if (io.stderr.isTTY) return createBarProgress();
+  return createLineProgress(label, 5000, (s) => io.stderr.write(s));
+}
+
+function describeMapping(mapper: RowMapper, io: CommandIO, quiet: boolean) {
+  if (quiet) return;
+  const matches = mapper.matches();
+  const unused = mapper.unusedColumns();
+  io.stderr.write(printable(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`) + '\n');
+  if (unused.length > 0) {
+    io.stderr.write(printable(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`) + '\n');
+  }
+}
