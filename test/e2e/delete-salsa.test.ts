@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { csv, readReport, runCli, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+import { csv, tempDir, readReport, runInProcess, startSalsaSandbox, type TestSandbox } from '../support/helpers.js';
 
 let running: TestSandbox | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ async function account() {
   const dir = tempDir();
   const people = join(dir, 'people.csv');
   writeFileSync(people, csv(['Email', 'First Name', 'Last Name', 'External ID', 'City', 'custom:Volunteer'], Array.from({ length: 30 }, (_, i) => [`p${i}@example.org`, `First${i}`, `Last${i}`, `EXT-${i}`, 'Austin', i % 2 ? 'yes' : ''])));
-  expect((await runCli(['import', people, '--quiet'], { env: running.env })).code).toBe(0);
+  expect((await runInProcess(['import', people, '--quiet'], { env: running.env })).code).toBe(0);
   running.salsa.seed!([
     { firstName: 'Twin', lastName: 'A', contacts: [{ type: 'EMAIL', value: 'twin@example.org', status: 'OPT_IN' }] },
     { firstName: 'Twin', lastName: 'B', contacts: [{ type: 'EMAIL', value: 'twin@example.org', status: 'OPT_IN' }] },
@@ -41,7 +41,7 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
       ['00000000-af08-42bb-8ca2-50fc232e7b40', '', ''],
       ['', 'not an email', ''],
     ]));
-    const res = await runCli(['delete', file, '--json'], { env });
+    const res = await runInProcess(['delete', file, '--json'], { env });
     expect(res.code).toBe(1);
     const report = readReport(join(dir, 'leavers.report.csv'));
     expect(report.map((r) => [r.row, r.status])).toEqual([
@@ -59,7 +59,7 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
     const lines = readFileSync(backup, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.email).sort()).toEqual(['p1@example.org', 'p2@example.org', 'p3@example.org']);
     expect(lines.find((l) => l.email === 'p1@example.org')).toMatchObject({ firstName: 'First1', lastName: 'Last1', city: 'Austin', externalSystemId: 'EXT-1', 'custom:Volunteer': 'yes' });
-    const back = await runCli(['import', backup, '--json'], { env });
+    const back = await runInProcess(['import', backup, '--json'], { env });
     expect(JSON.parse(back.stdout)).toMatchObject({ counts: { ADDED: 3 }, exitCode: 0 });
     const restored = running!.salsa.supporters().find((s) => emailOf(s) === 'p1@example.org')!;
     expect(restored).toMatchObject({ firstName: 'First1', lastName: 'Last1', externalSystemId: 'EXT-1', address: { city: 'Austin' } });
@@ -70,7 +70,7 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
     const { dir, env } = await account();
     const file = join(dir, 'twins.csv');
     writeFileSync(file, csv(['Email'], [['twin@example.org']]));
-    const res = await runCli(['delete', file, '--all-matches', '--json'], { env });
+    const res = await runInProcess(['delete', file, '--all-matches', '--json'], { env });
     expect(res.code).toBe(0);
     const [row] = readReport(join(dir, 'twins.report.csv'));
     expect(row).toMatchObject({ status: 'DELETED', error_message: expect.stringMatching(/Twin A .*; Twin B /) });
@@ -82,7 +82,7 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
     const { dir, env } = await account();
     const file = join(dir, 'some.csv');
     writeFileSync(file, csv(['Email'], [['p5@example.org'], ['p6@example.org']]));
-    const res = await runCli(['delete', file, '--dry-run', '--json'], { env });
+    const res = await runInProcess(['delete', file, '--dry-run', '--json'], { env });
     expect(res.code).toBe(0);
     expect(readReport(join(dir, 'some.dry-run.report.csv')).map((r) => [r.status, r.error_message])).toEqual([
       ['DRY_RUN', expect.stringMatching(/^First5 Last5 <p5@example\.org> \(/)],
@@ -98,19 +98,19 @@ describe('delete from Salsa (the real bin against the sandbox)', () => {
     const file = join(dir, 'many.csv');
     writeFileSync(file, csv(['Email'], Array.from({ length: 12 }, (_, i) => [`p${i}@example.org`])));
     const requestsBefore = running!.sandbox.stats.requests;
-    const refused = await runCli(['delete', file, '--max-deletes', '10'], { env });
+    const refused = await runInProcess(['delete', file, '--max-deletes', '10'], { env });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/Refusing to delete 12 supporters: that is more than --max-deletes 10\. .*--max-deletes 12 \(or --yes\)\. Nothing was deleted\./);
     expect(running!.salsa.supporters()).toHaveLength(32);
     // Only lookups (metrics and search) were sent.
     expect(running!.sandbox.stats.requests - requestsBefore).toBeLessThanOrEqual(2);
-    const raised = await runCli(['delete', file, '--max-deletes', '12', '--json'], { env });
+    const raised = await runInProcess(['delete', file, '--max-deletes', '12', '--json'], { env });
     expect(JSON.parse(raised.stdout).counts).toEqual({ DELETED: 12 });
     expect(running!.salsa.supporters()).toHaveLength(20);
   });
 
   it('Luminate has no delete: exit 2 with the reason', async () => {
-    const res = await runCli(['delete', join(tempDir(), 'x.csv'), '-t', 'luminate']);
+    const res = await runInProcess(['delete', join(tempDir(), 'x.csv'), '-t', 'luminate']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/Constituent API \(SRConsAPI\) has no delete method/);
   });
@@ -126,7 +126,7 @@ describe('delete under faults', () => {
     running = { ...running!, sandbox: sb, env: { ...env, SALSA_API_URL: sb.url } };
     const file = join(dir, 'two.csv');
     writeFileSync(file, csv(['Email'], [['p7@example.org'], ['p8@example.org']]));
-    const res = await runCli(['delete', file, '--json'], { env: running.env });
+    const res = await runInProcess(['delete', file, '--json'], { env: running.env });
     expect(res.code).toBe(0);
     expect(readReport(join(dir, 'two.report.csv')).map((r) => [r.status, r.attempts])).toEqual([
       ['DELETED', '2'],

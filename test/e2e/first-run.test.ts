@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, csv, readReport, runCli, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+import { csv, tempDir, readReport, ROOT, runInProcess, startSalsaSandbox, type TestSandbox } from '../support/helpers.js';
 
 let running: TestSandbox | undefined;
 afterEach(async () => {
@@ -18,7 +18,7 @@ describe('first run: init, mapping files, failed rows', () => {
       ['bob@example.org', 'Bob', 'Ray', '555 201 9988', '78701', '02/03/1975', 'N', 'M'],
     ].map((r) => [...r, 'blue'])));
     const out = join(dir, 'mapping.json');
-    const res = await runCli(['init', file, '--yes', '-o', out]);
+    const res = await runInProcess(['init', file, '--yes', '-o', out]);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/Contact\s+→ email\s+values look like email addresses\s+"ann@example\.org", "bob@example\.org"/);
     expect(res.stderr).toMatch(/Favourite Colour: not a standard field: to send it, add \{"name": "<Salsa Engage custom field>", "column": "Favourite Colour"\} under "customFields"/);
@@ -33,21 +33,21 @@ describe('first run: init, mapping files, failed rows', () => {
       gender: 'Sex', // a known header; Salsa's own checks read M/F
     });
     // The written mapping validates the file: no row is INVALID, and the birth date is not shifted.
-    const v = await runCli(['validate', file, '-m', out, '--json', '-r', join(dir, 'v.report.jsonl')]);
+    const v = await runInProcess(['validate', file, '-m', out, '--json', '-r', join(dir, 'v.report.jsonl')]);
     expect(JSON.parse(v.stdout).counts).toEqual({ DRY_RUN: 2 });
-    expect((await runCli(['init', file, '--yes', '-o', out])).stderr).toMatch(/already exists: .*--force/);
-    expect((await runCli(['init', file, '-o', join(dir, 'other.json')])).stderr).toMatch(/run with --yes/);
+    expect((await runInProcess(['init', file, '--yes', '-o', out])).stderr).toMatch(/already exists: .*--force/);
+    expect((await runInProcess(['init', file, '-o', join(dir, 'other.json')])).stderr).toMatch(/run with --yes/);
   });
 
   it('a bad mapping file stops with exit 2 naming the key and the line, before any row is read', async () => {
     const dir = tempDir();
     const map = join(dir, 'm.json');
     writeFileSync(map, '{\n  "fields": {\n    "email": "Email",\n    "firstname": "First Name"\n  }\n}\n');
-    const res = await runCli(['import', join(ROOT, 'fixtures/contacts.csv'), '-m', map, '--sandbox']);
+    const res = await runInProcess(['import', join(ROOT, 'fixtures/contacts.csv'), '-m', map, '--sandbox']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/m\.json, line 4: "firstname" is not a Salsa Engage field \(known: supporterId, email/);
     writeFileSync(map, '{ "fields": { "email": { "column": "E-mail" } } }');
-    const missing = await runCli(['import', join(ROOT, 'fixtures/contacts.csv'), '-m', map, '--sandbox']);
+    const missing = await runInProcess(['import', join(ROOT, 'fixtures/contacts.csv'), '-m', map, '--sandbox']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/The mapping names "E-mail" \(.*m\.json line 1\), not a column of .*contacts\.csv \(its columns: Email, First Name/);
   });
@@ -56,7 +56,7 @@ describe('first run: init, mapping files, failed rows', () => {
     running = await startSalsaSandbox({ rateLimit: 100_000 });
     const dir = tempDir();
     const failed = join(dir, 'failed.csv');
-    const res = await runCli(['import', join(ROOT, 'fixtures/contacts.csv'), '-r', join(dir, 'r.csv'), '--failed', failed], { env: running.env });
+    const res = await runInProcess(['import', join(ROOT, 'fixtures/contacts.csv'), '-r', join(dir, 'r.csv'), '--failed', failed], { env: running.env });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/failed rows: .*failed\.csv \(6; fix them there and re-run that file as it is\)/);
     const text = readFileSync(failed, 'utf8');
@@ -73,14 +73,14 @@ describe('first run: init, mapping files, failed rows', () => {
       .replace(',Calif.,', ',CA,')
       .replace(',,extra,', ',,');
     writeFileSync(failed, fixed);
-    const rerun = await runCli(['import', failed, '--json'], { env: running.env });
+    const rerun = await runInProcess(['import', failed, '--json'], { env: running.env });
     expect(JSON.parse(rerun.stdout)).toMatchObject({ rows: 6, counts: { ADDED: 6 }, exitCode: 0 });
     expect(rerun.stderr).not.toMatch(/Columns not used: .*sync_error/);
   });
 
   it('every command has --help with examples', async () => {
     for (const cmd of ['import', 'delete', 'validate', 'init', 'sandbox', 'state']) {
-      const res = await runCli([cmd, '--help']);
+      const res = await runInProcess([cmd, '--help']);
       expect(res.code, cmd).toBe(0);
       expect(res.stdout, cmd).toMatch(/Example/);
     }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Emulator, EmulatorRequest } from '../../src/sandbox/emulator-types.js';
 import { createLuminateEmulator } from '../../src/targets/luminate/emulator.js';
-import { csv, readReport, ROOT, runCli, tempDir } from '../support/helpers.js';
+import { csv, tempDir, readReport, ROOT, runInProcess } from '../support/helpers.js';
 
 const FIXTURE = join(ROOT, 'fixtures/contacts.csv');
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-SECRET`;
@@ -31,7 +31,7 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
   it('with 503s injected: every valid row is a constituent with the last values; each row reported once with its cons_id or error code', async () => {
     const { lum, seen, env } = await site('503:0.2,504:0.05,reset:0.05,seed=5');
     const reportPath = join(tempDir(), 'lum.report.csv');
-    const res = await runCli(['import', FIXTURE, '-t', 'luminate', '-r', reportPath, '--retries', '12', '-c', '4'], { env });
+    const res = await runInProcess(['import', FIXTURE, '-t', 'luminate', '-r', reportPath, '--retries', '12', '-c', '4'], { env });
     expect(res.stderr).not.toMatch(/internal error/);
     expect(res.code).toBe(1);
     const report = readReport(reportPath);
@@ -81,7 +81,7 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
   it('a wrong password ends the run with exit 3, a message saying what to fix, and a full report', async () => {
     const { lum, env } = await site();
     const reportPath = join(tempDir(), 'r.csv');
-    const res = await runCli(['import', FIXTURE, '-t', 'luminate', '-r', reportPath], { env: { ...env, LUMINATE_LOGIN_PASSWORD: 'not-the-password' } });
+    const res = await runInProcess(['import', FIXTURE, '-t', 'luminate', '-r', reportPath], { env: { ...env, LUMINATE_LOGIN_PASSWORD: 'not-the-password' } });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/ABORTED: Luminate refused the login \(code 3/);
     expect(res.stderr).toMatch(/API Administrators/);
@@ -98,7 +98,7 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
     const dir = tempDir();
     const file = join(dir, 'c.csv');
     writeFile(file, csv(['Cons ID', 'Email', 'First Name', 'Opt In'], [['2000001', 'new@example.org', 'New', 'yes'], ['9999999', '', 'Ghost', ''], ['', 'fresh@example.org', 'Fresh', 'Y']]));
-    const res = await runCli(['import', file, '-t', 'luminate', '--json'], { env });
+    const res = await runInProcess(['import', file, '-t', 'luminate', '--json'], { env });
     expect(res.code).toBe(1);
     expect(readReport(join(dir, 'c.report.csv')).map((r) => [r.key, r.status, r.remote_id, r.error_code])).toEqual([
       ['2000001', 'UPDATED', '2000001', ''],
@@ -114,7 +114,7 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
     const dir = tempDir();
     const file = join(dir, 'long.csv');
     writeFile(file, csv(['Email', 'First Name', 'State'], [['a@example.org', 'x'.repeat(51), 'OR'], ['b@example.org', 'B', 'y'.repeat(31)]]));
-    const res = await runCli(['validate', file, '-t', 'luminate', '--quiet']);
+    const res = await runInProcess(['validate', file, '-t', 'luminate', '--quiet']);
     expect(res.code).toBe(1);
     expect(readReport(join(dir, 'long.validate.report.csv')).map((r) => r.error_message)).toEqual([
       'name.first is 51 characters long; Luminate accepts at most 50',
@@ -123,13 +123,13 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
   });
 
   it('missing credentials and delete are exit 2 with a message that names what to do', async () => {
-    const missing = await runCli(['import', FIXTURE, '-t', 'luminate'], { env: { LUMINATE_API_URL: 'https://secure2.convio.net/org/site' } });
+    const missing = await runInProcess(['import', FIXTURE, '-t', 'luminate'], { env: { LUMINATE_API_URL: 'https://secure2.convio.net/org/site' } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/Missing LUMINATE_API_KEY, LUMINATE_LOGIN_NAME, LUMINATE_LOGIN_PASSWORD/);
-    const del = await runCli(['delete', FIXTURE, '-t', 'luminate', '--sandbox']);
+    const del = await runInProcess(['delete', FIXTURE, '-t', 'luminate', '--sandbox']);
     expect(del.code).toBe(2);
     expect(del.stderr).toMatch(/has no delete method.*SOAP API/);
-    const plain = await runCli(['import', FIXTURE, '-t', 'luminate'], { env: { LUMINATE_API_URL: 'http://secure2.convio.net/org/site', LUMINATE_API_KEY: 'k', LUMINATE_LOGIN_NAME: 'n', LUMINATE_LOGIN_PASSWORD: 'p' } });
+    const plain = await runInProcess(['import', FIXTURE, '-t', 'luminate'], { env: { LUMINATE_API_URL: 'http://secure2.convio.net/org/site', LUMINATE_API_KEY: 'k', LUMINATE_LOGIN_NAME: 'n', LUMINATE_LOGIN_PASSWORD: 'p' } });
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/plain http:\/\/ to secure2\.convio\.net; use https/);
   });

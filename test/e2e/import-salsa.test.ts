@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { csv, readReport, ROOT, runCli, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+import { csv, tempDir, readReport, ROOT, runCli, runInProcess, startSalsaSandbox, type TestSandbox } from '../support/helpers.js';
 
 const FIXTURE = join(ROOT, 'fixtures/contacts.csv');
 const FIXTURE_JSONL = join(ROOT, 'fixtures/contacts.jsonl');
@@ -42,7 +42,7 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
     running = await startSalsaSandbox({ rateLimit: 6000, faults: '503:0.08,504:0.06,429:0.04,429-bare:0.03,reset:0.04,reset-after:0.03,truncated:0.03,ratetext:0.03,seed=11' });
     const dir = tempDir();
     const reportPath = join(dir, 'out.report.csv');
-    const res = await runCli(['import', FIXTURE, '-r', reportPath, '-c', '3', '--retries', '12'], { env: running.env });
+    const res = await runInProcess(['import', FIXTURE, '-r', reportPath, '-c', '3', '--retries', '12'], { env: running.env });
     expect(res.stderr).not.toMatch(/internal error/);
     expect(res.code).toBe(1); // the fixture's bad rows did not succeed
 
@@ -75,7 +75,7 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
   it('reads the JSONL twin the same way; a bad JSON line is INVALID with its line number', async () => {
     running = await startSalsaSandbox({ rateLimit: 6000 });
     const reportPath = join(tempDir(), 'r.report.jsonl');
-    const res = await runCli(['import', FIXTURE_JSONL, '-r', reportPath, '--json'], { env: running.env });
+    const res = await runInProcess(['import', FIXTURE_JSONL, '-r', reportPath, '--json'], { env: running.env });
     expect(res.code).toBe(1);
     const summary = JSON.parse(res.stdout) as { rows: number; counts: Record<string, number>; exitCode: number; report: string };
     expect(summary).toMatchObject({ rows: 300, exitCode: 1, report: reportPath });
@@ -98,12 +98,12 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
     writeFileSync(file, lines.join('\n') + '\n');
 
     const validated = join(tempDir(), 'v.csv');
-    const v = await runCli(['validate', file, '-r', validated, '--json']);
+    const v = await runInProcess(['validate', file, '-r', validated, '--json']);
     expect(JSON.parse(v.stdout).counts).toEqual({ DRY_RUN: 3999, INVALID: 1 });
     expect(readReport(validated)[3500]).toMatchObject({ row: '3501', status: 'INVALID', error_message: expect.stringContaining('dateOfBirth "1990-02-30" is not a date') });
 
     running = await startSalsaSandbox({ rateLimit: 100_000 });
-    const res = await runCli(['import', file, '-r', join(tempDir(), 'i.csv'), '-c', '8', '--json'], { env: running.env });
+    const res = await runInProcess(['import', file, '-r', join(tempDir(), 'i.csv'), '-c', '8', '--json'], { env: running.env });
     expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 3999, INVALID: 1 });
     const byEmail = new Map(running.salsa.supporters().map((s) => [(s.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value, s]));
     expect(byEmail.get('late3001@example.org')).toMatchObject({ dateOfBirth: '1990-02-03T12:00:00.000Z', contacts: expect.arrayContaining([expect.objectContaining({ type: 'CELL_PHONE', value: '555-013000' })]) });
@@ -115,7 +115,7 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
     const dir = tempDir();
     const file = join(dir, 'few.csv');
     writeFileSync(file, csv(['Email', 'First Name'], Array.from({ length: 200 }, (_, i) => [`p${i}@example.org`, `P${i}`])));
-    const res = await runCli(['import', file, '-c', '8', '--json'], { env: running.env });
+    const res = await runInProcess(['import', file, '-c', '8', '--json'], { env: running.env });
     expect(res.code).toBe(0);
     expect(running.sandbox.stats.statuses['429'] ?? 0).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ rows: 200, counts: { ADDED: 200 }, exitCode: 0, rateLimited: 0 });
@@ -125,7 +125,7 @@ describe('import into Salsa, end to end (the real bin against the sandbox)', () 
   it('a refused token aborts with exit 3, and the report still lists every row', async () => {
     running = await startSalsaSandbox();
     const reportPath = join(tempDir(), 'r.csv');
-    const res = await runCli(['import', FIXTURE, '-r', reportPath], { env: { ...running.env, SALSA_API_TOKEN: 'wrong-token-value' } });
+    const res = await runInProcess(['import', FIXTURE, '-r', reportPath], { env: { ...running.env, SALSA_API_TOKEN: 'wrong-token-value' } });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/refused the API token/);
     expect(res.stderr).toMatch(/--resume/);
@@ -159,7 +159,7 @@ describe('validate and --dry-run send nothing', () => {
   it('validate checks every row and exits 1 when some are invalid', async () => {
     running = await startSalsaSandbox();
     const reportPath = join(tempDir(), 'v.csv');
-    const res = await runCli(['validate', FIXTURE, '-r', reportPath, '--json'], { env: running.env });
+    const res = await runInProcess(['validate', FIXTURE, '-r', reportPath, '--json'], { env: running.env });
     expect(res.code).toBe(1);
     expect(JSON.parse(res.stdout).counts).toEqual({ DRY_RUN: 295, INVALID: 5 });
     expect(running.sandbox.stats.requests).toBe(0);
@@ -172,7 +172,7 @@ describe('validate and --dry-run send nothing', () => {
     const dir = tempDir();
     const file = join(dir, 'ok.csv');
     writeFileSync(file, csv(['E-mail', 'firstname'], [['x@example.org', 'X']]));
-    const res = await runCli(['import', file, '--dry-run', '--quiet']);
+    const res = await runInProcess(['import', file, '--dry-run', '--quiet']);
     expect(res.code).toBe(0);
     expect(readReport(join(dir, 'ok.dry-run.report.csv'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'x@example.org' });
   });
@@ -192,7 +192,7 @@ describe('exit 2: nothing sent, a message that says what to do', () => {
   for (const [name, make, message] of cases) {
     it(name, async () => {
       const { args } = make();
-      const res = await runCli(args);
+      const res = await runInProcess(args);
       expect(res.code).toBe(2);
       expect(res.stderr).toMatch(message);
       expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -205,15 +205,15 @@ describe('hostile input through the CLI', () => {
     const dir = tempDir();
     const file = join(dir, 'excel.csv');
     writeFileSync(file, Buffer.concat([Buffer.from('Email;First Name\r\njurg@example.org;J'), Buffer.from([0xfc]), Buffer.from('rg\r\n')]));
-    const bad = await runCli(['validate', file, '--quiet']);
+    const bad = await runInProcess(['validate', file, '--quiet']);
     expect(bad.code).toBe(1);
     expect(readReport(join(dir, 'excel.validate.report.csv'))[0]!.error_message).toMatch(/column "First Name" is not valid UTF-8.*--encoding latin1/);
     // Naming UTF-8 the way people write it changes nothing: the bad byte is still caught, never sent as U+FFFD.
     for (const spelling of ['UTF-8', 'utf-8', 'UTF8']) {
-      await runCli(['validate', file, '--quiet', '--encoding', spelling, '-r', join(dir, 'spelled.report.csv')]);
+      await runInProcess(['validate', file, '--quiet', '--encoding', spelling, '-r', join(dir, 'spelled.report.csv')]);
       expect(readReport(join(dir, 'spelled.report.csv'))[0]!.error_message, spelling).toMatch(/is not valid UTF-8/);
     }
-    const good = await runCli(['import', file, '--encoding', 'latin1', '--dry-run', '--quiet', '-r', join(dir, 'ok.report.jsonl')]);
+    const good = await runInProcess(['import', file, '--encoding', 'latin1', '--dry-run', '--quiet', '-r', join(dir, 'ok.report.jsonl')]);
     expect(good.code).toBe(0);
     expect(readReport(join(dir, 'ok.report.jsonl'))[0]).toMatchObject({ status: 'DRY_RUN', key: 'jurg@example.org' });
   });
@@ -221,7 +221,7 @@ describe('hostile input through the CLI', () => {
   it('duplicate headers stop the run with exit 2 before anything is sent', async () => {
     const file = join(tempDir(), 'dup.csv');
     writeFileSync(file, 'Email,Name,EMAIL\na@x.org,A,b@x.org\n');
-    const res = await runCli(['import', file, '--sandbox']);
+    const res = await runInProcess(['import', file, '--sandbox']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/dup\.csv, line 1: the header names column "EMAIL" twice \(columns 1 and 3\)/);
   });

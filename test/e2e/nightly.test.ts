@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Emulator } from '../../src/sandbox/emulator-types.js';
 import { createSalsaEmulator } from '../../src/targets/salsa/emulator.js';
-import { BIN, csv, readReport, runCli, tempDir } from '../support/helpers.js';
+import { BIN, csv, tempDir, readReport, runInProcess } from '../support/helpers.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -49,13 +49,13 @@ describe('nightly syncs on the local state', () => {
     const file = join(dir, 'export.csv');
     const night1 = people(2000);
     write(file, night1);
-    const first = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    const first = await runInProcess(['import', file, '--changed-only', '--mirror', '--json'], { env });
     expect(JSON.parse(first.stdout)).toMatchObject({ counts: { ADDED: 2000 }, exitCode: 0 });
     expect(received).toEqual({ PUT: 2000, DELETE: 0 });
 
     const night2 = night1.filter((_, i) => i % 100 !== 7).map((p, i) => (i % 100 === 3 ? ([p[0], p[1], 'Dallas'] as Person) : p));
     write(file, night2);
-    const second = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    const second = await runInProcess(['import', file, '--changed-only', '--mirror', '--json'], { env });
     const summary = JSON.parse(second.stdout);
     expect(summary).toMatchObject({ counts: { UNCHANGED: 1960, UPDATED: 20, DELETED: 20 }, exitCode: 0, unchanged: 1960 });
     expect(second.stderr).toMatch(/1960 rows unchanged since the last sync were not sent: about 98 API calls saved/);
@@ -66,7 +66,7 @@ describe('nightly syncs on the local state', () => {
     expect(report.slice(1980).every((r) => r.operation === 'delete' && r.status === 'DELETED' && r.line === '')).toBe(true);
 
     // A third night with nothing new sends nothing at all.
-    const third = await runCli(['import', file, '--changed-only', '--mirror', '--json'], { env });
+    const third = await runInProcess(['import', file, '--changed-only', '--mirror', '--json'], { env });
     expect(JSON.parse(third.stdout)).toMatchObject({ counts: { UNCHANGED: 1980 }, calls: 0 });
   });
 
@@ -75,12 +75,12 @@ describe('nightly syncs on the local state', () => {
     salsa.seed!([{ firstName: 'Other', contacts: [{ type: 'EMAIL', value: 'someone-else@example.org' }] }]);
     const file = join(dir, 'e.csv');
     write(file, people(10));
-    await runCli(['import', file, '--quiet'], { env });
+    await runInProcess(['import', file, '--quiet'], { env });
     write(file, people(10).slice(0, 8));
-    const preview = await runCli(['import', file, '--mirror', '--changed-only', '--dry-run', '--json'], { env });
+    const preview = await runInProcess(['import', file, '--mirror', '--changed-only', '--dry-run', '--json'], { env });
     expect(JSON.parse(preview.stdout).counts).toEqual({ UNCHANGED: 8, DRY_RUN: 2 });
     expect(salsa.supporters()).toHaveLength(11);
-    await runCli(['import', file, '--mirror', '--changed-only', '--quiet'], { env });
+    await runInProcess(['import', file, '--mirror', '--changed-only', '--quiet'], { env });
     expect(salsa.supporters().map((s) => (s.contacts as Array<{ value: string }>)[0]!.value).sort()).toEqual([...people(8).map((p) => p[0]), 'someone-else@example.org'].sort());
   });
 
@@ -88,13 +88,13 @@ describe('nightly syncs on the local state', () => {
     const { received, env, dir } = await countingAccount();
     const file = join(dir, 'e.csv');
     write(file, people(20));
-    await runCli(['import', file, '--quiet'], { env });
+    await runInProcess(['import', file, '--quiet'], { env });
     writeFileSync(file, csv(['Email', 'First Name', 'Address 1', 'City', 'Zip', 'Email Status'], people(20).map(([e, f, c]) => [e, f, '1 Main St', c, '78701', 'OPT_IN'])) + '"broken,row\n');
-    const broken = await runCli(['import', file, '--mirror'], { env });
+    const broken = await runInProcess(['import', file, '--mirror'], { env });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/--mirror refused: 1 row of .* name nobody that can be recognised \(line 22\)/);
     write(file, people(20).slice(0, 5));
-    const capped = await runCli(['import', file, '--mirror', '--max-deletes', '10'], { env });
+    const capped = await runInProcess(['import', file, '--mirror', '--max-deletes', '10'], { env });
     expect(capped.code).toBe(2);
     expect(capped.stderr).toMatch(/Refusing to delete 15 supporters: that is more than --max-deletes 10/);
     expect(received).toEqual({ PUT: 20, DELETE: 0 });
@@ -104,12 +104,12 @@ describe('nightly syncs on the local state', () => {
     const { received, env, dir } = await countingAccount();
     const file = join(dir, 'e.csv');
     write(file, people(30));
-    await runCli(['import', file, '--quiet', '--changed-only'], { env });
+    await runInProcess(['import', file, '--quiet', '--changed-only'], { env });
     const map = join(dir, 'map.json');
     writeFileSync(map, JSON.stringify({ fields: { email: 'Email', firstName: 'First Name', city: 'City' } }));
-    const mapped = await runCli(['import', file, '--changed-only', '-m', map, '--json'], { env });
+    const mapped = await runInProcess(['import', file, '--changed-only', '-m', map, '--json'], { env });
     expect(JSON.parse(mapped.stdout).counts).toEqual({ UPDATED: 30 });
-    const full = await runCli(['import', file, '--full', '-m', map, '--json'], { env });
+    const full = await runInProcess(['import', file, '--full', '-m', map, '--json'], { env });
     expect(JSON.parse(full.stdout).counts).toEqual({ UPDATED: 30 });
     expect(received.PUT).toBe(90);
   });
@@ -118,13 +118,13 @@ describe('nightly syncs on the local state', () => {
     const { salsa, env, dir } = await countingAccount();
     const file = join(dir, 'e.csv');
     write(file, people(3));
-    await runCli(['import', file, '--quiet'], { env });
+    await runInProcess(['import', file, '--quiet'], { env });
     const ids = new Map(salsa.supporters().map((s) => [(s.contacts as Array<{ value: string }>)[0]!.value, s.supporterId]));
     // Someone deletes n1 in Salsa itself; tonight's file still has everyone, with a new city.
     const n1 = String(ids.get('n1@example.org'));
     salsa.handle({ method: 'DELETE', path: '/api/integration/ext/v1/supporters', query: '', headers: { authtoken: 'night' }, body: JSON.stringify({ payload: { supporters: [{ supporterId: n1 }] } }) });
     write(file, people(3).map((p) => [p[0], p[1], 'Dallas'] as Person));
-    const res = await runCli(['import', file, '--json'], { env });
+    const res = await runInProcess(['import', file, '--json'], { env });
     expect(JSON.parse(res.stdout).counts).toEqual({ UPDATED: 2, ADDED: 1 });
     const report = readReport(join(dir, 'e.report.csv'));
     expect(report.map((r) => r.remote_id).slice(0, 1)).toEqual([ids.get('n0@example.org')]);
@@ -155,7 +155,7 @@ describe('nightly syncs on the local state', () => {
     const partial = salsa.supporters().length;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(3000);
-    const normal = await runCli(['import', file, '--changed-only', '--json'], { env });
+    const normal = await runInProcess(['import', file, '--changed-only', '--json'], { env });
     const s = JSON.parse(normal.stdout);
     expect(s.exitCode).toBe(0);
     expect((s.counts.UNCHANGED ?? 0) + (s.counts.ADDED ?? 0) + (s.counts.UPDATED ?? 0)).toBe(3000);
@@ -168,13 +168,13 @@ describe('nightly syncs on the local state', () => {
     const { env, dir } = await countingAccount();
     const file = join(dir, 'e.csv');
     write(file, people(5));
-    await runCli(['import', file, '--quiet'], { env });
-    const show = await runCli(['state', 'show'], { env });
+    await runInProcess(['import', file, '--quiet'], { env });
+    const show = await runInProcess(['state', 'show'], { env });
     expect(show.stdout).toMatch(/salsa {2}http:\/\/127\.0\.0\.1:\d+#[0-9a-f]{12} {2}ADDED 5/);
     expect(show.stdout).not.toContain('night'); // the token is not kept, only a hash of it
-    const forget = await runCli(['state', 'forget', '-t', 'salsa'], { env });
+    const forget = await runInProcess(['state', 'forget', '-t', 'salsa'], { env });
     expect(forget.stdout).toMatch(/forgot 5 rows of salsa/);
-    expect((await runCli(['state', 'show'], { env })).stdout).toMatch(/nothing synced yet/);
+    expect((await runInProcess(['state', 'show'], { env })).stdout).toMatch(/nothing synced yet/);
   });
 
   it('when another process holds the state database, the run waits at 20,000 unsaved rows instead of piling up, and saves everything once it is free', async () => {
@@ -183,7 +183,7 @@ describe('nightly syncs on the local state', () => {
     const rows = people(40_000);
     write(file, rows.slice(0, 1));
     // Creates the state database; its report goes elsewhere, so nothing below can mistake it for the run's.
-    expect((await runCli(['import', file, '--quiet', '-r', join(dir, 'setup.report.csv')], { env })).code).toBe(0);
+    expect((await runInProcess(['import', file, '--quiet', '-r', join(dir, 'setup.report.csv')], { env })).code).toBe(0);
     write(file, rows);
     const lock = new Database(env.SYNC_SUPPORTERS_STATE);
     lock.exec('BEGIN IMMEDIATE'); // the write lock, as an overlapping run or a sqlite3 shell would hold it
@@ -221,13 +221,13 @@ describe('nightly syncs on the local state', () => {
     const file = join(dir, 'p.csv');
     const rows = people(3000);
     write(file, rows.slice(0, 1));
-    expect((await runCli(['import', file, '--quiet'], { env })).code).toBe(0);
+    expect((await runInProcess(['import', file, '--quiet'], { env })).code).toBe(0);
     // The database refuses one key, as a full disk or a corrupt page would refuse a write: the transaction that
     // carries it fails as a whole.
     const db = new Database(env.SYNC_SUPPORTERS_STATE);
     db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON synced WHEN NEW.key = 'n1500@example.org' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
     write(file, rows);
-    const first = await runCli(['import', file, '--changed-only', '--json'], { env });
+    const first = await runInProcess(['import', file, '--changed-only', '--json'], { env });
     expect(JSON.parse(first.stdout)).toMatchObject({ exitCode: 0, counts: { ADDED: 2999, UNCHANGED: 1 } });
     expect(first.stderr).toMatch(/warning: the local state .* was not fully saved: disk says no; the next --changed-only run will send those rows again/);
     const saved = (db.prepare('SELECT COUNT(*) AS n FROM synced').get() as { n: number }).n;
@@ -236,7 +236,7 @@ describe('nightly syncs on the local state', () => {
     db.exec('DROP TRIGGER refuse');
     db.close();
 
-    const second = await runCli(['import', file, '--changed-only', '--json'], { env });
+    const second = await runInProcess(['import', file, '--changed-only', '--json'], { env });
     expect(JSON.parse(second.stdout)).toMatchObject({ exitCode: 0, counts: { UNCHANGED: saved, UPDATED: 3000 - saved } });
     expectRemoteEquals(salsa, rows);
   });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Emulator } from '../../src/sandbox/emulator-types.js';
 import { createSalsaEmulator } from '../../src/targets/salsa/emulator.js';
-import { BIN, csv, readReport, runCli, tempDir } from '../support/helpers.js';
+import { BIN, csv, tempDir, readReport, runInProcess } from '../support/helpers.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -79,7 +79,7 @@ describe('never lose a row', () => {
     expect(sentBefore).toBeGreaterThan(0);
     expect(sentBefore).toBeLessThan(3000);
 
-    const resumed = await runCli(['import', file, '-c', '4', '-b', '20', '--resume', '--json'], { env });
+    const resumed = await runInProcess(['import', file, '-c', '4', '-b', '20', '--resume', '--json'], { env });
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).rows).toBe(3000);
     expect(resumed.stderr).toMatch(/resumed from .*rows already had a final answer/);
@@ -104,7 +104,7 @@ describe('never lose a row', () => {
     expect(partial.filter((r) => r.status === 'ADDED')).toHaveLength(2000 - notAttempted);
     expect(salsa.supporters()).toHaveLength(2000 - notAttempted);
 
-    const resumed = await runCli(['import', file, '-c', '3', '--resume', '--json'], { env });
+    const resumed = await runInProcess(['import', file, '-c', '3', '--resume', '--json'], { env });
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).counts).toEqual({ ADDED: 2000 });
     expectComplete(report, 2000);
@@ -114,9 +114,9 @@ describe('never lose a row', () => {
   it('refuses to resume from a report made from another file', async () => {
     const { env } = await countingSalsa(0);
     const { file } = bigFile(50);
-    expect((await runCli(['import', file, '--quiet'], { env })).code).toBe(0);
+    expect((await runInProcess(['import', file, '--quiet'], { env })).code).toBe(0);
     appendFileSync(file, 'late@example.org,Late\n');
-    const res = await runCli(['import', file, '--resume'], { env });
+    const res = await runInProcess(['import', file, '--resume'], { env });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/Cannot resume: the input .*people\.csv is not the file .* was made from \(its size changed from \d+ to \d+ bytes\)/);
   });
@@ -128,11 +128,11 @@ describe('never lose a row', () => {
     sandbox = await startSandbox({ emulators: [flaky] });
     const env = { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: 't', SYNC_SUPPORTERS_STATE: join(tempDir(), 'state.db') };
     const { file, report } = bigFile(30);
-    const first = await runCli(['import', file, '-b', '1', '--retries', '1', '--json'], { env });
+    const first = await runInProcess(['import', file, '-b', '1', '--retries', '1', '--json'], { env });
     expect(first.code).toBe(1);
     expect(JSON.parse(first.stdout).counts).toEqual({ ADDED: 19, FAILED: 11 }); // person1, person10…person19
     down = false;
-    const second = await runCli(['import', file, '-b', '1', '--resume', '--json'], { env });
+    const second = await runInProcess(['import', file, '-b', '1', '--resume', '--json'], { env });
     expect(JSON.parse(second.stdout)).toMatchObject({ counts: { ADDED: 30 }, calls: 11, exitCode: 0 }); // counts describe the whole report; only 11 were sent
     expectComplete(report, 30);
     expect(readFileSync(report, 'utf8').split('\n')[0]).toBe('row,line,operation,key,status,remote_id,attempts,http_status,error_code,error_message');
