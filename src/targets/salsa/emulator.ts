@@ -35,7 +35,7 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
  * An in-memory Salsa Engage account that answers as docs/VENDOR-APIS.md describes. It is strict on purpose: a lenient
  * emulator would hide the bugs real users hit.
  */
-export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; calls(): number } {
+export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[] } {
   const token = options.token ?? 'sandbox-salsa-token';
   const rateLimit = options.rateLimit ?? 300;
   const maxBatchSize = options.maxBatchSize ?? 20;
@@ -223,7 +223,6 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     handles: (path) => path.startsWith('/api/integration/ext/v1/'),
     environment: (baseUrl) => ({ SALSA_API_URL: baseUrl, SALSA_API_TOKEN: token }),
     supporters: () => [...store.values()].map((s) => structuredClone(s)),
-    calls: () => metrics.totalAPICalls,
     snapshot: () => ({ supporters: [...store.values()], metrics: { ...metrics, rateLimit, maxBatchSize } }),
     seed(records) {
       for (const r of records as Obj[]) {
