@@ -1,7 +1,7 @@
 import { CircuitBreaker } from './circuit-breaker.js';
 import { InterruptedError, RunAbortedError } from './errors.js';
 import { realClock, type PacerClock, type RequestPacer } from './pace-requests.js';
-import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { afterTransientFailure, type RetryPolicy } from './retry-policy.js';
 import type { AttemptOutcome } from './types.js';
 
 /** One attempt of a call with a single answer (a lookup, a field list): its value, or what the core should do. */
@@ -48,12 +48,8 @@ export async function callWithRetry<T>(ctx: RetryContext, what: string, call: ()
     if (out.kind === 'abort') throw new RunAbortedError(out.reason, 'E_AUTH');
     breaker.record(false, out.reason);
     if (out.kind !== 'retry') throw new RunAbortedError(`${what} was refused: ${out.reason}`, 'E_LOOKUP');
-    const delay = retryDelayMs(ctx.retry, attempt, out.retryAfterMs);
-    if (out.rateLimited) ctx.pacer.onRateLimited(delay);
-    const tooLong = out.retryAfterMs !== undefined && out.retryAfterMs > ctx.retry.maxRetryAfterMs;
-    if (attempt >= ctx.retry.maxAttempts || tooLong || breaker.tripped()) {
-      throw new RunAbortedError(`${what} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${out.reason}${tooLong ? ' (the remote asked to wait longer than this run waits)' : ''}`, 'E_LOOKUP');
-    }
-    await wait(() => clock.sleep(delay, ctx.signal));
+    const next = afterTransientFailure(ctx.retry, attempt, out, ctx.pacer);
+    if (next.giveUp || breaker.tripped()) throw new RunAbortedError(`${what} failed: ${next.giveUp ? next.why : out.reason}`, 'E_LOOKUP');
+    await wait(() => clock.sleep(next.delayMs, ctx.signal));
   }
 }

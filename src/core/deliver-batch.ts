@@ -1,4 +1,4 @@
-import { retryDelayMs } from './retry-policy.js';
+import { afterTransientFailure, retryDelayMs } from './retry-policy.js';
 import type { RunContext } from './run-context.js';
 import type { Outcome, Work } from './run-types.js';
 import type { Status } from './types.js';
@@ -73,18 +73,15 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
       }
       case 'retry': {
         if (!outcome.rateLimited) for (const w of pending) w.answerLost = true;
-        const wait = retryDelayMs(policy, attempt, outcome.retryAfterMs);
-        if (outcome.rateLimited) pacer.onRateLimited(wait);
-        const retryAfterTooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs;
-        if (attempt >= policy.maxAttempts || retryAfterTooLong) {
-          const why = `${outcome.reason} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`;
+        const next = afterTransientFailure(policy, attempt, outcome, pacer);
+        if (next.giveUp) {
           breaker.record(false, outcome.reason);
-          for (const w of pending) finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: why });
+          for (const w of pending) finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: next.why });
           const trip = breaker.tripped();
           if (trip) ctx.requestStop('abort', trip);
           return;
         }
-        await clock.sleep(wait, ctx.stopController.signal);
+        await clock.sleep(next.delayMs, ctx.stopController.signal);
         break;
       }
       case 'shrink': {

@@ -28,6 +28,25 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs?
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
+/**
+ * What to do after an attempt the target classified as transient ('retry'), for every kind of call (a batch of
+ * upserts or deletes, a lookup): wait `delayMs` and try again, or give up — after the last attempt, or when the
+ * remote asks to wait longer than the policy's cap (the row fails; `--resume` picks it up later). A rate-limit
+ * answer also slows the pacer by the same wait.
+ */
+export function afterTransientFailure(
+  policy: RetryPolicy,
+  attempt: number,
+  outcome: { reason: string; retryAfterMs?: number; rateLimited?: boolean },
+  pacer: { onRateLimited(pauseMs: number): void },
+): { giveUp: false; delayMs: number } | { giveUp: true; why: string } {
+  const delayMs = retryDelayMs(policy, attempt, outcome.retryAfterMs);
+  if (outcome.rateLimited) pacer.onRateLimited(delayMs);
+  const tooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs;
+  if (attempt < policy.maxAttempts && !tooLong) return { giveUp: false, delayMs };
+  return { giveUp: true, why: `${outcome.reason} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}${tooLong ? '; the remote asked to wait longer than this run waits' : ''})` };
+}
+
 /** Parses an HTTP Retry-After header: seconds, or an HTTP date. */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestPacer, type PacerClock } from '../../src/core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs } from '../../src/core/retry-policy.js';
-import { classifySalsaReply } from '../../src/targets/salsa/reply.js';
 
 /** A clock that only moves when someone sleeps: pacing is checked without waiting. */
 function fakeClock(): PacerClock & { t: number } {
@@ -53,49 +52,6 @@ describe('request pacer', () => {
     expect(pacer.currentRate()).toBeLessThan(600);
     for (let i = 0; i < 100; i++) pacer.onSuccess();
     expect(pacer.currentRate()).toBe(600);
-  });
-});
-
-describe('Salsa replies', () => {
-  const reply = (status: number, body: string, headers: Record<string, string> = {}) => classifySalsaReply({ status, headers, text: body }, 2);
-  it('tells batch-size 429s from rate 429s', () => {
-    expect(reply(429, '{"errors":[{"message":"Requested batch size exceeds the allowed size of: 10"}]}')).toMatchObject({ kind: 'shrink', maxBatchSize: 10 });
-    expect(reply(429, '{"errors":[{"message":"Call rate has been exceeded"}]}', { 'retry-after': '2' })).toMatchObject({ kind: 'retry', rateLimited: true, retryAfterMs: 2000 });
-    expect(reply(200, 'Your per minute call rate has been exceeded')).toMatchObject({ kind: 'retry', rateLimited: true });
-  });
-  it('retries gateway errors and HTML, rejects 400 and JSON 500s, aborts on 401', () => {
-    expect(reply(504, '<html><h1>504 Gateway Time-out</h1></html>')).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/HTTP 504.*Gateway Time-out/) });
-    expect(reply(500, '<html>oops</html>')).toMatchObject({ kind: 'retry' });
-    expect(reply(500, '{"errors":[{"message":"boom"}]}')).toMatchObject({ kind: 'reject', httpStatus: 500 });
-    expect(reply(400, '{"errors":[{"message":"payload missing"}]}')).toMatchObject({ kind: 'reject', reason: expect.stringMatching(/payload missing/) });
-    expect(reply(401, '')).toMatchObject({ kind: 'abort' });
-    expect(reply(200, '{"payload":{"supp')).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/unreadable/) });
-  });
-  it('collects field errors from the supporter, contacts, address and custom fields', () => {
-    const out = classifySalsaReply(
-      {
-        status: 200,
-        headers: {},
-        text: JSON.stringify({
-          payload: {
-            supporters: [
-              { result: 'VALIDATION_ERROR', contacts: [{ type: 'EMAIL', value: 'x', errors: [{ code: 2008, message: 'The email provided is not of correct format', fieldName: 'value' }] }], address: { errors: [{ code: 7, message: 'Invalid state code', fieldName: 'state' }] } },
-              { result: 'VALIDATION_ERROR', customFieldValues: [{ name: 'Vol', errors: [{ code: 9, message: 'Custom field not found', fieldName: 'name' }] }], errors: [{ code: 3, message: 'Invalid gender', fieldName: 'gender' }] },
-              { result: 'SYSTEM_ERROR' },
-            ],
-          },
-        }),
-      },
-      3,
-    );
-    expect(out).toMatchObject({
-      kind: 'results',
-      results: [
-        { status: 'VALIDATION_ERROR', errorCode: '7', errorMessage: 'address.state: Invalid state code; contacts[EMAIL].value: The email provided is not of correct format' },
-        { status: 'VALIDATION_ERROR', errorCode: '3', errorMessage: 'gender: Invalid gender; customFieldValues[Vol].name: Custom field not found' },
-        { status: 'SYSTEM_ERROR', retryable: true },
-      ],
-    });
   });
 });
 
