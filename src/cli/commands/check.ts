@@ -162,7 +162,7 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
     const perMinute = limits.startRatePerMinute ?? limits.ratePerMinute;
     const minutes = calls / perMinute;
     c.facts.estimatedMinutes = Math.round(minutes * 10) / 10;
-    add('time', true, `${rows} rows = ${calls} calls at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`} (one more call per batch of creations without an email status column)`);
+    add('time', true, `${rows} rows = ${calls} call${calls === 1 ? '' : 's'} at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`} (one more call per batch of creations without an email status column)`);
   } else if (limits) add('time', true, `${rows} rows, one call each; ${target.displayName} publishes no rate limit (concurrency ${limits.defaultConcurrency} by default)`);
   if (c.sampleSize > 0 && c.session) await sampleLookups(sample.slice(0, c.sampleSize), mapper, c);
 }
