@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Emulator, EmulatorReply, EmulatorRequest } from '../../sandbox/emulator-types.js';
 import { isEmail, isUuid, normaliseEmail } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, METRICS_PATH, SALSA_MAX_LENGTH, SEARCH_PATH, SUPPORTER_PATH } from './fields.js';
+import { createSegmentStore } from './segments-emulator.js';
 
 export interface SalsaEmulatorOptions {
   token?: string;
@@ -10,6 +11,8 @@ export interface SalsaEmulatorOptions {
   maxBatchSize?: number;
   /** Custom fields that exist in this account, by name. */
   customFields?: string[];
+  /** Segments (groups) that exist in this account, by name. */
+  segments?: string[];
   now?: () => number;
 }
 
@@ -35,7 +38,7 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
  * An in-memory Salsa Engage account that answers as docs/VENDOR-APIS.md describes. It is strict on purpose: a lenient
  * emulator would hide the bugs real users hit.
  */
-export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[] } {
+export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; segments(): Array<{ segmentId: string; name: string; type: string; members: string[] }> } {
   const token = options.token ?? 'sandbox-salsa-token';
   const rateLimit = options.rateLimit ?? 300;
   const maxBatchSize = options.maxBatchSize ?? 20;
@@ -51,6 +54,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   const fits = (type: string, v: unknown) =>
     typeof v === 'string' && (v === '' || type === 'STRING' || (type === 'BOOLEAN' && (v === 'true' || v === 'false')) || (type === 'NUMBER' && /^-?\d+(\.\d+)?$/.test(v)) || (type === 'DATE' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/.test(v)));
   const store = new Map<string, Obj>();
+  const segments = createSegmentStore({ maxBatchSize, names: options.segments ?? ['Spring Volunteers', 'Donors 2025', 'Volunteer', 'Volunteer Leads'], supporterExists: (id) => store.has(id) });
   const byEmail = new Map<string, Set<string>>();
   const window: number[] = [];
   const metrics = { totalAPICalls: 0, totalAPICallFailures: 0, supporterAdd: 0, supporterUpdate: 0, supporterDelete: 0, lastAPICall: '' };
@@ -192,6 +196,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     if (!existing) return { supporterId: id, result: 'NOT_FOUND' };
     index(id, existing, false);
     store.delete(id);
+    segments.forget(id);
     metrics.supporterDelete++;
     return { supporterId: id, result: 'DELETED' };
   }
@@ -223,7 +228,8 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     handles: (path) => path.startsWith('/api/integration/ext/v1/'),
     environment: (baseUrl) => ({ SALSA_API_URL: baseUrl, SALSA_API_TOKEN: token }),
     supporters: () => [...store.values()].map((s) => structuredClone(s)),
-    snapshot: () => ({ supporters: [...store.values()], metrics: { ...metrics, rateLimit, maxBatchSize } }),
+    segments: () => segments.list(),
+    snapshot: () => ({ supporters: [...store.values()], segments: segments.list(), metrics: { ...metrics, rateLimit, maxBatchSize } }),
     seed(records) {
       for (const r of records as Obj[]) {
         const id = typeof r.supporterId === 'string' ? r.supporterId : randomUUID();
@@ -234,7 +240,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     },
     itemsIn(req: EmulatorRequest): number {
       const j = (req.json ?? undefined) as { payload?: { supporters?: unknown[]; identifiers?: unknown[] } } | undefined;
-      return j?.payload?.supporters?.length ?? j?.payload?.identifiers?.length ?? 0;
+      return j?.payload?.supporters?.length ?? j?.payload?.identifiers?.length ?? (j?.payload as { supporterIds?: unknown[] } | undefined)?.supporterIds?.length ?? 0;
     },
     // Faults are for data calls; reading the limits is left alone (a run reads them once, before anything else).
     faultable: (path) => !path.endsWith('/metrics'),
@@ -268,6 +274,8 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
         }
       }
       const payload = body?.payload as Obj | undefined;
+      const segmentReply = segments.handle(path, req.method, payload, { ok: (p) => json(200, envelope(p)), error: (status, message) => errorReply(status, message) });
+      if (segmentReply) return segmentReply;
       if (path === SEARCH_PATH && req.method === 'POST') {
         if (!payload || typeof payload !== 'object') return errorReply(400, 'The request has no payload');
         return search(payload);

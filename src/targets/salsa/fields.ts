@@ -72,3 +72,6 @@ export const ADDRESS_FIELDS = ['addressLine1', 'addressLine2', 'city', 'state', 
 export const SUPPORTER_PATH = '/api/integration/ext/v1/supporters';
 export const METRICS_PATH = '/api/integration/ext/v1/metrics';
 export const SEARCH_PATH = '/api/integration/ext/v1/supporters/search';
+export const SEGMENT_SEARCH_PATH = '/api/integration/ext/v1/segments/search';
+export const SEGMENT_MEMBERS_PATH = '/api/integration/ext/v1/segments/members';
+export const SEGMENT_MEMBERS_SEARCH_PATH = '/api/integration/ext/v1/segments/members/search';

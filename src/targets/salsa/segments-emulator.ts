@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { EmulatorReply } from '../../sandbox/emulator-types.js';
+import { SEGMENT_MEMBERS_PATH, SEGMENT_MEMBERS_SEARCH_PATH, SEGMENT_SEARCH_PATH } from './fields.js';
+
+type Obj = Record<string, unknown>;
+
+export interface Segment {
+  segmentId: string;
+  name: string;
+  type: string;
+  members: Set<string>;
+}
+
+interface Replies {
+  ok(payload: unknown): EmulatorReply;
+  error(status: number, message: string): EmulatorReply;
+}
+
+/**
+ * Salsa's segments (groups) in the emulator, as the vendor's clients use them (docs/VENDOR-APIS.md): a search that
+ * pages through all segments or finds them by SEGMENT_ID, members added (PUT) or removed (DELETE) a batch of
+ * supporterIds at a time, and a member search. Each supporter comes back with a result; the vendor's names for them
+ * are not documented, so the emulator answers in the supporters call's words: ADDED (now a member), UPDATED (was
+ * one already), DELETED (removed), NOT_FOUND (no such supporter, or not a member to remove).
+ */
+export function createSegmentStore(options: { maxBatchSize: number; names: string[]; supporterExists(id: string): boolean }) {
+  const segments = new Map<string, Segment>();
+  const add = (name: string) => {
+    const s: Segment = { segmentId: randomUUID(), name, type: 'CUSTOM', members: new Set() };
+    segments.set(s.segmentId, s);
+    return s;
+  };
+  for (const n of options.names) add(n);
+  const view = (s: Segment) => ({ segmentId: s.segmentId, name: s.name, type: s.type });
+  const page = <T>(items: T[], payload: Obj) => {
+    const offset = Math.max(0, Number(payload.offset ?? 0));
+    const count = Math.min(Math.max(1, Number(payload.count ?? 20)), options.maxBatchSize);
+    // Like the supporters search: count and the page, no total (page until a short page).
+    return { offset, count, items: items.slice(offset, offset + count) };
+  };
+  const tooMany = (n: number, r: Replies) => (n > options.maxBatchSize ? r.error(429, `Requested batch size exceeds the allowed size of: ${options.maxBatchSize}`) : undefined);
+
+  return {
+    add,
+    list: () => [...segments.values()].map((s) => ({ ...view(s), members: [...s.members].sort() })),
+    /** Forgets a deleted supporter's memberships. */
+    forget(supporterId: string) {
+      for (const s of segments.values()) s.members.delete(supporterId);
+    },
+    /** The answer for a segments path, or undefined when the path is not one of them. */
+    handle(path: string, method: string, payload: Obj | undefined, r: Replies): EmulatorReply | undefined {
+      if (path !== SEGMENT_SEARCH_PATH && path !== SEGMENT_MEMBERS_PATH && path !== SEGMENT_MEMBERS_SEARCH_PATH) return undefined;
+      if (!payload || typeof payload !== 'object') return r.error(400, 'The request has no payload');
+      if (path === SEGMENT_SEARCH_PATH) {
+        if (method !== 'POST') return r.error(405, `Method ${method} is not allowed here`);
+        const ids = payload.identifiers;
+        if (ids !== undefined) {
+          if (!Array.isArray(ids) || payload.identifierType !== 'SEGMENT_ID') return r.error(400, 'segment search needs identifiers with identifierType SEGMENT_ID');
+          const refused = tooMany(ids.length, r);
+          if (refused) return refused;
+        }
+        const found = ids ? (ids as string[]).map((id) => segments.get(String(id))).filter((s): s is Segment => !!s) : [...segments.values()];
+        const p = page(found.map(view), payload);
+        return r.ok({ offset: p.offset, count: p.items.length, segments: p.items.map((s) => ({ ...s, result: 'FOUND' })) });
+      }
+      const segment = segments.get(String(payload.segmentId ?? ''));
+      if (!segment) return r.error(400, `No segment with segmentId ${String(payload.segmentId ?? '(none)')}`);
+      if (path === SEGMENT_MEMBERS_SEARCH_PATH) {
+        if (method !== 'POST') return r.error(405, `Method ${method} is not allowed here`);
+        const p = page([...segment.members].sort(), payload);
+        return r.ok({ offset: p.offset, count: p.items.length, supporters: p.items.map((supporterId) => ({ supporterId })) });
+      }
+      if (method !== 'PUT' && method !== 'DELETE') return r.error(405, `Method ${method} is not allowed here`);
+      const ids = payload.supporterIds;
+      if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) return r.error(400, 'payload.supporterIds must be a list of supporter ids');
+      const refused = tooMany(ids.length, r);
+      if (refused) return refused;
+      const results = (ids as string[]).map((supporterId) => {
+        if (!options.supporterExists(supporterId)) return { supporterId, result: 'NOT_FOUND' };
+        if (method === 'PUT') {
+          const had = segment.members.has(supporterId);
+          segment.members.add(supporterId);
+          return { supporterId, result: had ? 'UPDATED' : 'ADDED' };
+        }
+        return { supporterId, result: segment.members.delete(supporterId) ? 'DELETED' : 'NOT_FOUND' };
+      });
+      return r.ok({ segmentId: segment.segmentId, supporters: results });
+    },
+  };
+}
