@@ -10,7 +10,7 @@ import type { PrepareOptions, TargetSession } from '../core/types.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import { FailedRowsWriter } from '../report/failed-rows.js';
-import { lockReport, prepareReportPath } from '../report/output-guard.js';
+import { lockReport, prepareReportPath, restoreKeptReport } from '../report/output-guard.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { runRecordPathOf } from '../report/run-record.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
@@ -56,7 +56,15 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
   guardRunFiles(job);
   const release = lockReport(reportPath, `${command}${mode === 'dry-run' ? ' --dry-run' : ''} ${input}`);
   try {
-    return await runLocked(job, io);
+    const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
+    const kept = prepareReportPath(reportPath, { sending: job.sending, resuming: job.resume, overwrite: job.overwrite, commandLabel });
+    try {
+      return await runLocked(job, io, kept.notes);
+    } catch (err) {
+      // Nothing was sent: the earlier report goes back where the person left it.
+      if (err instanceof UsageError && kept.keptAs) restoreKeptReport(reportPath, kept.keptAs);
+      throw err;
+    }
   } finally {
     release();
   }
@@ -64,13 +72,12 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
 
 
 /** The run, under the report's lock. */
-async function runLocked(job: DataJob, io: CommandIO): Promise<DataJobOutcome> {
+async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[]): Promise<DataJobOutcome> {
   const { command, input, target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = job;
   const env = io.env;
   const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
   const latency = job.sandbox?.latencyMs;
   const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
-  const kept = prepareReportPath(reportPath, { sending, resuming: !!job.resume, overwrite: !!job.overwrite, commandLabel });
   const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
   const source = await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });
@@ -82,7 +89,7 @@ async function runLocked(job: DataJob, io: CommandIO): Promise<DataJobOutcome> {
   const prepareOptions: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
-  const notes: string[] = [...kept.notes, ...dateNotes];
+  const notes: string[] = [...keptNotes, ...dateNotes];
   const { previous, notes: resumeNotes } = await recordRun(job, commandLabel);
   notes.push(...resumeNotes);
   const redact = createRedactor(allSecrets(env));

@@ -118,6 +118,8 @@ export function looksLikeFailedRows(path: string): boolean {
 export interface ReportPlan {
   /** Notes for the summary (where an earlier report was kept). */
   notes: string[];
+  /** Where the earlier real report was moved, if it was (restoreKeptReport puts it back). */
+  keptAs?: string;
 }
 
 /**
@@ -163,7 +165,18 @@ export function prepareReportPath(reportPath: string, opts: { sending: boolean; 
   if (existsSync(journal)) renameSync(journal, journalPathOf(kept));
   if (record) renameSync(runRecordPathOf(reportPath), runRecordPathOf(kept));
   notes.push(`the earlier report at this path was kept as ${kept}${existsSync(journalPathOf(kept)) ? ' (it was unfinished: resume it with --resume --report ' + kept + ')' : ''}`);
-  return { notes };
+  return { notes, keptAs: kept };
+}
+
+/**
+ * A run that stops before sending (a usage error) puts the earlier report back where it was: what this run wrote at
+ * the report's path (its report, journal, run record) goes, the kept files return.
+ */
+export function restoreKeptReport(reportPath: string, keptAs: string): void {
+  for (const [from, to] of [[keptAs, reportPath], [journalPathOf(keptAs), journalPathOf(reportPath)], [runRecordPathOf(keptAs), runRecordPathOf(reportPath)]] as const) {
+    if (existsSync(to)) unlinkSync(to);
+    if (existsSync(from)) renameSync(from, to);
+  }
 }
 
 /** Refuses to replace a file at `path` that this tool did not write as `role`, unless `overwrite`. */

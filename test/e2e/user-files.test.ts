@@ -170,6 +170,23 @@ describe("a real run's report is never replaced by a preview", () => {
   });
 });
 
+describe('a run that stops before sending leaves the earlier report where it was', () => {
+  it('a usage error after the earlier real report was set aside puts it back', async () => {
+    sb = await startSalsaSandbox();
+    const dir = tempDir();
+    const file = contactsFile(dir);
+    expect((await runInProcess(['import', file, '--quiet'], { env: sb.env })).code).toBe(0);
+    const report = join(dir, 'contacts.report.csv');
+    const before = sha(report);
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ fields: { email: 'No Such Column' } }));
+    const res = await runInProcess(['import', file, '-m', map], { env: sb.env });
+    expect(res.code).toBe(2);
+    expect(sha(report)).toBe(before);
+    expect(readdirSync(dir).filter((f) => /\d{4}-\d\d-\d\dT/.test(f))).toEqual([]);
+  });
+});
+
 describe('two runs at once, and who may read the files', () => {
   it('a second run on the same report is refused while the first holds it; a lock left by a dead process is taken over', async () => {
     sb = await startSalsaSandbox();
