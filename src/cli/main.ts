@@ -1,19 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
-import { startSandbox } from '../sandbox/server.js';
-import { createEmulators, TARGETS } from '../targets/index.js';
+import { TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
-import { runInit, type InitOptions } from './commands/init.js';
-import { runCheck, type CheckOptions } from './commands/check.js';
-import { DEFAULT_STATE_PATH, openStateDb } from '../state/sqlite-state.js';
+import type { InitOptions } from './commands/init.js';
+import type { CheckOptions } from './commands/check.js';
 import { intOption } from './options.js';
 import { printable } from './printable.js';
-import { runDataCommand } from './commands/data.js';
 import type { DataCommand } from '../jobs/data-job-types.js';
 import type { CommandIO, DataCommandOptions } from './io.js';
 
 const TARGET_NAMES = Object.keys(TARGETS).join(' or ');
+/** Where the state lives unless told (src/state/sqlite-state.ts opens it; not loaded for --help). */
+const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
 
 const EXAMPLES: Record<DataCommand, string> = {
   import: `
@@ -85,7 +84,8 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   const dataCommand = (name: DataCommand, description: string) => {
     const cmd = addDataOptions(program.command(`${name} <file>`).description(description));
     cmd.addHelpText('after', EXAMPLES[name]);
-    cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await runDataCommand(name, file, opts, io)));
+    // Each command loads what it needs when it runs: --help and --version load none of it (start-up time).
+    cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await (await import('./commands/data.js')).runDataCommand(name, file, opts, io)));
     return cmd;
   };
   dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)')
@@ -114,7 +114,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--delimiter <char>', 'CSV delimiter (default: detected)')
     .option('--encoding <name>', 'utf8 (default) or latin1')
     .addHelpText('after', '\nExamples:\n  $ sync-supporters init export.csv                 show the proposal and ask before writing mapping.json\n  $ sync-supporters init export.csv -t luminate --yes -o luminate-map.json')
-    .action(async (file: string, opts: InitOptions) => setExit(await runInit(file, opts, io)));
+    .action(async (file: string, opts: InitOptions) => setExit(await (await import('./commands/init.js')).runInit(file, opts, io)));
 
   program
     .command('check [file]')
@@ -128,7 +128,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--sandbox', 'check against the built-in emulator')
     .option('--json', 'the result as one JSON object on stdout')
     .addHelpText('after', '\nExit status: 0 a run would go through · 2 it would not (the reasons are listed)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
-    .action(async (file: string | undefined, opts: CheckOptions) => setExit(await runCheck(file, opts, io)));
+    .action(async (file: string | undefined, opts: CheckOptions) => setExit(await (await import('./commands/check.js')).runCheck(file, opts, io)));
 
   const stateCmd = program
     .command('state')
@@ -139,6 +139,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .description('rows remembered per target, account and last status')
     .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
     .action(async (opts: { state?: string }) => {
+      const { openStateDb } = await import('../state/sqlite-state.js');
       const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
       try {
         const rows = db.summary();
@@ -159,6 +160,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--account <id>', 'only this account (as `state show` prints it)')
     .option('--state <path>', `the state database (default: ${DEFAULT_STATE_PATH})`)
     .action(async (opts: { target: string; account?: string; state?: string }) => {
+      const { openStateDb } = await import('../state/sqlite-state.js');
       const db = openStateDb(opts.state ?? (io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH));
       try {
         const n = db.forget(opts.target, opts.account);
@@ -180,6 +182,8 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--max-batch-size <n>', 'Salsa supporters per call (default: 20)')
     .addHelpText('after', '\nExample:\n  $ sync-supporters sandbox --port 8787 --faults "503:0.1,429:0.05"\n  then, in another shell, use the printed SALSA_API_URL and SALSA_API_TOKEN.')
     .action(async (opts: Record<string, string | undefined>) => {
+      const { createEmulators } = await import('../targets/index.js');
+      const { startSandbox } = await import('../sandbox/server.js');
       const emulators = createEmulators({
         rateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
         maxBatchSize: intOption(opts.maxBatchSize, '--max-batch-size', 1),

@@ -1,7 +1,6 @@
 import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
 import { createLuminateEmulator } from './emulator.js';
-import { connectLuminate } from './client.js';
 import { LUMINATE_FIELDS } from './fields.js';
 import { canClearLuminate, checkLuminateFields, isLuminateField, prepareLuminate } from './mapper.js';
 
@@ -28,7 +27,8 @@ export const luminateTarget: Target = {
   secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
   accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as Record<string, string>), cons_id: remoteId }),
-  connect: connectLuminate,
+  // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
+  connect: async (options) => (await import('./client.js')).connectLuminate(options),
 };
 
 export const luminate: TargetModule = { target: luminateTarget, createEmulator: () => createLuminateEmulator() };

@@ -6,7 +6,8 @@ import { classifySalsaReply } from './reply.js';
 import { METRICS_PATH, SEARCH_PATH, SUPPORTER_PATH } from './fields.js';
 import { searchSupporters } from './lookup.js';
 
-export const DEFAULT_SALSA_URL = 'https://api.salsalabs.org';
+export { DEFAULT_SALSA_URL } from './fields.js';
+import { DEFAULT_SALSA_URL } from './fields.js';
 /** Vendor overview: 300 calls a minute, 20 items a call; metrics is the authority when it answers. */
 export const DEFAULT_RATE = 300;
 export const DEFAULT_BATCH = 20;

@@ -75,3 +75,5 @@ export const SEARCH_PATH = '/api/integration/ext/v1/supporters/search';
 export const SEGMENT_SEARCH_PATH = '/api/integration/ext/v1/segments/search';
 export const SEGMENT_MEMBERS_PATH = '/api/integration/ext/v1/segments/members';
 export const SEGMENT_MEMBERS_SEARCH_PATH = '/api/integration/ext/v1/segments/members/search';
+
+export const DEFAULT_SALSA_URL = 'https://api.salsalabs.org';
