@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
+import { DEFAULT_STATE_PATH } from '../state/paths.js';
 import { TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
 import type { InitOptions } from './commands/init.js';
@@ -11,8 +12,7 @@ import type { DataCommand } from '../jobs/data-job-types.js';
 import type { CommandIO, DataCommandOptions } from './io.js';
 
 const TARGET_NAMES = Object.keys(TARGETS).join(' or ');
-/** Where the state lives unless told (src/state/sqlite-state.ts opens it; not loaded for --help). */
-const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
+
 
 const EXAMPLES: Record<DataCommand, string> = {
   import: `

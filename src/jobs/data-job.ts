@@ -59,7 +59,7 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
     const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
     const kept = prepareReportPath(reportPath, { sending: job.sending, resuming: job.resume, overwrite: job.overwrite, commandLabel });
     try {
-      return await runLocked(job, io, kept.notes);
+      return await runLocked(job, io, kept.notes, commandLabel);
     } catch (err) {
       // Nothing was sent: the earlier report goes back where the person left it.
       if (err instanceof UsageError && kept.keptAs) restoreKeptReport(reportPath, kept.keptAs);
@@ -72,12 +72,11 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
 
 
 /** The run, under the report's lock. */
-async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[]): Promise<DataJobOutcome> {
+async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], commandLabel: string): Promise<DataJobOutcome> {
   const { command, input, target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = job;
   const env = io.env;
   const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
   const latency = job.sandbox?.latencyMs;
-  const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
   const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
   const source = await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });

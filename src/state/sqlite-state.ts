@@ -8,7 +8,7 @@ import type { Status, SyncState } from '../core/types.js';
 import { openConnection, WRITER_BUSY_TIMEOUT_MS } from './connection.js';
 import type { WriterMessage, WriterReply } from './state-writer.js';
 
-export const DEFAULT_STATE_PATH = '.sync-supporters/state.db';
+export { DEFAULT_STATE_PATH } from './paths.js';
 
 /** Rows the state's writer may be behind before a run waits for it. */
 const MAX_BACKLOG_ROWS = 20_000;
