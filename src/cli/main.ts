@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_STATE_PATH } from '../state/paths.js';
-import { TARGETS } from '../targets/index.js';
+import { allSecrets, TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
 import type { InitOptions } from './commands/init.js';
 import type { CheckOptions } from './commands/check.js';
@@ -226,7 +226,7 @@ export async function main(argv: string[] = process.argv, given?: CommandIO): Pr
     }
     // With --json a script gets the failure as JSON too, with its stable code; people get it on stderr.
     const json = argv.includes('--json');
-    const redact = createRedactor(Object.values(TARGETS).flatMap((t) => t.secrets(io.env)));
+    const redact = createRedactor(allSecrets(io.env));
     if (err instanceof SyncError && err.code !== 'E_INTERNAL') {
       io.stderr.write(`error [${err.code}]: ${printable(redact(err.message))}\n`);
       if (json) io.stdout.write(JSON.stringify({ error: { code: err.code, message: redact(err.message) }, exitCode: err.exitCode }) + '\n');

@@ -13,10 +13,10 @@ import { FailedRowsWriter } from '../report/failed-rows.js';
 import { lockReport, prepareReportPath, restoreKeptReport } from '../report/output-guard.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { runRecordPathOf } from '../report/run-record.js';
-import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { sandboxEnvironment, startSandbox, type Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
 import { openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
-import { createEmulators, TARGETS } from '../targets/index.js';
+import { allSecrets, createEmulators } from '../targets/index.js';
 import type { CommandIO } from '../cli/io.js';
 import { printable } from '../cli/printable.js';
 import { createBarProgress, createLineProgress } from '../cli/progress.js';
@@ -39,11 +39,6 @@ export interface DataJobOutcome {
   /** What ran ("Import", "Dry run (delete)"…), for the summary's first line. */
   verb: string;
   redact: (text: string) => string;
-}
-
-/** Every secret any target knows of, so no message can print one whatever the target. */
-function allSecrets(env: Record<string, string | undefined>): string[] {
-  return Object.values(TARGETS).flatMap((t) => t.secrets(env));
 }
 
 /**
@@ -120,10 +115,9 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   try {
     if (needsRemote) {
       if (job.sandbox) {
-        sandbox = await startSandbox({ emulators: createEmulators(), faults: job.sandbox?.faults, latencyMs: latency });
-        remoteEnv = { ...env };
-        for (const e of sandbox.emulators) Object.assign(remoteEnv, e.environment(sandbox.url));
-        notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox?.faults ? ` with faults ${job.sandbox?.faults}` : ''}; nothing left this machine`);
+        sandbox = await startSandbox({ emulators: createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
+        remoteEnv = sandboxEnvironment(sandbox, env);
+        notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
       }
       try {
         session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });

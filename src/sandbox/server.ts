@@ -171,3 +171,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }),
   };
 }
+
+/** The environment a run uses against a started sandbox: the person's, with every emulator's endpoint and credentials. */
+export function sandboxEnvironment(sandbox: Sandbox, env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const e of sandbox.emulators) Object.assign(out, e.environment(sandbox.url));
+  return out;
+}

@@ -14,3 +14,8 @@ export const TARGETS: Record<string, Target> = Object.fromEntries(MODULES.map((m
 export function createEmulators(settings: EmulatorSettings = {}): Emulator[] {
   return MODULES.map((m) => m.createEmulator(settings));
 }
+
+/** Every secret any target knows of in this environment, so no message can print one whatever the target. */
+export function allSecrets(env: Record<string, string | undefined>): string[] {
+  return Object.values(TARGETS).flatMap((t) => t.secrets(env));
+}

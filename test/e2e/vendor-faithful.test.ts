@@ -254,6 +254,12 @@ describe('check: a read-only preflight', () => {
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stdout).checks).toContainEqual(expect.objectContaining({ check: 'credentials', ok: false, detail: expect.stringMatching(/refused the API token/) }));
     expect(refused.stdout).not.toContain('wrong-token');
+    // A file no row of which could be matched: check says so as the run would, naming the column with the emails.
+    const odd = join(dir, 'odd.csv');
+    writeFileSync(odd, csv(['Contact'], [['a@example.org']]));
+    const noKey = await runInProcess(['check', odd], { env: sb.env });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/FAIL +key column +.*no column maps to email or supporterId.*Column "Contact" holds email addresses/);
   });
 
   it("Luminate: a good mapping passes against the site's listUserFields; a mapping naming a field the site lacks fails, naming it; a value outside the site's choices is reported", async () => {

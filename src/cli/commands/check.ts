@@ -6,9 +6,10 @@ import type { PrepareOptions, SourceRecord, TargetSession } from '../../core/typ
 import { createRedactor } from '../../core/redact.js';
 import { loadMappingFile } from '../../mapping/mapping-file.js';
 import { createRowMapper } from '../../mapping/mapper.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { sandboxEnvironment, startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { openSource } from '../../sources/index.js';
-import { createEmulators, TARGETS } from '../../targets/index.js';
+import { allSecrets, createEmulators } from '../../targets/index.js';
+import { requireKeyColumn } from '../../jobs/mapping-checks.js';
 import { intOption } from '../options.js';
 import { printable } from '../printable.js';
 import { resolveTarget, type CommandIO } from '../io.js';
@@ -48,12 +49,11 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
   let env = io.env;
   let sandbox: Sandbox | undefined;
   let session: TargetSession | undefined;
-  const redact = createRedactor(Object.values(TARGETS).flatMap((t) => t.secrets(io.env)));
+  const redact = createRedactor(allSecrets(io.env));
   try {
     if (opts.sandbox) {
       sandbox = await startSandbox({ emulators: createEmulators() });
-      env = { ...io.env };
-      for (const e of sandbox.emulators) Object.assign(env, e.environment(sandbox.url));
+      env = sandboxEnvironment(sandbox, io.env);
       add('endpoint', true, `the built-in sandbox at ${sandbox.url} (nothing leaves this machine)`);
     }
     const missing = target.missingCredentials(env);
@@ -136,7 +136,13 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
   c.facts.rows = rows;
   const mapped = new Set(mapper.matches().map((m) => m.field));
   add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
-  if (!target.keyFields.some((f) => mapped.has(f))) add('key column', false, `no column maps to ${target.keyFields.join(' or ')}: every row would be INVALID`);
+  // The run's own check, so check says what the run would (and names the column holding the email addresses).
+  try {
+    requireKeyColumn(mapper, target, sample, input);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    add('key column', false, err.message);
+  }
   if (c.prepare.remoteFields && target.checkFields) {
     const problems = target.checkFields(mapped, c.prepare.remoteFields);
     add('mapped fields', problems.length === 0, problems.length === 0 ? `every mapped field exists on the site and accepts updates` : problems.join('; '));
