@@ -121,9 +121,8 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   // is in the row, empty or not): otherwise the stored state and zip would be erased by a street and city alone.
   const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f);
   const sendAddress = anyAddress && (whole || !!options?.replacePartial);
-  const note = statusNote;
   const heldBackNote = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
-  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note, heldBackNote };
+  if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
   // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
   // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
   const s: SalsaSupporter = {};
@@ -150,7 +149,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.country) a.country = f.country;
     if (cleared) for (const part of ADDRESS_FIELDS) if (cleared.has(part)) a[part] = '';
     if (sendAddress) s.address = a;
-    else afterCreate = { ...afterCreate, address: a };
+    else afterCreate = { address: a };
   }
   const contacts: NonNullable<SalsaSupporter['contacts']> = [];
   for (let i = 0; i < CONTACTS.length; i++) {
@@ -173,7 +172,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   if (custom.length > 0) s.customFieldValues = custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
-  return { ok: true, key, lockKeys, payload: s, note, afterCreate, heldBackNote };
+  return { ok: true, key, lockKeys, payload: s, note: statusNote, afterCreate, heldBackNote };
 }
 
 const YES = new Set(['true', 't', 'yes', 'y', '1', 'x']);
