@@ -1,7 +1,8 @@
 import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
+import { describeMemberships, rowMemberships } from './memberships.js';
 import type { Work } from './run-types.js';
-import { SUCCESS_STATUSES, type SourceRecord } from './types.js';
+import { SUCCESS_STATUSES, type Membership, type SourceRecord } from './types.js';
 
 const CHECK_ONLY = { checkOnly: true };
 
@@ -28,6 +29,16 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
   const mapped = mapper.map(record.fields!);
   if ('error' in mapped) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
+  // The row's group changes (the run's flags and its own columns), resolved: for an upsert only.
+  const groups = target.groups;
+  let memberships: Membership[] | undefined;
+  if (groups && operation === 'upsert' && (options.memberships?.length || mapped.mapped.groups)) {
+    const r = rowMemberships(options.memberships ?? [], mapped.mapped.groups, options.groupDirectory ?? groups.offline, groups.noun);
+    if ('error' in r) return ctx.finishRow(here(target.prepare(operation, mapped.mapped, CHECK_ONLY).key), { status: 'INVALID', errorMessage: r.error });
+    if (r.memberships.length > 0) memberships = r.memberships;
+    // Targets that carry them in the row's own request build them into its payload.
+    if (groups.delivery === 'inline') mapped.mapped.memberships = memberships;
+  }
   // After a stop (Ctrl-C, an abort) a row only needs its key for the report: no payload, hash or state lookup
   // (the rest of a 200,000-row file is reported in a fraction of the time).
   const stop = ctx.stop;
@@ -39,6 +50,22 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   if (mapped.mapped.clear?.length) prepared.note = [prepared.note, `clears ${mapped.mapped.clear.join(', ')}`].filter(Boolean).join('; ');
   // A preview cannot know whether a row would create its record: it says what would be held back.
   if (!ctx.sending && prepared.heldBackNote) prepared.note = [prepared.note, prepared.heldBackNote].filter(Boolean).join('; ');
+  // What the row's group changes come to is said on its line (not in its note: notes are counted per text). A
+  // preview says what would be done; an inline target's changes are done when its row is.
+  const said = memberships && (!ctx.sending || groups!.delivery === 'inline')
+    ? memberships.map((m) => ({ membership: m, outcome: ctx.sending ? (m.change === 'add' ? 'added' as const : 'removed' as const) : m.change === 'add' ? 'would-add' as const : 'would-remove' as const }))
+    : undefined;
+  const separate = ctx.sending && groups?.delivery === 'calls' ? memberships : undefined;
+  const newWork = (payload: unknown): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, hash: undefined, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, memberships: separate });
+  // --resume: the record was written by the earlier run; only the group changes it did not finish are sent.
+  const pending = options.membershipsPending?.get(record.row);
+  if (pending && separate && ctx.sending) {
+    const w = newWork(undefined);
+    w.upserted = { status: pending.status, remoteId: pending.remoteId };
+    w.membershipResults = separate.filter((m) => pending.done.has(m.group.label)).map((m) => ({ membership: m, outcome: pending.done.get(m.group.label)!, earlier: true }));
+    if (ctx.locks.claim(w)) ctx.toReady(w);
+    return;
+  }
   let hash: string | undefined;
   let payload = prepared.payload;
   let fallback: unknown;
@@ -47,6 +74,14 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
     const stored = state.get(prepared.key);
     if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) {
       ctx.unchanged++;
+      if (separate && stored.remoteId) {
+        // Its record is as last synced, but its group changes are asked for now: they are sent, by its stored id
+        // (group membership is not part of what --changed-only compares; README "Segments and groups").
+        const w = newWork(undefined);
+        w.upserted = { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' };
+        if (ctx.locks.claim(w)) ctx.toReady(w);
+        return;
+      }
       return ctx.finishRow(here(prepared.key), { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' });
     }
     if (stored?.remoteId && target.withRemoteId) {
@@ -54,7 +89,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
       payload = target.withRemoteId(payload, stored.remoteId);
     }
   }
-  if (!ctx.sending) return ctx.finishRow(here(prepared.key, prepared.note), { status: 'DRY_RUN' });
-  const work: Work = { row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback, hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, afterCreate: prepared.afterCreate, heldBackNote: prepared.heldBackNote };
-  if (ctx.locks.claim(work)) ctx.ready.push(work);
+  if (!ctx.sending) return ctx.finishRow({ ...here(prepared.key, prepared.note), membershipResults: said }, { status: 'DRY_RUN' });
+  const work: Work = { ...newWork(payload), fallback, hash, afterCreate: prepared.afterCreate, heldBackNote: prepared.heldBackNote };
+  if (said) work.membershipResults = said;
+  if (ctx.locks.claim(work)) ctx.toReady(work);
 }

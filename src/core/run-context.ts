@@ -1,10 +1,11 @@
 import { CircuitBreaker } from './circuit-breaker.js';
+import { describeMemberships, MEMBERSHIP_CODE, type MembershipOutcome, type MembershipResult } from './memberships.js';
 import { InOrderEmitter } from './in-order-emitter.js';
 import { KeyLocks } from './key-locks.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress } from './progress.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
-import type { Outcome, RunOptions, Work } from './run-types.js';
+import type { MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
 import { SUCCESS_STATUSES, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
 
@@ -34,6 +35,14 @@ export class RunContext {
   followUps = 0;
   /** Rows written with a part not applied (ItemResult.warning). */
   warned = 0;
+  membershipCalls = 0;
+  readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};
+  /** Group changes of written records, sent in calls of their own (runSync sets it). */
+  membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {} };
+  /** Runs a delivery in one of the run's concurrency slots (runSync sets it). */
+  dispatch: (delivery: () => Promise<void>) => void = () => {
+    throw new Error('dispatch before the run started');
+  };
   readonly rowNotes: Record<string, number> = {};
   stop: { kind: 'abort' | 'interrupt'; message: string } | undefined;
   /** Aborted at the stop: sleeps and pacer waits end at once. */
@@ -55,6 +64,12 @@ export class RunContext {
     this.woken = new Promise<void>((r) => (this.wake = r));
   }
 
+  /** A row whose keys are free: to the send queue, or, its record already written, straight to its group changes. */
+  toReady(w: Work): void {
+    if (w.upserted) this.membership.enqueue(w);
+    else this.ready.push(w);
+  }
+
   wakeUp(): void {
     const w = this.wake;
     this.woken = new Promise<void>((r) => (this.wake = r));
@@ -69,11 +84,17 @@ export class RunContext {
   }
 
   /** A row's report line (journaled when it was sent), in input order. */
-  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
+  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
     const { options } = this;
     this.emitter.keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
     const ok = r.status === 'DRY_RUN' || SUCCESS_STATUSES.has(r.status);
+    // A succeeding row's group changes, said on its line and counted for the summary.
+    let membership: string | undefined;
+    if (ok && base.membershipResults?.length) {
+      membership = describeMemberships(options.target.groups?.noun.many ?? 'groups', base.membershipResults);
+      for (const x of base.membershipResults) if (!x.earlier) this.membershipCounts[x.outcome] = (this.membershipCounts[x.outcome] ?? 0) + 1;
+    }
     const useNote = note && ok;
     const result: RowResult = {
       row: base.row,
@@ -85,7 +106,7 @@ export class RunContext {
       attempts,
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
-      errorMessage: r.errorMessage ? this.redact(r.errorMessage) : useNote ? note.message : ok ? base.note : undefined,
+      errorMessage: r.errorMessage ? this.redact(joinNotes(r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.note, membership) : undefined,
     };
     if (base.note && ok && !r.errorMessage) this.rowNotes[base.note] = (this.rowNotes[base.note] ?? 0) + 1;
     if (this.sending && attempts > 0) options.report.journal(result);
@@ -95,7 +116,11 @@ export class RunContext {
   /** A sent row has its final answer: remembered, reported, its keys released. */
   finishWork(w: Work, r: Outcome): void {
     if (w.done) return;
-    w.done = true;
+    if (w.upserted) {
+      // Its record is written: what is still open of its group changes ends with this answer (a stop).
+      for (const m of w.memberships ?? []) if (!w.membershipResults!.some((x) => x.membership === m)) w.membershipResults!.push({ membership: m, outcome: 'failed', reason: r.errorMessage ?? r.status });
+      return this.finishMemberships(w);
+    }
     if (w.heldBackNote) w.note = [w.note, w.heldBackNote].filter(Boolean).join('; ');
     if (w.created) {
       // The second call of a created row: the row reports its creation; a failed second call says what was not set.
@@ -104,8 +129,52 @@ export class RunContext {
         : { ...r, remoteId: w.created.remoteId, errorMessage: `the ${this.options.target.nouns.one} was created (${w.created.remoteId}), but the second call (its email status or partial address) failed: ${r.errorMessage ?? r.status}` };
     }
     this.stateTracker.remember(w, r.status, r.remoteId, r.incomplete);
+    if (this.sending && w.memberships?.length && SUCCESS_STATUSES.has(r.status)) {
+      // Written: now its group changes, by the record's id. Until they are done the row keeps its keys, and the
+      // journal says the record is written, so that a killed run's --resume does not send it again.
+      w.upserted = r;
+      w.membershipResults = [];
+      this.options.report.journal({ row: w.row, line: w.line, operation: this.options.operation, key: w.key, status: 'FAILED', remoteId: r.remoteId, attempts: w.attempts, errorCode: MEMBERSHIP_CODE, errorMessage: `${r.status}; its ${this.groupNoun()} changes are not sent yet` });
+      this.membership.enqueue(w);
+      return;
+    }
+    w.done = true;
     this.finishRow(w, r, w.attempts);
-    this.ready.push(...this.locks.release(w));
+    for (const next of this.locks.release(w)) this.toReady(next);
+    this.wakeUp();
+  }
+
+  private groupNoun(): string {
+    return this.options.target.groups?.noun.one ?? 'group';
+  }
+
+  /**
+   * A written record's group changes are all answered: the row succeeds with what its record's call said, or — when
+   * any change failed — it is FAILED with error_code MEMBERSHIP and its remote_id, which `--resume` completes by
+   * sending only the changes not done (docs/CONTRACT.md).
+   */
+  finishMemberships(w: Work): void {
+    if (w.done) return;
+    w.done = true;
+    const up = w.upserted!;
+    // Said in the row's own order of changes, whichever answered first (or was done by an earlier run).
+    const order = w.memberships ?? [];
+    const results = [...(w.membershipResults ?? [])].sort((a, b) => order.indexOf(a.membership) - order.indexOf(b.membership));
+    w.membershipResults = results;
+    const nouns = this.options.target.groups?.noun ?? { one: 'group', many: 'groups' };
+    const failed = results.filter((x) => x.outcome === 'failed').length;
+    if (failed === 0) this.finishRow(w, up, w.attempts);
+    else {
+      for (const x of results) if (!x.earlier) this.membershipCounts[x.outcome] = (this.membershipCounts[x.outcome] ?? 0) + 1;
+      this.finishRow({ ...w, membershipResults: undefined }, {
+        status: 'FAILED',
+        remoteId: up.remoteId,
+        httpStatus: up.httpStatus,
+        errorCode: MEMBERSHIP_CODE,
+        errorMessage: `${up.status}, but ${failed} of its ${results.length} ${nouns.one} change${results.length === 1 ? '' : 's'} failed (--resume sends ${failed === 1 ? 'it' : 'them'} again, not the ${this.options.target.nouns.one}); ${joinNotes(up.errorMessage, describeMemberships(nouns.many, results))}`,
+      }, w.attempts);
+    }
+    for (const next of this.locks.release(w)) this.toReady(next);
     this.wakeUp();
   }
 
@@ -119,4 +188,9 @@ export class RunContext {
     if (r.warning) this.warned++;
     return { status: r.status, remoteId: r.remoteId, httpStatus, errorCode: r.errorCode, errorMessage, ...(r.warning ? { incomplete: true } : {}) };
   }
+}
+
+function joinNotes(...parts: Array<string | undefined>): string | undefined {
+  const kept = parts.filter(Boolean);
+  return kept.length > 0 ? kept.join('; ') : undefined;
 }

@@ -1,13 +1,14 @@
 import pLimit from 'p-limit';
 import { admitRow } from './admit-row.js';
 import { deliverBatch } from './deliver-batch.js';
+import { MembershipStage } from './deliver-memberships.js';
 import { InternalError } from './errors.js';
 import { silentProgress } from './progress.js';
 import { RunContext } from './run-context.js';
 import type { RunOptions, RunResult } from './run-types.js';
 import { SUCCESS_STATUSES, type SourceRecord, type Status } from './types.js';
 
-export type { Finished, Outcome, PreviousRow, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
+export type { Finished, Outcome, PendingMemberships, PreviousRow, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
 
 /**
  * One run: read the source a chunk at a time, admit rows (admit-row.ts), dispatch batches within the concurrency
@@ -31,6 +32,22 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const inFlight = () => limit.activeCount + limit.pendingCount;
   const tasks = new Set<Promise<void>>();
   let failure: unknown;
+  // Every call — a batch of records, a group's members — takes one of the run's concurrency slots.
+  const dispatch = (delivery: () => Promise<void>) => {
+    const task = limit(delivery)
+      .catch((err) => {
+        failure ??= err;
+      })
+      .finally(() => {
+        ctx.stateTracker.flush();
+        report.flush();
+        tasks.delete(task);
+        ctx.wakeUp();
+      });
+    tasks.add(task);
+  };
+  ctx.dispatch = dispatch;
+  ctx.membership = new MembershipStage(ctx);
   progress.start({ operation: operation === 'upsert' ? 'import' : operation, target: target.displayName });
   const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
@@ -48,21 +65,20 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       let dispatched = false;
       if (ctx.stop) {
         while (ready.length > 0) ctx.notAttempted(ready.shift()!);
+        // Written records' group changes are answered too (each says it was not sent): their rows are finished.
+        if (ctx.membership.waiting > 0) ctx.membership.flush();
       } else {
         while (inFlight() < concurrency && ready.length > 0 && (ready.length >= ctx.batchLimit || sourceDone || windowFull)) {
           dispatched = true;
           const batch = ready.splice(0, ctx.batchLimit);
-          const task = limit(() => deliverBatch(ctx, batch))
-            .catch((err) => {
-              failure ??= err;
-            })
-            .finally(() => {
-              ctx.stateTracker.flush();
-              report.flush();
-              tasks.delete(task);
-              ctx.wakeUp();
-            });
-          tasks.add(task);
+          dispatch(() => deliverBatch(ctx, batch));
+        }
+        // Group changes wait to fill a call; the rest go at the end of the input, when the read-ahead window is full,
+        // or when nothing else has been in flight while they waited a second.
+        const idle = inFlight() === 0 && ready.length === 0 && ctx.membership.waitedMs() > 1000;
+        if (ctx.membership.waiting > 0 && (windowFull || sourceDone || idle)) {
+          dispatched = true;
+          ctx.membership.flush();
         }
       }
       if (!sourceDone && !windowFull && (!enoughQueued || ctx.stop)) {
@@ -88,13 +104,14 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         }
         continue;
       }
-      if (sourceDone && tasks.size === 0 && ready.length === 0 && ctx.locks.blocked === 0) break;
+      if (sourceDone && tasks.size === 0 && ready.length === 0 && ctx.locks.blocked === 0 && ctx.membership.waiting === 0) break;
       await ctx.woken;
     }
   } catch (err) {
     // Reading failed mid-file or a bug surfaced: let requests in flight finish so their rows are reported.
     ctx.requestStop('abort', `stopped: ${(err as Error).message}`);
-    await Promise.allSettled([...tasks]);
+    if (ctx.membership.waiting > 0) ctx.membership.flush();
+    while (tasks.size > 0) await Promise.allSettled([...tasks]);
     ctx.stateTracker.flush(true);
     report.flush();
     throw err;
@@ -127,6 +144,8 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     rowNotes: ctx.rowNotes,
     followUps: ctx.followUps,
     warned: ctx.warned,
+    memberships: ctx.membershipCounts,
+    membershipCalls: ctx.membershipCalls,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

@@ -1,7 +1,8 @@
 import type { RequestPacer, PacerClock } from './pace-requests.js';
 import type { ProgressSink } from './progress.js';
 import type { RetryPolicy } from './retry-policy.js';
-import type { Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
+import type { MembershipOutcome, MembershipResult } from './memberships.js';
+import type { GroupDirectory, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
 
 /** Where results go; the report writer implements it. */
 export interface ReportSink {
@@ -67,6 +68,23 @@ export interface RunOptions {
   decided?: Map<number, RowResult>;
   /** remote_id and message for rows that end in success or DRY_RUN without their own (what a delete names). */
   annotations?: Map<number, { remoteId: string; message: string }>;
+
+  // Groups (--segment, a segments column).
+  /** Group changes every upserted row gets (--segment, --remove-segment), resolved before the run. */
+  memberships?: Membership[];
+  /** Resolves the groups rows name in their own columns; absent: names are taken as written (validate: not checked). */
+  groupDirectory?: GroupDirectory;
+  /** `--resume`: rows whose record a previous run wrote but whose group changes were not all done. */
+  membershipsPending?: Map<number, PendingMemberships>;
+}
+
+/** A row a previous run wrote, waiting for group changes: they are sent by its remote id, the record is not sent again. */
+export interface PendingMemberships {
+  remoteId: string;
+  /** What the record's own call came to then (ADDED, UPDATED…). */
+  status: Status;
+  /** Group changes already done then, by label. */
+  done: Map<string, MembershipOutcome>;
 }
 
 export interface RunResult {
@@ -83,6 +101,10 @@ export interface RunResult {
   followUps: number;
   /** Rows the remote wrote with a part it did not apply (a custom field value with warnings): exit 1. */
   warned: number;
+  /** Group changes per outcome (added, already, removed, not-member, failed, would-add, would-remove). */
+  memberships: Partial<Record<MembershipOutcome, number>>;
+  /** Calls that carried group changes (part of `calls`). */
+  membershipCalls: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -113,6 +135,14 @@ export interface Work {
   created?: Partial<RowResult> & { status: Status };
   /** An attempt got no usable answer: the remote may have acted on it anyway. */
   answerLost?: boolean;
+  /** Group changes to make once the record is written (targets whose groups are separate calls). */
+  memberships?: Membership[];
+  /** The record's own answer (or UNCHANGED, or a previous run's), kept while its group changes are sent. */
+  upserted?: Outcome;
+  /** What each group change came to so far. */
+  membershipResults?: MembershipResult[];
+  /** Group changes still without an answer. */
+  membershipsLeft?: number;
   waitingOn: number;
   dependents?: Work[];
   done: boolean;
@@ -123,3 +153,15 @@ export type Outcome = Partial<RowResult> & { status: Status; incomplete?: boolea
 
 /** A finished row: a new report line, or a previous run's kept as it was. */
 export type Finished = RowResult | { raw: string; row: number; status: Status };
+
+/** Where written records' group changes wait for their calls (deliver-memberships.ts implements it). */
+export interface MembershipQueue {
+  /** Group changes queued and not yet dispatched. */
+  readonly waiting: number;
+  /** How long the oldest queued change has waited. */
+  waitedMs(): number;
+  /** A written record's group changes (those not done by an earlier run) join their queues. */
+  enqueue(w: Work): void;
+  /** Sends every queue that holds anything. */
+  flush(): void;
+}

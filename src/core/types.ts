@@ -153,6 +153,16 @@ export interface TargetSession {
   lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal): Promise<LookupOutcome>;
   /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
   describeFields?(): Promise<{ fields: RemoteField[] } | { error: string }>;
+  /**
+   * One attempt at reading every group of the account (Salsa's segments search, paged to a short page), so that a
+   * run can name groups by name. Targets whose groups are named by id (GroupSupport.offline) leave it out.
+   */
+  listGroups?(signal?: AbortSignal): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>>;
+  /**
+   * One attempt at adding records to one group, or removing them (at most maxBatchSize remote ids): a result per id,
+   * ADDED (now a member), UPDATED (was one already), DELETED (removed), NOT_FOUND (no such record, or not a member).
+   */
+  sendMembership?(change: MembershipChange, groupId: string, remoteIds: string[], signal?: AbortSignal): Promise<AttemptOutcome>;
   /** One record as the remote holds it, by a row's key (id or email), for `check --sample`: found, not found, or why not. */
   findOne?(key: { field: string; value: string }): Promise<{ found: boolean } | { error: string }>;
   close(): Promise<void>;
@@ -269,6 +279,8 @@ export interface Target {
   identify?(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
   /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */
   deleteRow?(remoteIds: string[]): MappedRow;
+  /** How the target puts records into groups (Salsa segments, Luminate groups and interests), when it can. */
+  readonly groups?: GroupSupport;
   /** Environment variables this target needs, checked before anything is read. */
   missingCredentials(env: Record<string, string | undefined>): string[];
   /** Values that must never be printed (tokens, passwords, keys). */
@@ -288,6 +300,43 @@ export interface MappedRow {
   notes?: string[];
   /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
   clear?: string[];
+  /** Groups the row names in its own columns (mapping fields `segments`, `removeSegments`), as written. */
+  groups?: { add: string[]; remove: string[] };
+  /** Every group change for this row, resolved (its columns' and the run's flags'): inline targets put them in the payload. */
+  memberships?: Membership[];
+}
+
+/** A group a record can belong to: a Salsa segment, a Luminate group or interest. */
+export interface GroupRef {
+  id: string;
+  /** How the report names it: the segment's name, "group 1234", "interest 55". */
+  label: string;
+  /** For targets with more than one kind of group (Luminate: group, interest). */
+  kind?: string;
+}
+
+export type MembershipChange = 'add' | 'remove';
+
+export interface Membership {
+  change: MembershipChange;
+  group: GroupRef;
+}
+
+/** Resolves what a person wrote (an id, an exact name) to one group, or says why it names none. */
+export interface GroupDirectory {
+  resolve(ref: string): { group: GroupRef } | { error: string };
+}
+
+export interface GroupSupport {
+  /** What the remote calls them, for messages ("segment", "segments"). */
+  noun: { one: string; many: string };
+  /**
+   * `calls`: memberships are separate calls after the upsert, by remote id (Salsa's segments/members);
+   * `inline`: they travel in the row's own request (Luminate's add_group_ids…), which `prepare` builds.
+   */
+  delivery: 'calls' | 'inline';
+  /** Groups are named by id, resolved without asking the remote (Luminate); absent: the session's listGroups. */
+  offline?: GroupDirectory;
 }
 
 /** One report line, as the core produces it (docs/CONTRACT.md "The report"); src/report writes it. */
