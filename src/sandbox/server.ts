@@ -21,6 +21,8 @@ export interface SandboxStats {
   maxItemsPerRequest: number;
   faults: Partial<Record<FaultKind, number>>;
   statuses: Record<string, number>;
+  /** Requests per "METHOD /path" (which calls a run made, e.g. that a resume sent no supporter again). */
+  calls: Record<string, number>;
 }
 
 export interface Sandbox {
@@ -86,7 +88,7 @@ function faultReply(fault: FaultKind): EmulatorReply | undefined {
 /** Serves every emulator on one loopback port. Never listens beyond loopback. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const faults = parseFaults(options.faults);
-  const stats: SandboxStats = { requests: 0, maxInFlight: 0, maxItemsPerRequest: 0, faults: {}, statuses: {} };
+  const stats: SandboxStats = { requests: 0, maxInFlight: 0, maxItemsPerRequest: 0, faults: {}, statuses: {}, calls: {} };
   let inFlight = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -96,6 +98,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (url.pathname.startsWith('/_sandbox/')) return admin(url.pathname, req.method ?? 'GET', body, res);
     const emulator = options.emulators.find((e) => e.handles(url.pathname));
     stats.requests++;
+    const call = `${req.method ?? 'GET'} ${url.pathname}`;
+    stats.calls[call] = (stats.calls[call] ?? 0) + 1;
     const isData = emulator?.faultable?.(url.pathname) ?? true;
     const json = parseJson(body);
     const request = { method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json };

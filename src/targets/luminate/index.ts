@@ -2,7 +2,7 @@ import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
 import { createLuminateEmulator } from './emulator.js';
 import { LUMINATE_FIELDS } from './fields.js';
-import { canClearLuminate, checkLuminateFields, isLuminateField, prepareLuminate } from './mapper.js';
+import { canClearLuminate, checkLuminateFields, isLuminateField, luminateGroups, prepareLuminate } from './mapper.js';
 
 const NO_DELETE =
   "Luminate Online's Constituent API (SRConsAPI) has no delete method: deletion exists only in the separate SOAP API " +
@@ -23,6 +23,8 @@ export const luminateTarget: Target = {
   prepare: prepareLuminate,
   checkFields: checkLuminateFields,
   canClear: canClearLuminate,
+  // Groups and interests go in the row's own createOrUpdate (add_group_ids, remove_interest_ids…), named by id.
+  groups: { noun: { one: 'group', many: 'groups' }, delivery: 'inline', offline: luminateGroups },
   missingCredentials: (env) => REQUIRED.filter((k) => !env[k]),
   secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
   accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,

@@ -1,4 +1,4 @@
-import type { MappedRow, Operation, Prepared, PrepareOptions, RemoteField } from '../../core/types.js';
+import type { GroupDirectory, MappedRow, Operation, Prepared, PrepareOptions, RemoteField } from '../../core/types.js';
 import { isEmail, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { CUSTOM_FIELD, FIELD_NAME, ID_LIST_PARAMS, LUMINATE_FIELDS, LUMINATE_MAX_LENGTH, METHOD_PARAMS, RESERVED_PARAMS } from './fields.js';
 
@@ -112,6 +112,11 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`);
     form[b] = v;
   }
+  // Group changes (--segment, a "segments" field) travel in the row's own call: add_group_ids, remove_interest_ids…
+  for (const m of row.memberships ?? []) {
+    const param = `${m.change}_${m.group.kind === 'interest' ? 'interest' : 'group'}_ids`;
+    form[param] = form[param] ? `${form[param]},${m.group.id}` : m.group.id;
+  }
   for (const ids of ID_LIST_PARAMS) {
     if (form[ids] === undefined) continue;
     const list = form[ids].split(/[\s,;]+/).filter(Boolean);
@@ -126,3 +131,16 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
   return { ok: true, key, lockKeys, payload: form };
 }
+
+/**
+ * Luminate's groups and interests as a person names them: "1234" or "group:1234" (a group id), "interest:55". Its
+ * Constituent API has no call that finds a group by name, so names are refused with what to write instead.
+ */
+export const luminateGroups: GroupDirectory = {
+  resolve(ref) {
+    const m = /^(?:(group|interest)s?\s*[:#]?\s*)?(\d+)$/i.exec(ref.trim());
+    if (!m) return { error: `"${ref}" is not a group id: Luminate's API cannot find a group by name, so give its id (1234, group:1234) or an interest's (interest:55)` };
+    const kind = (m[1] ?? 'group').toLowerCase();
+    return { group: { id: m[2]!, label: `${kind} ${m[2]}`, kind } };
+  },
+};

@@ -3,8 +3,9 @@ import { RunAbortedError } from '../../core/errors.js';
 import type { AttemptOutcome, ConnectOptions, Operation, TargetSession } from '../../core/types.js';
 import { checkEndpoint, createHttp, tryJson } from '../http.js';
 import { classifySalsaReply } from './reply.js';
-import { METRICS_PATH, SEARCH_PATH, SUPPORTER_PATH } from './fields.js';
+import { METRICS_PATH, SEARCH_PATH, SEGMENT_MEMBERS_PATH, SEGMENT_SEARCH_PATH, SUPPORTER_PATH } from './fields.js';
 import { searchSupporters } from './lookup.js';
+import { listSegments, sendSegmentMembers } from './segments.js';
 
 export { DEFAULT_SALSA_URL } from './fields.js';
 import { DEFAULT_SALSA_URL } from './fields.js';
@@ -69,6 +70,9 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
     },
     // A lookup only reads: an interrupt abandons it (a write in flight is always waited for).
     lookup: (kind, values, signal) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body, signal }), kind, values, maxBatchSize),
+    listGroups: (signal) => listSegments((body) => http.send(url(SEGMENT_SEARCH_PATH), { method: 'POST', headers, body, signal }), maxBatchSize),
+    // A write: never abandoned in flight (its answer says what happened).
+    sendMembership: (change, segmentId, ids) => sendSegmentMembers((method, body) => http.send(url(SEGMENT_MEMBERS_PATH), { method, headers, body }), change, segmentId, ids),
     close: () => http.close(),
   };
 }

@@ -22,6 +22,8 @@ export const salsaTarget: Target = {
   describeMapping: describeSalsaMapping,
   canClear: canClearSalsa,
   identify: identifySalsa,
+  // Segments are joined and left by calls of their own after the supporter is written, by its supporterId.
+  groups: { noun: { one: 'segment', many: 'segments' }, delivery: 'calls' },
   deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
   secrets: (env) => [env.SALSA_API_TOKEN ?? ''],

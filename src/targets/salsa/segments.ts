@@ -1,0 +1,41 @@
+import type { AttemptOutcome, GroupRef, MembershipChange } from '../../core/types.js';
+import { tryJson, type HttpReply } from '../http.js';
+import { classifySalsaReply } from './reply.js';
+
+type Post = (body: string) => Promise<{ ok: true; reply: HttpReply } | { ok: false; reason: string }>;
+
+/**
+ * Every segment of the account (POST …/segments/search without identifiers), paging until a short page as the
+ * supporters search does (docs/VENDOR-APIS.md "Segments"). A segment is named by its `name`; its id is `segmentId`.
+ */
+export async function listSegments(post: Post, pageSize: number): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>> {
+  const groups: GroupRef[] = [];
+  for (let offset = 0; ; ) {
+    const r = await post(JSON.stringify({ payload: { offset, count: pageSize } }));
+    if (!r.ok) return { kind: 'retry', reason: r.reason };
+    const json = (tryJson(r.reply.text) ?? {}) as { payload?: { total?: number; segments?: Array<Record<string, unknown>> } };
+    const page = json.payload?.segments;
+    if (r.reply.status !== 200 || !Array.isArray(page)) {
+      const classified = classifySalsaReply(r.reply, 0);
+      if (classified.kind === 'results') return { kind: 'retry', reason: `unexpected segments search answer (HTTP ${r.reply.status})`, httpStatus: r.reply.status };
+      return classified;
+    }
+    for (const s of page) {
+      if (typeof s.segmentId === 'string' && typeof s.name === 'string') groups.push({ id: s.segmentId, label: s.name });
+    }
+    offset += page.length;
+    const total = json.payload?.total;
+    if (page.length < pageSize || (typeof total === 'number' && offset >= total)) break;
+  }
+  return { kind: 'found', groups };
+}
+
+/**
+ * Adds supporters to one segment (PUT …/segments/members) or removes them (DELETE, same body): one result per
+ * supporter, in the supporters call's words (ADDED, UPDATED = was a member, DELETED, NOT_FOUND).
+ */
+export async function sendSegmentMembers(send: (method: 'PUT' | 'DELETE', body: string) => ReturnType<Post>, change: MembershipChange, segmentId: string, supporterIds: string[]): Promise<AttemptOutcome> {
+  const r = await send(change === 'add' ? 'PUT' : 'DELETE', JSON.stringify({ payload: { segmentId, supporterIds } }));
+  if (!r.ok) return { kind: 'retry', reason: r.reason };
+  return classifySalsaReply(r.reply, supporterIds.length);
+}
