@@ -29,6 +29,8 @@ export interface DataCommandOptions {
   changedOnly?: boolean;
   full?: boolean;
   mirror?: boolean;
+  segment?: string[];
+  removeSegment?: string[];
   failed?: string;
   /** OPT_OUT (default), OPT_IN or account-default: the email status of a record the run creates when its row gives none. */
   newEmailStatus?: string;

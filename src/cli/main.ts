@@ -88,7 +88,13 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await (await import('./commands/data.js')).runDataCommand(name, file, opts, io)));
     return cmd;
   };
-  dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)')
+  // Repeatable flags collect their values in order.
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const withGroups = (cmd: Command) =>
+    cmd
+      .option('--segment <name|id>', 'also make every supporter the run adds or updates a member of this segment (Salsa: exact name or segmentId, resolved once at start; Luminate: a group id, or interest:<id>). Repeat for more; a mapping field "segments" names them per row', collect)
+      .option('--remove-segment <name|id>', 'take every supporter the run adds or updates out of this segment (as --segment; a mapping field "removeSegments" per row)', collect);
+  withGroups(dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)'))
     .option('--changed-only', 'send only rows that changed since this tool last synced them (others are UNCHANGED)')
     .option('--full', 'send every row, even unchanged ones (the opposite of --changed-only)')
     .option('--mirror', 'then delete the supporters this tool synced earlier that the file no longer has (Salsa)')
@@ -101,7 +107,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--max-deletes <n>', 'refuse to delete more supporters than this without --yes (default: 100)')
     .option('--yes', 'delete even above --max-deletes, without asking')
     .option('--backup <file.jsonl>', 'where to write the records before deleting them (default: beside the report)');
-  dataCommand('validate', 'map and check every row locally; send nothing');
+  withGroups(dataCommand('validate', 'map and check every row locally; send nothing'));
 
   program
     .command('init <file>')

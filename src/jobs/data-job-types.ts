@@ -44,6 +44,8 @@ export interface DataJob {
   newEmailStatus?: PrepareOptions['newEmailStatus'];
   quiet: boolean;
   json: boolean;
+  /** Groups every upserted row joins or leaves (--segment, --remove-segment), as written. */
+  groups: { add: string[]; remove: string[] };
 }
 
 /**

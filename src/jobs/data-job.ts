@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { SyncError, UsageError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
@@ -27,7 +27,10 @@ import { describeClearing, requireKeyColumn, settleDates } from './mapping-check
 import { guardRunFiles, recordRun } from './run-files.js';
 import { mirrorCandidates, runMirror } from './mirror.js';
 import type { DataJob } from './data-job-types.js';
-import type { RowMapper } from '../core/types.js';
+import type { GroupDirectory, Membership, RowMapper, Target } from '../core/types.js';
+import { callWithRetry } from '../core/call-with-retry.js';
+import { directoryOf } from '../core/memberships.js';
+import { isGroupField } from '../mapping/mapping-file.js';
 
 export type { DataJob } from './data-job-types.js';
 
@@ -84,7 +87,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
   const notes: string[] = [...keptNotes, ...dateNotes];
-  const { previous, notes: resumeNotes } = await recordRun(job, commandLabel);
+  const { previous, pending, notes: resumeNotes } = await recordRun(job, commandLabel);
   notes.push(...resumeNotes);
   const redact = createRedactor(allSecrets(env));
 
@@ -112,8 +115,14 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   const sigterm = () => onSignal('SIGTERM');
   // The environment the remote is reached with: the user's, or the sandbox's endpoints and credentials.
   let remoteEnv = env;
+  // Groups named by name need the account's list: a dry run reads it too when it can (a read, nothing sent).
+  const groupsUsed = job.groups.add.length + job.groups.remove.length > 0 || !!spec?.rules.some((r) => isGroupField(r.field));
+  const listsGroups = groupsUsed && operation === 'upsert' && mode !== 'validate' && target.groups?.delivery === 'calls' && !target.groups.offline;
+  const connectForGroups = listsGroups && !needsRemote && (!!job.sandbox || target.missingCredentials(env).length === 0);
+  if (groupsUsed && mode === 'validate' && target.groups?.delivery === 'calls') notes.push(`${target.groups.noun.many} are named as written: validate does not connect, so names are not checked (a --dry-run checks them against the account)`);
+  if (listsGroups && !needsRemote && !connectForGroups) notes.push(`${target.groups!.noun.many} were not checked against the account (no credentials): names are shown as written`);
   try {
-    if (needsRemote) {
+    if (needsRemote || connectForGroups) {
       if (job.sandbox) {
         sandbox = await startSandbox({ emulators: createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
         remoteEnv = sandboxEnvironment(sandbox, env);
@@ -150,6 +159,17 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
     process.on('SIGINT', sigint);
     process.on('SIGTERM', sigterm);
+    let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
+    if (listsGroups && session?.listGroups && !abortBeforeStart) {
+      const listGroups = session.listGroups.bind(session);
+      const { value: groups } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the account's ${target.groups!.noun.many}`, async () => {
+        const r = await listGroups(interrupt.signal);
+        return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
+      });
+      groupDirectory = directoryOf(groups, target.groups!.noun);
+      notes.push(`${groups.length} ${target.groups!.noun.many} in the account; names resolved once, at the start`);
+    }
+    const memberships = resolveFlagGroups(job, target, groupDirectory);
     let plan: DeletePlan | undefined;
     if (command === 'delete' && session && !abortBeforeStart) {
       plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!job.allMatches, operation, signal: interrupt.signal });
@@ -198,18 +218,22 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
       abortBeforeStart,
       prepare: prepareOptions,
+      memberships,
+      groupDirectory,
+      membershipsPending: pending,
       onBound: plan
         ? undefined
         : (m, sample) => {
             describeMapping(m, io, job.quiet);
             if (operation === 'upsert') {
               requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
-              const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(new Set(m.matches().map((x) => x.field)), prepareOptions.remoteFields) : [];
+              const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
+              const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(stored, prepareOptions.remoteFields) : [];
               if (problems.length > 0) {
                 throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
               }
               // Said before the first request, and again in the summary.
-              const policy = target.describeMapping?.(new Set(m.matches().map((x) => x.field)), prepareOptions) ?? [];
+              const policy = target.describeMapping?.(stored, prepareOptions) ?? [];
               if (job.empty === 'clear') policy.push(describeClearing(m, target));
               if (!job.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');
               notes.push(...policy);
@@ -233,6 +257,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       rmSync(journalPathOf(reportPath), { force: true });
       rmSync(runRecordPathOf(reportPath), { force: true });
     } else report?.close(false);
+    // Stopped before a report was begun (a segment name unknown, the field list refused): no run record of it either.
+    if (!report && err instanceof UsageError && !previous && !existsSync(reportPath)) rmSync(runRecordPathOf(reportPath), { force: true });
     throw err;
   } finally {
     process.off('SIGINT', sigint);
@@ -255,6 +281,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
         `(email status ${prepareOptions.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
     );
   }
+  const membershipNote = describeMembershipCounts(result, target);
+  if (membershipNote) notes.push(membershipNote);
   if (result.unchanged > 0) {
     const batch = session?.limits.maxBatchSize;
     const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;
@@ -269,6 +297,41 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   return { result, notes, reportPath, verb, redact };
 }
 
+
+/**
+ * The run's --segment / --remove-segment, resolved: an unknown or ambiguous name stops the run before anything is
+ * sent (exit 2), naming the close matches. Without a directory (validate, a dry run without credentials) names are
+ * taken as written.
+ */
+function resolveFlagGroups(job: DataJob, target: Target, directory: GroupDirectory | undefined): Membership[] {
+  const out: Membership[] = [];
+  const problems: string[] = [];
+  for (const change of ['add', 'remove'] as const) {
+    for (const ref of job.groups[change]) {
+      if (!directory) {
+        out.push({ change, group: { id: ref, label: ref } });
+        continue;
+      }
+      const r = directory.resolve(ref);
+      if ('error' in r) problems.push(`${change === 'add' ? '--segment' : '--remove-segment'} "${ref}": ${r.error}`);
+      else out.push({ change, group: r.group });
+    }
+  }
+  if (problems.length > 0) throw new UsageError(`${problems.join('; ')}. Nothing was sent.`, 'E_SEGMENT');
+  const both = out.filter((m) => m.change === 'add' && out.some((o) => o.change === 'remove' && o.group.id === m.group.id && o.group.kind === m.group.kind));
+  if (both.length > 0) throw new UsageError(`${both.map((m) => `"${m.group.label}"`).join(', ')} is both --segment and --remove-segment: say one. Nothing was sent.`, 'E_SEGMENT');
+  return out;
+}
+
+/** "segments: 120 added to, 30 already in, 2 failed (4 calls)" for the summary. */
+function describeMembershipCounts(result: RunResult, target: Target): string | undefined {
+  const c = result.memberships;
+  const words: Array<[keyof typeof c, string]> = [['added', 'added'], ['already', 'already members'], ['removed', 'removed'], ['not-member', 'not members (nothing to remove)'], ['would-add', 'would be added'], ['would-remove', 'would be removed'], ['failed', 'failed']];
+  const parts = words.filter(([k]) => c[k]).map(([k, w]) => `${c[k]} ${w}`);
+  if (parts.length === 0) return undefined;
+  const calls = result.membershipCalls > 0 ? ` (${result.membershipCalls} call${result.membershipCalls === 1 ? '' : 's'} of their own)` : '';
+  return `${target.groups?.noun.one ?? 'group'} memberships: ${parts.join(', ')}${calls}${c.failed ? ' — their rows are FAILED with error_code MEMBERSHIP; --resume sends only those changes' : ''}`;
+}
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
 function resumeCommand(job: DataJob, io: CommandIO): string {

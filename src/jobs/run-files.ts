@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import type { PreviousRow } from '../core/run-sync.js';
+import type { PendingMemberships, PreviousRow } from '../core/run-sync.js';
 import { checkReplaceable, checkRunFiles, looksLikeFailedRows } from '../report/output-guard.js';
 import { journalPathOf } from '../report/report-writer.js';
 import { readPreviousResults } from '../report/resume-reader.js';
@@ -34,17 +34,19 @@ export function guardRunFiles(job: DataJob): void {
  * real run of the same input, target and operation left. A preview writes a record of what it was, so --resume can
  * never take its report for a real run's.
  */
-export async function recordRun(job: DataJob, commandLabel: string): Promise<{ previous?: Map<number, PreviousRow>; notes: string[] }> {
+export async function recordRun(job: DataJob, commandLabel: string): Promise<{ previous?: Map<number, PreviousRow>; pending?: Map<number, PendingMemberships>; notes: string[] }> {
   const { input, target, operation, mode, sending, reportPath } = job;
   const notes: string[] = [];
   let previous: Map<number, PreviousRow> | undefined;
+  let pending: Map<number, PendingMemberships> | undefined;
   if (sending && input !== '-') {
     const print = await fingerprint(input);
     const current = { input: { path: input, ...print }, target: target.name, operation };
     if (job.resume && ((await exists(reportPath)) || (await exists(journalPathOf(reportPath))))) {
       await checkResumable(reportPath, current);
-      previous = await readPreviousResults(reportPath);
+      ({ previous, pending } = await readPreviousResults(reportPath));
       notes.push(`resumed from ${reportPath}: ${previous.size} rows already had a final answer and were not sent again`);
+      if (pending.size > 0) notes.push(`${pending.size} row${pending.size === 1 ? ' was' : 's were'} written by the earlier run but not all of ${pending.size === 1 ? 'its' : 'their'} group changes: only those were sent`);
     } else if (job.resume) {
       notes.push(`--resume: no report at ${reportPath} yet, so every row was sent`);
     }
@@ -57,5 +59,5 @@ export async function recordRun(job: DataJob, commandLabel: string): Promise<{ p
     // A preview's record says what it was, so --resume can never take its report for a real run's.
     await writeRunRecord(reportPath, { version: 1, mode, input: { path: input }, target: target.name, operation, startedAt: new Date().toISOString() });
   }
-  return { previous, notes };
+  return { previous, pending, notes };
 }

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { MappedRow, RowMapper, Target } from '../core/types.js';
-import type { CustomRule, FieldRule, MappingSpec } from './mapping-file.js';
+import { GROUP_FIELDS, isGroupField, type CustomRule, type FieldRule, type MappingSpec } from './mapping-file.js';
 import { EXPORT_HEADERS } from './export-headers.js';
 import { normaliseDate, normaliseHeader, splitWholeAddress, type AddressPart, type DateOrder } from './values.js';
 
@@ -28,7 +28,9 @@ export interface RowMapperOptions {
 
 export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string, mapperOptions: RowMapperOptions = {}): RowMapper {
   const aliasIndex = headerIndex(target);
-  const rules: FieldRule[] = spec ? [...spec.rules] : [];
+  // Group fields (segments, removeSegments) are lists of names, never stored values: kept apart, never auto-matched.
+  const rules: FieldRule[] = spec ? spec.rules.filter((r) => !isGroupField(r.field)) : [];
+  const groupRules: FieldRule[] = spec ? spec.rules.filter((r) => isGroupField(r.field)) : [];
   const custom: CustomRule[] = spec ? [...spec.custom] : [];
   const autoMatch = spec ? spec.autoMatch : true;
   const seenColumns = new Set<string>();
@@ -119,7 +121,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       fixedColumns = fixed;
       const known = new Set(columns);
       const missing: string[] = [];
-      for (const r of [...rules, ...custom]) {
+      for (const r of [...rules, ...groupRules, ...custom]) {
         const where = 'field' in r ? spec?.where.get(r.field as string) : undefined;
         for (const c of r.columns) {
           if (!known.has(c)) missing.push(`"${c}"${where ? ` (${where})` : ''}`);
@@ -191,6 +193,16 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           }
         }
       }
+      for (const rule of groupRules) {
+        // Each cell is a list: "Volunteer, Donor 2025" (separator "," unless the mapping gives one).
+        const sep = rule.listSeparator ?? ',';
+        for (const c of rule.columns) {
+          const r = apply({ ...rule, columns: [c] }, fields);
+          if (typeof r !== 'string') return { error: `${rule.field} (from "${c}"): ${r.error}` };
+          const names = r.split(sep).map((n) => n.trim()).filter(Boolean);
+          if (names.length > 0) (out.groups ??= { add: [], remove: [] })[GROUP_FIELDS[rule.field]!].push(...names);
+        }
+      }
       return { mapped: out };
     },
     matches() {
@@ -201,6 +213,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           .filter((r) => r.wholeAddress)
           .flatMap((r) => Object.values(partFields).filter((f) => f !== r.field && !rules.some((o) => o.field === f)).map((f) => ({ field: f, column: `${r.columns.join(' + ')} (whole address)` }))),
         ...[...custom, ...customRulesAuto].map((r) => ({ field: `custom ${r.name ?? r.fieldId}`, column: r.columns.join(' + ') })),
+        ...groupRules.map((r) => ({ field: r.field, column: r.columns.join(' + ') })),
       ];
     },
     unusedColumns() {

@@ -17,7 +17,13 @@ export interface FieldRule {
   wholeAddress?: boolean;
   /** An empty cell clears the stored value ("clear"), or is not sent ("skip", the default). */
   empty?: 'clear' | 'skip';
+  /** The "separator" as the file gave it: for a list field (segments), what separates names in one cell. */
+  listSeparator?: string;
 }
+
+/** Fields that are not stored values but group changes, for targets with groups (Target.groups). */
+export const GROUP_FIELDS: Readonly<Record<string, 'add' | 'remove'>> = { segments: 'add', removeSegments: 'remove' };
+export const isGroupField = (name: string): boolean => Object.hasOwn(GROUP_FIELDS, name);
 
 export interface CustomRule extends Omit<FieldRule, 'field'> {
   name?: string;
@@ -90,6 +96,7 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
     empty: raw.empty as FieldRule['empty'],
     columns,
     separator: raw.separator ?? ' ',
+    listSeparator: raw.separator,
     transforms,
     valueMap,
     defaultValue: raw.default === undefined ? undefined : String(raw.default),
@@ -135,7 +142,9 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
   const where = new Map<string, string>();
   const rules: FieldRule[] = [];
   for (const [field, raw] of Object.entries(fields)) {
-    if (!target.isKnownField(field)) {
+    if (isGroupField(field) && !target.groups) fail(`${target.displayName} has no groups this tool can set ("${field}")`, field);
+    if (isGroupField(field) && (typeof raw === 'object' && raw && (raw.empty !== undefined))) fail(`"${field}" lists ${target.groups?.noun.many}: an empty cell changes no membership, so "empty" does not apply`, field);
+    if (!isGroupField(field) && !target.isKnownField(field)) {
       const known = target.fields.map((f) => f.name).join(', ');
       fail(`"${field}" is not a ${target.displayName} field (known: ${known})`, field);
     }

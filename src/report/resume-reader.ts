@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { PreviousRow } from '../core/run-sync.js';
+import type { PendingMemberships, PreviousRow } from '../core/run-sync.js';
+import { doneInMessage, MEMBERSHIP_CODE } from '../core/memberships.js';
 import { RETRYABLE_STATUSES, STATUSES, type Status } from '../core/types.js';
 import { REPORT_COLUMNS } from './report-row.js';
 import { journalPathOf, reportFormatOf } from './report-writer.js';
@@ -79,45 +80,59 @@ export function splitCsvLine(line: string): string[] | undefined {
   }
 }
 
-/** Reads one report-format file (report or journal) into row → final answer. Non-final rows are left out. */
-async function readInto(path: string, csv: boolean, into: Map<number, PreviousRow>): Promise<void> {
+/** Reads one report-format file (report or journal) into row → final answer, and rows waiting for group changes. */
+async function readInto(path: string, csv: boolean, into: Map<number, PreviousRow>, pending: Map<number, PendingMemberships>): Promise<void> {
   for await (const line of lines(path)) {
     let row: number;
     let status: string;
+    let errorCode: string | undefined;
+    let remoteId: string | undefined;
+    let message: string | undefined;
     if (csv) {
       if (line.startsWith(REPORT_COLUMNS[0] + ',')) continue; // the header
       const cells = splitCsvLine(line);
       if (!cells || cells.length !== REPORT_COLUMNS.length) continue;
       row = Number(cells[0]);
       status = cells[4]!;
+      [remoteId, errorCode, message] = [cells[5], cells[8], cells[9]];
     } else {
       try {
-        const rec = JSON.parse(line) as { row: number; status: string };
+        const rec = JSON.parse(line) as { row: number; status: string; remote_id?: string; error_code?: string; error_message?: string };
         row = Number(rec.row);
         status = rec.status;
+        [remoteId, errorCode, message] = [rec.remote_id, rec.error_code, rec.error_message];
       } catch {
         continue;
       }
     }
     if (!Number.isInteger(row) || row < 1 || !KNOWN.has(status)) continue;
-    if (RETRYABLE_STATUSES.has(status as Status)) continue;
+    if (RETRYABLE_STATUSES.has(status as Status)) {
+      // Its record was written, its group changes were not all done: --resume sends those, not the record.
+      if (errorCode === MEMBERSHIP_CODE && remoteId) {
+        const written = /^(ADDED|UPDATED|UPSERTED|UNCHANGED)\b/.exec(message ?? '');
+        pending.set(row, { remoteId, status: (written?.[1] ?? 'UPDATED') as Status, done: doneInMessage(message ?? '') });
+      }
+      continue;
+    }
+    pending.delete(row);
     into.set(row, { status: status as Status, line });
   }
 }
 
 /** The final answers a previous run left in its report and journal (`--resume`). */
-export async function readPreviousResults(reportPath: string): Promise<Map<number, PreviousRow>> {
+export async function readPreviousResults(reportPath: string): Promise<{ previous: Map<number, PreviousRow>; pending: Map<number, PendingMemberships> }> {
   const csv = reportFormatOf(reportPath) === 'csv';
   const previous = new Map<number, PreviousRow>();
+  const pending = new Map<number, PendingMemberships>();
   try {
-    await readInto(reportPath, csv, previous);
+    await readInto(reportPath, csv, previous, pending);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   try {
-    await readInto(journalPathOf(reportPath), csv, previous);
+    await readInto(journalPathOf(reportPath), csv, previous, pending);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  return previous;
+  return { previous, pending };
 }

@@ -23,7 +23,7 @@ describe('resume reader', () => {
     const report = join(dir, 'r.csv');
     writeFileSync(report, 'row,line,operation,key,status,remote_id,attempts,http_status,error_code,error_message\n1,2,upsert,a@x.org,ADDED,id-1,1,200,,\n2,3,upsert,b@x.org,FAILED,,6,503,,gave up\n3,4,upsert,c@x.org,INVA');
     writeFileSync(`${report}.journal`, '4,5,upsert,d@x.org,UPDATED,id-4,2,200,,\n5,6,upsert,e@x.org,NOT_ATTEMPTED,,0,,,stopped\n6,7,ups');
-    const prev = await readPreviousResults(report);
+    const { previous: prev } = await readPreviousResults(report);
     expect([...prev.entries()].map(([row, p]) => [row, p.status])).toEqual([
       [1, 'ADDED'],
       [4, 'UPDATED'],

@@ -41,6 +41,10 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
     throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
   }
+  const groups = { add: (opts.segment ?? []).map((x) => x.trim()).filter(Boolean), remove: (opts.removeSegment ?? []).map((x) => x.trim()).filter(Boolean) };
+  if ((groups.add.length || groups.remove.length) && !target.groups) {
+    throw new UsageError(`${target.displayName} has no groups this tool can set: drop --segment / --remove-segment.`, 'E_UNSUPPORTED');
+  }
   const mode = command === 'validate' ? 'validate' : opts.dryRun ? 'dry-run' : 'send';
   return {
     command,
@@ -78,6 +82,7 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     dateOrder: oneOf(opts.dateOrder, '--date-order', ['dmy', 'mdy'] as const, 'dmy (day first: 31/12/1980) or mdy (month first: 12/31/1980)'),
     newEmailStatus: oneOf(opts.newEmailStatus, '--new-email-status', ['OPT_OUT', 'OPT_IN', 'account-default'] as const, 'OPT_OUT (the default), OPT_IN or account-default') as PrepareOptions['newEmailStatus'],
     quiet: !!opts.quiet,
+    groups,
     json: !!opts.json,
   };
 }
