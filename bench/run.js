@@ -1,4 +1,4 @@
-// npm run bench [-- ceiling latency local memory]: prints a table of figures, each measured in one run on loopback.
+// npm run bench [-- ceiling segment latency local memory]: prints a table of figures, each measured in one run on loopback.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -74,6 +74,31 @@ async function ceiling() {
     } finally {
       await sb.close();
     }
+  }
+}
+
+/**
+ * 1c: the same import with --segment: each batch of written supporters is then also one members call, which shares
+ * the per-minute budget. The figure: calls against the call ceiling (the pacer's job), and rows against the rows
+ * ceiling (what a person sees: about half, as each batch costs two calls).
+ */
+async function ceilingWithSegment() {
+  const n = 20_000;
+  const rateLimit = 6000;
+  const file = join(dir, 'ceiling-segment.csv');
+  await generate(file, n, 'csv', { withStatus: true });
+  const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20, segments: ['Spring Volunteers'] });
+  const sb = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+  try {
+    const r = await cli(['import', file, '-c', '8', '--segment', 'Spring Volunteers', '--json', '--quiet', '-r', join(dir, 'ceiling-segment.report.csv')], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+    const ceilingRowsPerSec = (rateLimit * 20) / 60;
+    const callShare = (100 * r.summary.achievedPerMinute) / rateLimit;
+    const share = (100 * ((r.summary.achievedPerMinute * (n / r.summary.calls)) / 60)) / ceilingRowsPerSec;
+    const got429 = sb.stats.statuses['429'] ?? 0;
+    const members = salsa.segments()[0].members.length;
+    record('1c. ceiling with --segment (one segment)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s (calls at ${fmt(callShare, 1)}% of the call ceiling), ${got429} × 429`, 'calls ≥ 97%, 0 × 429, every row a member', callShare >= 97 && got429 === 0 && members === (r.summary.counts.ADDED ?? 0) + (r.summary.counts.UPDATED ?? 0), `${r.summary.calls} calls of which ${r.summary.membershipCalls} members calls; ${members} members`);
+  } finally {
+    await sb.close();
   }
 }
 
@@ -232,6 +257,7 @@ async function memory() {
 console.error(`sync-supporters bench on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 try {
   if (want('ceiling')) await ceiling();
+  if (want('ceiling') || want('segment')) await ceilingWithSegment();
   if (want('latency')) await latency();
   if (want('local')) await local();
   if (want('memory')) await memory();

@@ -108,6 +108,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         ...(result.ceilingPerMinute ? { ceilingPerMinute: result.ceilingPerMinute } : {}),
         ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
         ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),
+        ...(Object.keys(result.memberships).length > 0 ? { memberships: result.memberships, membershipCalls: result.membershipCalls } : {}),
       }) + '\n',
     );
   }
