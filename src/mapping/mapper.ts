@@ -197,9 +197,20 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
         // Each cell is a list: "Volunteer, Donor 2025" (separator "," unless the mapping gives one).
         const sep = rule.listSeparator ?? ',';
         for (const c of rule.columns) {
-          const r = apply({ ...rule, columns: [c] }, fields);
+          // Transforms apply to the cell; a value map to each name in it ("volunteer" → "Volunteer"; → "" drops it).
+          const r = apply({ ...rule, columns: [c], valueMap: undefined }, fields);
           if (typeof r !== 'string') return { error: `${rule.field} (from "${c}"): ${r.error}` };
-          const names = r.split(sep).map((n) => n.trim()).filter(Boolean);
+          const names: string[] = [];
+          for (const raw of r.split(sep)) {
+            const name = raw.trim();
+            if (!name) continue;
+            if (!rule.valueMap) names.push(name);
+            else {
+              const mapped = rule.valueMap.get(name.toLowerCase());
+              if (mapped === undefined) return { error: `${rule.field} (from "${c}"): "${name}" is not one of the mapped names (${[...rule.valueMap.keys()].join(', ')}); map it, or map it to "" to leave it out` };
+              if (mapped.trim()) names.push(mapped.trim());
+            }
+          }
           if (names.length > 0) (out.groups ??= { add: [], remove: [] })[GROUP_FIELDS[rule.field]!].push(...names);
         }
       }

@@ -81,3 +81,26 @@ describe("the report's wording of group changes", () => {
     expect([...previous.keys()]).toEqual([3]);
   });
 });
+
+describe('a segments column', () => {
+  it('is split by its separator, each name trimmed; a value map applies to each name ("" leaves one out, an unmapped one is the row\'s error)', async () => {
+    const { createRowMapper } = await import('../../src/mapping/mapper.js');
+    const { parseMapping } = await import('../../src/mapping/mapping-file.js');
+    const { salsaTarget } = await import('../../src/targets/salsa/index.js');
+    const mapperFor = (fields: object) => {
+      const m = createRowMapper(salsaTarget, parseMapping({ fields }, '', 'map.json', salsaTarget), 'in.csv');
+      m.bind(['Email', 'Tags', 'Leave']);
+      return m;
+    };
+    const plain = mapperFor({ segments: 'Tags', removeSegments: { column: 'Leave', separator: '|' } });
+    expect(plain.map({ Email: 'a@x.org', Tags: ' Volunteer,  Donor 2025 ,', Leave: 'Old|Older' })).toEqual({ mapped: { fields: { email: 'a@x.org' }, custom: [], groups: { add: ['Volunteer', 'Donor 2025'], remove: ['Old', 'Older'] } } });
+    expect(plain.map({ Email: 'a@x.org', Tags: '', Leave: '' })).toEqual({ mapped: { fields: { email: 'a@x.org' }, custom: [] } });
+    const mapped = mapperFor({ segments: { column: 'Tags', map: { volunteer: 'Volunteer', prospect: '' } } });
+    expect(mapped.map({ Email: 'a@x.org', Tags: 'volunteer, Prospect', Leave: '' })).toEqual({ mapped: { fields: { email: 'a@x.org' }, custom: [], groups: { add: ['Volunteer'], remove: [] } } });
+    expect(mapped.map({ Email: 'a@x.org', Tags: 'volunteer, donor', Leave: '' })).toEqual({ error: 'segments (from "Tags"): "donor" is not one of the mapped names (volunteer, prospect); map it, or map it to "" to leave it out' });
+    // Never matched from a header: a Tags column joins segments only when a mapping says so.
+    const auto = createRowMapper(salsaTarget, undefined, 'in.csv');
+    auto.bind(['Email', 'segments', 'Tags']);
+    expect(auto.matches().map((x) => x.field)).toEqual(['email']);
+  });
+});
