@@ -75,11 +75,8 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
         if (!outcome.rateLimited) for (const w of pending) w.answerLost = true;
         const next = afterTransientFailure(policy, attempt, outcome, pacer);
         if (next.giveUp) {
-          breaker.record(false, outcome.reason);
           for (const w of pending) finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: next.why });
-          const trip = breaker.tripped();
-          if (trip) ctx.requestStop('abort', trip);
-          return;
+          return ctx.callFailed(outcome.reason);
         }
         await clock.sleep(next.delayMs, ctx.stopController.signal);
         break;
@@ -103,12 +100,9 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
           await deliver(pending.slice(half));
           return;
         }
-        breaker.record(false, outcome.reason);
         const status: Status = outcome.httpStatus !== undefined && outcome.httpStatus >= 500 ? 'SYSTEM_ERROR' : 'VALIDATION_ERROR';
         finishWork(pending[0]!, { status, httpStatus: outcome.httpStatus, errorCode: outcome.errorCode, errorMessage: outcome.reason });
-        const trip = breaker.tripped();
-        if (trip) ctx.requestStop('abort', trip);
-        return;
+        return ctx.callFailed(outcome.reason);
       }
       case 'abort': {
         ctx.requestStop('abort', outcome.reason);

@@ -114,11 +114,8 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
       case 'retry': {
         const next = afterTransientFailure(policy, attempt, outcome, pacer);
         if (next.giveUp) {
-          breaker.record(false, outcome.reason);
           fail(pending, next.why);
-          const trip = breaker.tripped();
-          if (trip) ctx.requestStop('abort', trip);
-          return;
+          return ctx.callFailed(outcome.reason);
         }
         await clock.sleep(next.delayMs, ctx.stopController.signal);
         break;
@@ -133,11 +130,8 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
       case 'reject': {
         // The remote refused the call as a whole: about the group itself (a segment deleted meanwhile), not one
         // record (an unknown supporter has its own NOT_FOUND): splitting would only repeat the refusal.
-        breaker.record(false, outcome.reason);
         fail(pending, outcome.reason);
-        const trip = breaker.tripped();
-        if (trip) ctx.requestStop('abort', trip);
-        return;
+        return ctx.callFailed(outcome.reason);
       }
       case 'abort': {
         ctx.requestStop('abort', outcome.reason);

@@ -178,6 +178,13 @@ export class RunContext {
     this.wakeUp();
   }
 
+  /** A call failed for good: the circuit breaker counts it, and stops the run when such failures keep coming. */
+  callFailed(reason: string): void {
+    this.breaker.record(false, reason);
+    const trip = this.breaker.tripped();
+    if (trip) this.requestStop('abort', trip);
+  }
+
   notAttempted(w: Work): void {
     this.finishWork(w, { status: 'NOT_ATTEMPTED', errorMessage: this.stop?.message ?? 'not sent' });
   }
