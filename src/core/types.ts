@@ -12,7 +12,11 @@ export const STATUSES = [
   'UPSERTED',
   'UNCHANGED',
   'DRY_RUN',
+  'CREATE',
+  'UPDATE',
+  'NO_CHANGE',
   'INVALID',
+  'CONFLICT',
   'NOT_FOUND',
   'VALIDATION_ERROR',
   'SYSTEM_ERROR',
@@ -29,6 +33,10 @@ export const SUCCESS_STATUSES: ReadonlySet<Status> = new Set<Status>([
   'UPSERTED',
   'UNCHANGED',
   'DRY_RUN',
+  // A plan's outcomes (--plan): what the run would do.
+  'CREATE',
+  'UPDATE',
+  'NO_CHANGE',
 ]);
 
 /** Statuses that `--resume` sends again (docs/CONTRACT.md "final?" column). */
@@ -46,6 +54,36 @@ export interface SourceRecord {
   error?: string;
   /** The cells of a CSV record that did not fit the header, so a failed-rows file can keep them. */
   raw?: string[];
+  /**
+   * A record that is already a request item (a reviewed plan's row, an undo's restore): it is sent as it is, not
+   * mapped or prepared again. Its `expect` says what the remote record must hold before it is sent.
+   */
+  ready?: ReadyItem;
+}
+
+/** A request item decided before the run (--apply-plan, undo). */
+export interface ReadyItem {
+  key: string;
+  lockKeys: string[];
+  payload: unknown;
+  /** How to find the record it writes (for the check before sending). */
+  identity?: { kind: IdentityKind; value: string };
+  /**
+   * What the remote record must hold, field by field (flat form), for the item to be sent: null = there must be no
+   * record (a planned CREATE). Anything else is a CONFLICT (unless forced).
+   */
+  expect?: Record<string, string> | null;
+  /** Sent without looking (undo --force). */
+  force?: boolean;
+  /** Reported without sending (a planned NO_CHANGE, a row the plan found invalid). */
+  decided?: Omit<RowResult, 'row' | 'line' | 'operation' | 'attempts'>;
+}
+
+/** One field a write changes: its value before and after (flat form; "" = empty). */
+export interface FieldChange {
+  field: string;
+  old: string;
+  new: string;
 }
 
 export interface Source extends AsyncIterable<SourceRecord> {
@@ -289,6 +327,17 @@ export interface Target {
   accountId(env: Record<string, string | undefined>): string;
   /** The payload with the remote id learned earlier, so the remote matches by id (supporterId, cons_id). */
   withRemoteId?(payload: unknown, remoteId: string): unknown;
+  /**
+   * What a payload leaves in the record, in the flat form of FoundRecord.backup (field names as mappings use them;
+   * "" for a field it empties, e.g. the address parts a whole address replaces): compared with the stored record
+   * for --plan, the undo log and the checks before --apply-plan and undo send.
+   */
+  flatten?(payload: unknown): Record<string, string>;
+  /**
+   * The mapped row that puts these fields of a record back as they were (`before`, flat form; "" = was empty), by
+   * its remote id: what `undo` sends. Fields that cannot be put back through the API are named in `notes`.
+   */
+  restoreRow?(remoteId: string, before: Record<string, string>, fields: string[]): MappedRow;
   connect(options: ConnectOptions): Promise<TargetSession>;
 }
 
@@ -341,6 +390,8 @@ export interface GroupSupport {
 
 /** One report line, as the core produces it (docs/CONTRACT.md "The report"); src/report writes it. */
 export interface RowResult {
+  /** Structured data a JSONL report carries beside the columns (a plan's changes, the payload it would send). */
+  details?: Record<string, unknown>;
   row: number;
   line: number;
   operation: Operation;

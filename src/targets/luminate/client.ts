@@ -1,6 +1,6 @@
 import { UsageError, InternalError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-policy.js';
-import type { AttemptOutcome, ConnectOptions, ItemResult, Operation, TargetSession } from '../../core/types.js';
+import type { FoundRecord, AttemptOutcome, ConnectOptions, ItemResult, Operation, TargetSession } from '../../core/types.js';
 import { checkEndpoint, createHttp, excerpt, tryJson, type HttpReply } from '../http.js';
 import { CONFIG_CODES, VALIDATION_CODES } from './fields.js';
 
@@ -41,6 +41,16 @@ export function classifyLuminateReply(reply: HttpReply): AttemptOutcome {
       ? { status: 'ADDED', remoteId: consId }
       : { status: 'UPSERTED', remoteId: consId, errorMessage: message ? `Luminate said: ${message}` : undefined };
   return { kind: 'results', httpStatus: status, results: [result] };
+}
+
+/** getUser's nested answer as dotted names, the form createOrUpdate's parameters use (name.first, primary_address.city). */
+export function flattenRecord(rec: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  for (const [k, v] of Object.entries(rec)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flattenRecord(v as Record<string, unknown>, name, out);
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = String(v);
+  }
+  return out;
 }
 
 /** Connects to one Luminate site: one createOrUpdate call per row, credentials only in the POST body. */
@@ -87,6 +97,38 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
           };
         }),
       };
+    },
+    // One getUser per identity (Luminate reads one constituent a call): found, not found (code 16), or what to do.
+    async lookup(kind, values, signal) {
+      const records = new Map<string, FoundRecord[]>();
+      for (const value of values) {
+        const param = kind === 'id' ? 'cons_id' : kind === 'externalId' ? 'member_id' : 'primary_email';
+        const body = new URLSearchParams({ method: 'getUser', [param]: value, ...common }).toString();
+        const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });
+        if (!r.ok) return { kind: 'retry', reason: r.reason };
+        const { status } = r.reply;
+        if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (getUser)`, httpStatus: status, rateLimited: status === 429 };
+        const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
+        const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
+        if (err) {
+          const code = text(err.code) ?? '';
+          if (code === '16') {
+            records.set(value, []);
+            continue;
+          }
+          if (CONFIG_CODES[code]) return { kind: 'abort', reason: CONFIG_CODES[code]!, errorCode: code };
+          if (code === '1') return { kind: 'retry', reason: `Luminate failed on getUser (code 1: ${text(err.message) ?? ''})` };
+          return { kind: 'reject', reason: `Luminate answered getUser with code ${code}: ${text(err.message) ?? ''}`, errorCode: code };
+        }
+        const rec = json?.getConsResponse as Record<string, unknown> | undefined;
+        if (!rec || status !== 200) return { kind: 'retry', reason: `unreadable getUser answer from Luminate (HTTP ${status})`, httpStatus: status };
+        const backup = flattenRecord(rec);
+        const consId = backup.cons_id ?? '';
+        delete backup.cons_id;
+        const name = [backup['name.first'], backup['name.last']].filter(Boolean).join(' ');
+        records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup }]);
+      }
+      return { kind: 'found', records };
     },
     async findOne(key) {
       const r = await call({ method: 'getUser', [key.field === 'cons_id' || key.field === 'member_id' ? key.field : 'primary_email']: key.value });

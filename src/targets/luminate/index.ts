@@ -2,7 +2,7 @@ import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
 import { createLuminateEmulator } from './emulator.js';
 import { LUMINATE_FIELDS } from './fields.js';
-import { canClearLuminate, checkLuminateFields, isLuminateField, luminateGroups, prepareLuminate } from './mapper.js';
+import { canClearLuminate, checkLuminateFields, flattenLuminate, identifyLuminate, isLuminateField, luminateGroups, prepareLuminate, restoreLuminate } from './mapper.js';
 
 const NO_DELETE =
   "Luminate Online's Constituent API (SRConsAPI) has no delete method: deletion exists only in the separate SOAP API " +
@@ -29,6 +29,9 @@ export const luminateTarget: Target = {
   secrets: (env) => [env.LUMINATE_API_KEY ?? '', env.LUMINATE_LOGIN_PASSWORD ?? ''],
   accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as Record<string, string>), cons_id: remoteId }),
+  identify: identifyLuminate,
+  flatten: flattenLuminate,
+  restoreRow: restoreLuminate,
   // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
   connect: async (options) => (await import('./client.js')).connectLuminate(options),
 };

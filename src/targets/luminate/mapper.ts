@@ -144,3 +144,35 @@ export const luminateGroups: GroupDirectory = {
     return { group: { id: m[2]!, label: `${kind} ${m[2]}`, kind } };
   },
 };
+
+/** What a createOrUpdate's parameters leave in the constituent, flat: its fields, not the method's own parameters. */
+export function flattenLuminate(payload: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload as Record<string, string>)) if (!METHOD_PARAMS.has(k) && k !== 'cons_id') out[k] = v;
+  return out;
+}
+
+/** The parameters that put these fields of a constituent back (by cons_id); an empty one is sent empty (clears). */
+export function restoreLuminate(remoteId: string, before: Record<string, string>, fields: string[]): MappedRow {
+  const row: MappedRow = { fields: { cons_id: remoteId }, custom: [], clear: [], notes: [] };
+  for (const f of fields) {
+    const old = before[f] ?? '';
+    const can = canClearLuminate(f);
+    if (old !== '') row.fields[f] = old;
+    else if (can === true) row.clear!.push(f);
+    else row.notes!.push(`${f} cannot be emptied through the API (${can}): it keeps the value the import gave it`);
+  }
+  return row;
+}
+
+/** Which constituent a row names, in Luminate's own lookup order: cons_id, else member_id, else primary_email. */
+export function identifyLuminate(row: MappedRow): { kind: 'id' | 'email' | 'externalId'; value: string } | { error: string } {
+  const f = row.fields;
+  const consId = (f.cons_id ?? '').trim();
+  if (consId) return /^\d+$/.test(consId) ? { kind: 'id', value: consId } : { error: `cons_id "${consId}" is not a Luminate constituent id (digits only)` };
+  const memberId = (f.member_id ?? '').trim();
+  if (memberId) return { kind: 'externalId', value: memberId };
+  const email = (f.primary_email ?? '').trim();
+  if (email) return { kind: 'email', value: email };
+  return { error: 'the row names no constituent: give a cons_id, a member_id or a primary_email' };
+}

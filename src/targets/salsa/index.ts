@@ -3,7 +3,8 @@ import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
 import { createSalsaEmulator } from './emulator.js';
 import { DEFAULT_SALSA_URL, SALSA_FIELDS } from './fields.js';
-import { canClearSalsa, describeSalsaMapping, identifySalsa, prepareSalsa } from './mapper.js';
+import { canClearSalsa, describeSalsaMapping, identifySalsa, prepareSalsa, restoreSalsa } from './mapper.js';
+import { flatSupporter } from './flat.js';
 
 const NAMES = new Set(SALSA_FIELDS.map((f) => f.name));
 
@@ -30,6 +31,8 @@ export const salsaTarget: Target = {
   // One token is one account; only a short hash of it is kept, never the token.
   accountId: (env) => `${env.SALSA_API_URL || DEFAULT_SALSA_URL}#${createHash('sha256').update(env.SALSA_API_TOKEN ?? '').digest('hex').slice(0, 12)}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as object), supporterId: remoteId }),
+  flatten: (payload) => flatSupporter(payload as Record<string, unknown>, true),
+  restoreRow: restoreSalsa,
   // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
   connect: async (options) => (await import('./client.js')).connectSalsa(options),
 };

@@ -222,3 +222,26 @@ export function describeSalsaMapping(mapped: ReadonlySet<string>, options: Prepa
   }
   return ['an address replaces the stored one whole: a row with a street and a city sends its address (its empty parts included); a partial one (no street or no city) goes only to a supporter this run creates; --address replace sends it to every supporter'];
 }
+
+/**
+ * The row that puts these fields of a supporter back as they were (by supporterId): an address whole (Salsa replaces
+ * it whole), a status with its contact, an empty field cleared where Salsa allows; what it does not, named.
+ */
+export function restoreSalsa(remoteId: string, before: Record<string, string>, fields: string[]): MappedRow {
+  const row: MappedRow = { fields: { supporterId: remoteId }, custom: [], clear: [], notes: [] };
+  const wanted = new Set(fields);
+  if (ADDRESS_FIELDS.some((f) => wanted.has(f))) for (const f of ADDRESS_FIELDS) wanted.add(f);
+  if (wanted.has('emailStatus') && before.email) wanted.add('email');
+  if (wanted.has('smsStatus') && before.cellPhone) wanted.add('cellPhone');
+  for (const f of wanted) {
+    const old = before[f] ?? '';
+    if (f.startsWith('custom:')) row.custom.push({ name: f.slice('custom:'.length), value: old });
+    else if (old !== '') row.fields[f] = old;
+    else {
+      const can = canClearSalsa(f);
+      if (can === true) row.clear!.push(f);
+      else row.notes!.push(`${f} cannot be emptied through Salsa's API (${can}): it keeps the value the import gave it`);
+    }
+  }
+  return row;
+}

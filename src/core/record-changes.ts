@@ -1,0 +1,33 @@
+import type { FieldChange } from './types.js';
+
+/**
+ * What writing `intended` (a payload in flat form) would change in `current` (the stored record, flat; undefined
+ * when there is none): the fields whose value differs, in the payload's order. A field the payload empties and the
+ * record does not hold is no change.
+ */
+export function diffRecord(intended: Record<string, string>, current: Record<string, string> | undefined): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const [field, value] of Object.entries(intended)) {
+    const old = current?.[field] ?? '';
+    if (old !== value) changes.push({ field, old, new: value });
+  }
+  return changes;
+}
+
+/** `firstName: "Ann" → "Anne"; addressLine2: "Apt 3" → ""`, values as JSON strings so any value reads back. */
+export function describeChanges(changes: readonly FieldChange[]): string {
+  return changes.map((c) => `${c.field}: ${JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`).join('; ');
+}
+
+/**
+ * Which of `expected`'s fields the record no longer holds as expected, said for a person
+ * (`firstName is "Annie", expected "Anne"`); empty when it holds all of them.
+ */
+export function drift(expected: Record<string, string>, current: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  for (const [field, value] of Object.entries(expected)) {
+    const now = current?.[field] ?? '';
+    if (now !== value) out.push(`${field} is ${JSON.stringify(now)}, expected ${JSON.stringify(value)}`);
+  }
+  return out;
+}
