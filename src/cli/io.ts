@@ -30,6 +30,9 @@ export interface DataCommandOptions {
   full?: boolean;
   mirror?: boolean;
   segment?: string[];
+  plan?: boolean;
+  undoLog?: string | boolean;
+  applyPlan?: string;
   removeSegment?: string[];
   failed?: string;
   /** OPT_OUT (default), OPT_IN or account-default: the email status of a record the run creates when its row gives none. */

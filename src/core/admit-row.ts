@@ -26,6 +26,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
     return emitter.emit(decided);
   }
   const here = (key: string, note?: string) => ({ row: record.row, line: record.line, key, input: record, note });
+  if (record.ready) return admitReady(ctx, record);
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
   const mapped = mapper.map(record.fields!);
   if ('error' in mapped) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
@@ -44,7 +45,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const stop = ctx.stop;
   const prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
   if (!prepared.ok) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
-  if (stop && ctx.sending) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
+  if (stop && (ctx.sending || ctx.planning)) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
   if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
   // What the row clears is said on its line, in a preview too, before anything is sent.
   if (mapped.mapped.clear?.length) prepared.note = [prepared.note, `clears ${mapped.mapped.clear.join(', ')}`].filter(Boolean).join('; ');
@@ -89,8 +90,30 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
       payload = target.withRemoteId(payload, stored.remoteId);
     }
   }
-  if (!ctx.sending) return ctx.finishRow({ ...here(prepared.key, prepared.note), membershipResults: said }, { status: 'DRY_RUN' });
+  if (!ctx.sending && !ctx.planning) return ctx.finishRow({ ...here(prepared.key, prepared.note), membershipResults: said }, { status: 'DRY_RUN' });
   const work: Work = { ...newWork(payload), fallback, hash, afterCreate: prepared.afterCreate, heldBackNote: prepared.heldBackNote };
+  if (ctx.planning || options.undoLog) {
+    // Its record is read before it is written: by the id the state remembers (what will be sent), else as the row names it.
+    const identity = payload !== prepared.payload && fallback !== undefined ? { kind: 'id' as const, value: stateId(options, prepared.key)! } : target.identify?.(mapped.mapped);
+    if (!identity || 'error' in identity) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: identity?.error ?? `${target.displayName} records cannot be read before writing` });
+    work.identity = identity;
+  }
   if (said) work.membershipResults = said;
+  if (ctx.locks.claim(work)) ctx.toReady(work);
+}
+
+function stateId(options: RunContext['options'], key: string): string | undefined {
+  return options.state?.get(key)?.remoteId;
+}
+
+/** A record decided before the run (a reviewed plan's row, an undo's restore): reported as decided, or sent as it is. */
+function admitReady(ctx: RunContext, record: SourceRecord): void {
+  const r = record.ready!;
+  const base = { row: record.row, line: record.line, key: r.key, input: record };
+  if (r.decided) return ctx.finishRow(base, r.decided);
+  if (ctx.stop) return ctx.finishRow(base, { status: 'NOT_ATTEMPTED', errorMessage: ctx.stop.message });
+  // A preview says DRY_RUN; a plan (an undo's --dry-run) reads the record and says what it would change.
+  if (!ctx.sending && !ctx.planning) return ctx.finishRow({ ...base, note: r.note }, { status: 'DRY_RUN', remoteId: r.remoteId });
+  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial };
   if (ctx.locks.claim(work)) ctx.toReady(work);
 }

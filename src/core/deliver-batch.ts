@@ -1,3 +1,4 @@
+import { checkCurrent } from './check-current.js';
 import { afterTransientFailure, retryDelayMs } from './retry-policy.js';
 import type { RunContext } from './run-context.js';
 import type { Outcome, Work } from './run-types.js';
@@ -26,6 +27,12 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
       for (const piece of pieces) await deliver(piece);
       return;
     }
+    if (pending.some((w) => w.identity && !w.current)) {
+      // Read first (a plan, the undo log, a reviewed item's check): a plan's rows are finished by the reading.
+      pending = await checkCurrent(ctx, pending);
+      if (ctx.planning) return;
+      continue;
+    }
     await pacer.acquire(ctx.stopController.signal);
     if (ctx.stop) return pending.forEach(notAttempted);
     for (const w of pending) w.attempts++;
@@ -40,6 +47,8 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
         let backoff = false;
         outcome.results.forEach((r, i) => {
           const w = pending[i]!;
+          // Recorded at once, before any second call: an undo deletes what the run created.
+          if (r.status === 'ADDED' && r.remoteId && !w.created) options.undoLog?.created(w.row, r.remoteId);
           if (r.status === 'ADDED' && w.afterCreate !== undefined && r.remoteId && target.withRemoteId) {
             // A new record: nothing was stored to erase, so what was held back goes now, by the new id.
             w.created = ctx.itemToResult(r, outcome.httpStatus);

@@ -10,7 +10,7 @@ export type ErrorCode =
   | 'E_MAPPING' | 'E_REMOTE_FIELDS'
   | 'E_REPORT' | 'E_REPORT_EXISTS' | 'E_REPORT_REAL' | 'E_OUTPUT_CLASH' | 'E_OUTPUT_PATH' | 'E_OUTPUT_EXISTS' | 'E_EXISTS'
   | 'E_FAILED_FILE' | 'E_BACKUP' | 'E_LOCK' | 'E_LOCKED' | 'E_RESUME' | 'E_STATE'
-  | 'E_MAX_DELETES' | 'E_CONFIRM' | 'E_MIRROR' | 'E_SEGMENT'
+  | 'E_MAX_DELETES' | 'E_CONFIRM' | 'E_MIRROR' | 'E_SEGMENT' | 'E_PLAN' | 'E_UNDO'
   // exit 3: aborted
   | 'E_AUTH' | 'E_ABORTED' | 'E_LOOKUP' | 'E_READ'
   // exit 130

@@ -36,6 +36,10 @@ export class RunContext {
   /** Rows written with a part not applied (ItemResult.warning). */
   warned = 0;
   membershipCalls = 0;
+  lookupCalls = 0;
+  readonly planFields: Record<string, number> = {};
+  /** `--plan`: rows are read and compared, never sent. */
+  readonly planning: boolean;
   readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};
   /** Group changes of written records, sent in calls of their own (runSync sets it). */
   membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {} };
@@ -53,11 +57,12 @@ export class RunContext {
 
   constructor(readonly options: RunOptions) {
     this.sending = options.mode === 'send';
+    this.planning = options.mode === 'plan';
     this.policy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.clock = options.clock ?? realClock;
     this.pacer = options.pacer ?? new RequestPacer(undefined, this.clock);
     this.redact = options.redact ?? ((s: string) => s);
-    this.prepareOptions = { ...options.prepare, checkOnly: !this.sending && !(options.state && options.operation === 'upsert') };
+    this.prepareOptions = { ...options.prepare, checkOnly: !this.sending && !this.planning && !(options.state && options.operation === 'upsert') };
     this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);
@@ -108,6 +113,7 @@ export class RunContext {
       errorCode: r.errorCode,
       errorMessage: r.errorMessage ? this.redact(joinNotes(r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.note, membership) : undefined,
     };
+    if (r.details) result.details = r.details;
     if (base.note && ok && !r.errorMessage) this.rowNotes[base.note] = (this.rowNotes[base.note] ?? 0) + 1;
     if (this.sending && attempts > 0) options.report.journal(result);
     this.emitter.emit(result);
@@ -139,6 +145,7 @@ export class RunContext {
       return;
     }
     w.done = true;
+    if (w.partial && SUCCESS_STATUSES.has(r.status) && this.sending) this.warned++;
     this.finishRow(w, r, w.attempts);
     for (const next of this.locks.release(w)) this.toReady(next);
     this.wakeUp();

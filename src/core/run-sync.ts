@@ -8,7 +8,7 @@ import { RunContext } from './run-context.js';
 import type { RunOptions, RunResult } from './run-types.js';
 import { SUCCESS_STATUSES, type SourceRecord, type Status } from './types.js';
 
-export type { Finished, Outcome, PendingMemberships, PreviousRow, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
+export type { Finished, Outcome, PendingMemberships, PreviousRow, UndoEntry, UndoSink, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
 
 /**
  * One run: read the source a chunk at a time, admit rows (admit-row.ts), dispatch batches within the concurrency
@@ -20,7 +20,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   const ctx = new RunContext(options);
   const { operation, target, mapper, report } = options;
   const progress = options.progress ?? silentProgress;
-  if (ctx.sending && !options.session && !options.abortBeforeStart) throw new InternalError('runSync: send mode needs a session');
+  if ((ctx.sending || ctx.planning) && !options.session && !options.abortBeforeStart) throw new InternalError(`runSync: ${options.mode} mode needs a session`);
   const concurrency = Math.max(1, options.concurrency);
   const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * ctx.batchLimit * 20);
   const limit = pLimit(concurrency);
@@ -86,7 +86,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         // lookup) runs without a pause, and held them back (median answer-to-next-request 1.0 -> 0.9 ms, 2a bench).
         if (dispatched) await new Promise<void>((resolve) => setImmediate(resolve));
         if (bufferedAt < buffered.length) {
-          if (ctx.sending) admitRow(ctx, buffered[bufferedAt++]!);
+          if (ctx.sending || ctx.planning) admitRow(ctx, buffered[bufferedAt++]!);
           else while (bufferedAt < buffered.length) admitRow(ctx, buffered[bufferedAt++]!); // nothing in flight to hold up
           continue;
         }
@@ -146,6 +146,8 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     warned: ctx.warned,
     memberships: ctx.membershipCounts,
     membershipCalls: ctx.membershipCalls,
+    lookupCalls: ctx.lookupCalls,
+    planFields: ctx.planFields,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

@@ -2,7 +2,7 @@ import type { RequestPacer, PacerClock } from './pace-requests.js';
 import type { ProgressSink } from './progress.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { MembershipOutcome, MembershipResult } from './memberships.js';
-import type { GroupDirectory, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
+import type { FieldChange, FoundRecord, GroupDirectory, IdentityKind, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
 
 /** Where results go; the report writer implements it. */
 export interface ReportSink {
@@ -21,8 +21,11 @@ export interface PreviousRow {
 export interface RunOptions {
   // What runs, from where, to where.
   operation: Operation;
-  /** `send` talks to the remote; `dry-run` does everything else. */
-  mode: 'send' | 'dry-run';
+  /**
+   * `send` talks to the remote; `dry-run` does everything else; `plan` reads every row's record and reports what
+   * sending would change (CREATE, UPDATE with the fields, NO_CHANGE), writing nothing.
+   */
+  mode: 'send' | 'dry-run' | 'plan';
   source: Source;
   target: Target;
   mapper: RowMapper;
@@ -69,6 +72,13 @@ export interface RunOptions {
   /** remote_id and message for rows that end in success or DRY_RUN without their own (what a delete names). */
   annotations?: Map<number, { remoteId: string; message: string }>;
 
+  /** --undo-log: before each batch is sent, the prior values of every record it writes (read through lookups). */
+  undoLog?: UndoSink;
+  /** How a CONFLICT says since when the record changed ("since the plan was made", "since the import"). */
+  expectLabel?: string;
+  /** What to do about a CONFLICT, for its message ("--force sends it anyway"). */
+  forceHint?: string;
+
   // Groups (--segment, a segments column).
   /** Group changes every upserted row gets (--segment, --remove-segment), resolved before the run. */
   memberships?: Membership[];
@@ -76,6 +86,30 @@ export interface RunOptions {
   groupDirectory?: GroupDirectory;
   /** `--resume`: rows whose record a previous run wrote but whose group changes were not all done. */
   membershipsPending?: Map<number, PendingMemberships>;
+}
+
+/** Where the prior values of records go before a batch is sent (src/report/undo-log.ts writes them). */
+export interface UndoSink {
+  /** Each row's record as it was before this batch (null: there was none, the row creates it); on disk when it returns. */
+  before(entries: UndoEntry[]): void;
+  /** A row created this record. */
+  created(row: number, remoteId: string): void;
+}
+
+export interface UndoEntry {
+  row: number;
+  line: number;
+  key: string;
+  identity?: { kind: IdentityKind; value: string };
+  remoteId?: string;
+  /** The whole record as it was (flat form), or null when the row creates one. */
+  before: Record<string, string> | null;
+  /** The fields the write changes, old → new. */
+  changes: FieldChange[];
+  /** What the write leaves in the fields it sets (for undo's check that nobody changed them since). */
+  after: Record<string, string>;
+  /** More than one record matched the row's identity: the first was recorded. */
+  matches?: number;
 }
 
 /** A row a previous run wrote, waiting for group changes: they are sent by its remote id, the record is not sent again. */
@@ -105,6 +139,10 @@ export interface RunResult {
   memberships: Partial<Record<MembershipOutcome, number>>;
   /** Calls that carried group changes (part of `calls`). */
   membershipCalls: number;
+  /** Calls that read records before writing them (plans, the undo log, checks; part of `calls`). */
+  lookupCalls: number;
+  /** A plan's updates: rows per field that would change. */
+  planFields: Record<string, number>;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;
@@ -143,6 +181,15 @@ export interface Work {
   membershipResults?: MembershipResult[];
   /** Group changes still without an answer. */
   membershipsLeft?: number;
+  /** How to find the record the row writes (plans, the undo log, the check before a reviewed item is sent). */
+  identity?: { kind: IdentityKind; value: string };
+  /** What the record must hold before the row is sent (null: no record), else CONFLICT (ReadyItem.expect). */
+  expect?: Record<string, string> | null;
+  force?: boolean;
+  /** A success that is not whole (ReadyItem.partial): counted as warned, exit 1. */
+  partial?: boolean;
+  /** The record as read before sending (once per row, whatever retries follow). */
+  current?: { found: FoundRecord[] };
   waitingOn: number;
   dependents?: Work[];
   done: boolean;

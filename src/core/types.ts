@@ -75,8 +75,17 @@ export interface ReadyItem {
   expect?: Record<string, string> | null;
   /** Sent without looking (undo --force). */
   force?: boolean;
+  /** Sent by a second call if the row creates its record (Prepared.afterCreate). */
+  afterCreate?: unknown;
+  heldBackNote?: string;
   /** Reported without sending (a planned NO_CHANGE, a row the plan found invalid). */
-  decided?: Omit<RowResult, 'row' | 'line' | 'operation' | 'attempts'>;
+  decided?: Omit<RowResult, 'row' | 'line' | 'operation' | 'attempts' | 'key'>;
+  /** Said on the row's line when it succeeds (what could not be put back, say). */
+  note?: string;
+  /** The record it names, for its report line before any answer (a preview of a deletion). */
+  remoteId?: string;
+  /** Part of what it should do cannot be done (a field the API cannot empty): a success still exits 1. */
+  partial?: boolean;
 }
 
 /** One field a write changes: its value before and after (flat form; "" = empty). */

@@ -2,7 +2,7 @@ import type { Operation, PrepareOptions, Target } from '../core/types.js';
 import { basename, dirname, extname, join } from 'node:path';
 
 export type DataCommand = 'import' | 'delete' | 'validate';
-export type RunMode = 'send' | 'dry-run' | 'validate';
+export type RunMode = 'send' | 'dry-run' | 'validate' | 'plan';
 
 /** A data command as the CLI's flags describe it, checked and typed (src/cli/commands/data.ts makes it). */
 export interface DataJob {
@@ -44,6 +44,10 @@ export interface DataJob {
   newEmailStatus?: PrepareOptions['newEmailStatus'];
   quiet: boolean;
   json: boolean;
+  /** --undo-log (always with --apply-plan): where the prior values of every record written go. */
+  undoLog?: string;
+  /** --apply-plan: the reviewed plan whose items are sent, as they are. */
+  applyPlan?: string;
   /** Groups every upserted row joins or leaves (--segment, --remove-segment), as written. */
   groups: { add: string[]; remove: string[] };
 }
@@ -54,6 +58,8 @@ export interface DataJob {
  */
 export function defaultReportPath(input: string, mode: RunMode = 'send'): string {
   const kind = mode === 'send' ? '' : `.${mode}`;
+  // A plan is JSONL: it carries the payloads and prior values that --apply-plan reads back.
+  if (mode === 'plan') return input === '-' ? 'sync-plan.jsonl' : join(dirname(input), `${basename(input, extname(input))}.plan.jsonl`);
   if (input === '-') return `sync-report${kind}.csv`;
   const ext = extname(input);
   return join(dirname(input), `${basename(input, ext)}${kind}.report.csv`);

@@ -27,7 +27,10 @@ import { describeClearing, requireKeyColumn, settleDates } from './mapping-check
 import { guardRunFiles, recordRun } from './run-files.js';
 import { mirrorCandidates, runMirror } from './mirror.js';
 import type { DataJob } from './data-job-types.js';
-import type { GroupDirectory, Membership, RowMapper, Target } from '../core/types.js';
+import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target, TargetLimits } from '../core/types.js';
+import { chunkedSource } from '../core/chunked-source.js';
+import { UndoLogWriter } from '../report/undo-log.js';
+import { readPlan } from './plan-file.js';
 import { callWithRetry } from '../core/call-with-retry.js';
 import { directoryOf } from '../core/memberships.js';
 import { isGroupField } from '../mapping/mapping-file.js';
@@ -54,7 +57,7 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
   guardRunFiles(job);
   const release = lockReport(reportPath, `${command}${mode === 'dry-run' ? ' --dry-run' : ''} ${input}`);
   try {
-    const commandLabel = mode === 'validate' ? 'validate' : `${command} --dry-run`;
+    const commandLabel = mode === 'validate' ? 'validate' : mode === 'plan' ? `${command} --plan` : `${command} --dry-run`;
     const kept = prepareReportPath(reportPath, { sending: job.sending, resuming: job.resume, overwrite: job.overwrite, commandLabel });
     try {
       return await runLocked(job, io, kept.notes, commandLabel);
@@ -76,16 +79,18 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
   const latency = job.sandbox?.latencyMs;
   const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
-  const source = await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
+  // --apply-plan: the reviewed plan's items are the run's records (the input only proves the plan is of this file).
+  const planned = job.applyPlan ? await readPlan(job) : undefined;
+  const source = planned ? recordsSource(planned.records) : await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });
-  const dateNotes = await settleDates(job, mapper);
+  const dateNotes = planned ? planned.notes : await settleDates(job, mapper);
   const newEmailStatus = job.newEmailStatus ?? spec?.newEmailStatus;
   if (newEmailStatus !== undefined && !target.setsNewRecordStatus) {
     throw new UsageError(`--new-email-status does not apply to ${target.displayName}: it creates records opted out of email unless the row's own opt-in field says otherwise. Map your opt-in column.`);
   }
   const prepareOptions: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
   // What ran, in the progress log's first line and the summary alike.
-  const verb = command === 'validate' ? 'Validate' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : 'Import';
+  const verb = command === 'validate' ? 'Validate' : mode === 'plan' ? 'Plan (import)' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : job.applyPlan ? 'Import (plan applied)' : 'Import';
   const notes: string[] = [...keptNotes, ...dateNotes];
   const { previous, pending, notes: resumeNotes } = await recordRun(job, commandLabel);
   notes.push(...resumeNotes);
@@ -98,6 +103,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   let abortBeforeStart: string | undefined;
   let report: ReportWriter | undefined;
   let failedWriter: FailedRowsWriter | undefined;
+  let undoLog: UndoLogWriter | undefined;
   let result: RunResult | undefined;
   const interrupt = new AbortController();
   const onSignal = (sig: string) => {
@@ -191,13 +197,19 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       notes.push(`mirror: ${mirror.candidates.length} ${mirror.candidates.length === 1 ? target.nouns.one : target.nouns.many} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
       if (sending && mirror.candidates.length > maxDeletes && !job.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
     }
+    if (job.undoLog && sending && session && !abortBeforeStart) {
+      undoLog = new UndoLogWriter(job.undoLog, { target: target.name, account: target.accountId(remoteEnv), input, report: reportPath, startedAt: new Date().toISOString() }, job.resume);
+      notes.push(`undo log: ${job.undoLog} (the prior values of every record written; to put them back: sync-supporters undo ${job.undoLog})`);
+    }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
     if (job.failed) failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.());
     const progress = chooseProgress(job.quiet, io, verb);
     result = await runSync({
       operation,
-      mode: sending ? 'send' : 'dry-run',
+      mode: sending ? 'send' : mode === 'plan' ? 'plan' : 'dry-run',
       source: plan ? plan.source : source,
+      undoLog,
+      ...(planned ? { expectLabel: 'since the plan was made', forceHint: 'make a new plan and review it' } : {}),
       target,
       mapper: plan ? createRowMapper(target, undefined, input) : mapper,
       decided: plan?.decided,
@@ -221,7 +233,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       memberships,
       groupDirectory,
       membershipsPending: pending,
-      onBound: plan
+      onBound: plan || planned
         ? undefined
         : (m, sample) => {
             describeMapping(m, io, job.quiet);
@@ -266,6 +278,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     await session?.close();
     await sandbox?.close();
     failedWriter?.close();
+    undoLog?.close();
     // The report is the record of what happened; a state that was not saved costs the next --changed-only run
     // a resend of those rows, so it is a warning, not a failed run.
     await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
@@ -281,6 +294,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
         `(email status ${prepareOptions.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
     );
   }
+  if (mode === 'plan') notes.push(...describePlan(result, session?.limits, target));
   const membershipNote = describeMembershipCounts(result, target);
   if (membershipNote) notes.push(membershipNote);
   if (result.unchanged > 0) {
@@ -323,6 +337,38 @@ function resolveFlagGroups(job: DataJob, target: Target, directory: GroupDirecto
   return out;
 }
 
+/**
+ * A plan's summary: creates, updates per field, no-changes, and how long the real run takes at the account's
+ * ceiling (one call per batch; a created supporter without a status costs a second call per batch).
+ */
+function describePlan(result: RunResult, limits: TargetLimits | undefined, target: Target): string[] {
+  const c = result.counts;
+  const creates = c.CREATE ?? 0;
+  const updates = c.UPDATE ?? 0;
+  const fields = Object.entries(result.planFields).sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`);
+  const out = [`plan: ${creates.toLocaleString('en-US')} to create, ${updates.toLocaleString('en-US')} to update, ${(c.NO_CHANGE ?? 0).toLocaleString('en-US')} with no change${fields.length ? `; updates per field — ${fields.join(', ')}` : ''}`];
+  const batch = limits?.maxBatchSize ?? 1;
+  const calls = Math.ceil((creates + updates) / batch) + (target.setsNewRecordStatus ? Math.ceil(creates / batch) : 0);
+  const rate = limits?.ratePerMinute;
+  if (rate) out.push(`the import would make about ${calls.toLocaleString('en-US')} calls: ${formatMinutes(calls / rate)} at the account's ceiling of ${rate.toLocaleString('en-US')} calls a minute (reading this plan took ${result.lookupCalls.toLocaleString('en-US')} call${result.lookupCalls === 1 ? '' : 's'})`);
+  else out.push(`the import would make about ${calls.toLocaleString('en-US')} calls (${target.displayName} publishes no rate; --rate paces it)`);
+  out.push(`to send exactly this: sync-supporters import <the same file> --apply-plan <this plan> (rows whose record changes meanwhile are refused)`);
+  return out;
+}
+
+function formatMinutes(minutes: number): string {
+  if (minutes < 1) return `${Math.max(1, Math.round(minutes * 60))} s`;
+  if (minutes < 120) return `${Math.round(minutes)} min`;
+  return `${(minutes / 60).toFixed(1)} h`;
+}
+
+/** Records already in memory (a plan's) as a source. */
+export function recordsSource(records: SourceRecord[]): Source {
+  return chunkedSource(() => [], async function* () {
+    for (let i = 0; i < records.length; i += 1000) yield records.slice(i, i + 1000);
+  }, true);
+}
+
 /** "segments: 120 added to, 30 already in, 2 failed (4 calls)" for the summary. */
 function describeMembershipCounts(result: RunResult, target: Target): string | undefined {
   const c = result.memberships;
@@ -342,12 +388,12 @@ function resumeCommand(job: DataJob, io: CommandIO): string {
 }
 
 /** Tests shorten the backoff through the environment; people use --retries and --timeout. */
-function retryTuning(env: Record<string, string | undefined>) {
+export function retryTuning(env: Record<string, string | undefined>) {
   const base = Number(env.SYNC_SUPPORTERS_RETRY_BASE_MS);
   return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
 }
 
-function chooseProgress(quiet: boolean, io: CommandIO, label: string): ProgressSink {
+export function chooseProgress(quiet: boolean, io: CommandIO, label: string): ProgressSink {
   if (quiet) return silentProgress;
   if (io.stderr.isTTY) return createBarProgress();
   return createLineProgress(label, 5000, (s) => io.stderr.write(s));

@@ -15,7 +15,7 @@ export function guardRunFiles(job: DataJob): void {
   const { input, reportPath, statePath } = job;
   const failedFile = job.failed ? { path: job.failed, role: 'the failed-rows file', option: '--failed' } : undefined;
   checkRunFiles(
-    [{ path: input, role: 'the input' }, ...(job.map ? [{ path: job.map, role: 'the mapping file' }] : [])],
+    [{ path: input, role: 'the input' }, ...(job.map ? [{ path: job.map, role: 'the mapping file' }] : []), ...(job.applyPlan ? [{ path: job.applyPlan, role: 'the plan' }] : [])],
     [
       { path: reportPath, role: 'the report', option: '--report' },
       { path: journalPathOf(reportPath), role: "the report's journal", option: '--report' },
@@ -23,6 +23,7 @@ export function guardRunFiles(job: DataJob): void {
       { path: `${reportPath}.lock`, role: "the report's lock", option: '--report' },
       ...(failedFile ? [failedFile] : []),
       ...(job.backup ? [{ path: job.backup, role: 'the backup', option: '--backup' }] : []),
+      ...(job.undoLog ? [{ path: job.undoLog, role: 'the undo log', option: '--undo-log' }] : []),
       ...(statePath ? [{ path: statePath, role: 'the local state', option: '--state', createsFolder: true }] : []),
     ],
   );
@@ -56,8 +57,10 @@ export async function recordRun(job: DataJob, commandLabel: string): Promise<{ p
   } else if (job.resume) {
     throw new UsageError(`--resume continues a run that sent; a ${commandLabel} sends nothing, so there is nothing to resume. Run it without --resume.`, 'E_RESUME');
   } else {
-    // A preview's record says what it was, so --resume can never take its report for a real run's.
-    await writeRunRecord(reportPath, { version: 1, mode, input: { path: input }, target: target.name, operation, startedAt: new Date().toISOString() });
+    // A preview's record says what it was, so --resume can never take its report for a real run's. A plan's also
+    // fingerprints its input: --apply-plan refuses a plan of another version of the file.
+    const print = mode === 'plan' && input !== '-' ? await fingerprint(input) : {};
+    await writeRunRecord(reportPath, { version: 1, mode, input: { path: input, ...print }, target: target.name, operation, startedAt: new Date().toISOString() });
   }
   return { previous, pending, notes };
 }

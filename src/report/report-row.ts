@@ -54,6 +54,7 @@ export function formatCsvLine(r: RowResult): string {
   return `${r.row},${r.line || ''},${r.operation},${textCell(r.key)},${r.status},${textCell(r.remoteId)},${r.attempts},${r.httpStatus ?? ''},${textCell(r.errorCode)},${textCell(r.errorMessage)}\n`;
 }
 
+/** One JSONL line: the report's columns, then any structured details (a plan's changes and payload). */
 export function formatJsonLine(r: RowResult): string {
-  return JSON.stringify(toReportRecord(r)) + '\n';
+  return JSON.stringify(r.details ? { ...toReportRecord(r), ...r.details } : toReportRecord(r)) + '\n';
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 export interface RunRecord {
   version: 1;
   /** What the run did: only a run that sent (`send`; records without a mode are from before previews had one) can be resumed. */
-  mode?: 'send' | 'dry-run' | 'validate';
+  mode?: 'send' | 'dry-run' | 'validate' | 'plan';
   /** A preview does not hash its input. */
   input: { path: string; size?: number; sha256?: string };
   target: string;
@@ -61,7 +61,7 @@ export async function checkResumable(reportPath: string, current: Omit<RunRecord
     throw new UsageError(`Cannot resume: ${reportPath} has no run record (${runRecordPathOf(reportPath)}), so it cannot be matched to this input. ${fresh}`, 'E_RESUME');
   }
   if ((previous.mode ?? 'send') !== 'send') {
-    const what = previous.mode === 'validate' ? 'validate' : `${previous.operation === 'delete' ? 'delete' : 'import'} --dry-run`;
+    const what = previous.mode === 'validate' ? 'validate' : previous.mode === 'plan' ? 'import --plan' : `${previous.operation === 'delete' ? 'delete' : 'import'} --dry-run`;
     throw new UsageError(`Cannot resume: ${reportPath} is the report of a ${what}, which sent nothing, so it cannot say which rows are done. ${fresh}`, 'E_RESUME');
   }
   if (previous.target !== current.target || previous.operation !== current.operation) {

@@ -3,6 +3,7 @@ import type { Operation, PrepareOptions } from '../../core/types.js';
 import { DEFAULT_STATE_PATH } from '../../state/sqlite-state.js';
 import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
 import { runDataJob } from '../../jobs/data-job.js';
+import { undoLogPathFor } from '../../report/undo-log.js';
 import { resolveTarget, type CommandIO, type DataCommandOptions } from '../io.js';
 import { intOption } from '../options.js';
 import { printable } from '../printable.js';
@@ -22,9 +23,16 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if (!target.operations.includes(operation)) {
     throw new UsageError(target.unsupportedReason?.[operation] ?? `${target.displayName} does not support ${command}.`, 'E_UNSUPPORTED');
   }
-  const sending = command !== 'validate' && !opts.dryRun;
+  if (opts.plan && (opts.dryRun || opts.resume || opts.mirror || opts.applyPlan || opts.undoLog)) {
+    throw new UsageError('--plan only reads: it cannot be combined with --dry-run, --resume, --mirror, --apply-plan or --undo-log.');
+  }
+  if ((opts.applyPlan || opts.undoLog) && (opts.dryRun || command !== 'import')) throw new UsageError('--apply-plan and --undo-log belong to an import that sends (the plan itself is the preview).');
+  if (opts.applyPlan && opts.mirror) throw new UsageError('--apply-plan sends what the plan says, and nothing else: it cannot be combined with --mirror.');
+  if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
+  const sending = command !== 'validate' && !opts.dryRun && !opts.plan;
   // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
-  const needsRemote = sending || (command === 'delete' && !!target.identify) || (command === 'import' && !!opts.mirror);
+  const needsRemote = sending || !!opts.plan || (command === 'delete' && !!target.identify) || (command === 'import' && !!opts.mirror);
+  if ((opts.plan || opts.undoLog || opts.applyPlan) && (!target.flatten || !target.identify)) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
   if (needsRemote && !opts.sandbox) {
     const missing = target.missingCredentials(env);
     if (missing.length > 0) {
@@ -45,7 +53,9 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if ((groups.add.length || groups.remove.length) && !target.groups) {
     throw new UsageError(`${target.displayName} has no groups this tool can set: drop --segment / --remove-segment.`, 'E_UNSUPPORTED');
   }
-  const mode = command === 'validate' ? 'validate' : opts.dryRun ? 'dry-run' : 'send';
+  const mode = command === 'validate' ? 'validate' : opts.plan ? 'plan' : opts.dryRun ? 'dry-run' : 'send';
+  const reportPath = opts.report ?? defaultReportPath(input, mode);
+  if (mode === 'plan' && !/\.(jsonl|ndjson|json)$/i.test(reportPath)) throw new UsageError(`A plan is written as JSONL (it carries what --apply-plan sends): give --report a .jsonl name, or leave it out (${defaultReportPath(input, 'plan')}).`);
   return {
     command,
     input,
@@ -55,7 +65,9 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     sending,
     needsRemote,
     useState,
-    reportPath: opts.report ?? defaultReportPath(input, mode),
+    reportPath,
+    undoLog: opts.undoLog || opts.applyPlan ? (typeof opts.undoLog === 'string' ? opts.undoLog : undoLogPathFor(reportPath)) : undefined,
+    applyPlan: opts.applyPlan,
     statePath: useState ? (typeof opts.state === 'string' ? opts.state : env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH) : undefined,
     map: opts.map,
     format: opts.format,

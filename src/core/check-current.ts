@@ -1,0 +1,98 @@
+import { callWithRetry } from './call-with-retry.js';
+import { InterruptedError, RunAbortedError } from './errors.js';
+import { describeChanges, diffRecord, drift } from './record-changes.js';
+import type { RunContext } from './run-context.js';
+import type { UndoEntry, Work } from './run-types.js';
+import type { FoundRecord, IdentityKind, Status } from './types.js';
+
+/**
+ * Reads the records a batch is about to write, once per row, through the run's pacer, retry policy and breaker:
+ * a plan (`--plan`) finishes each row with what sending would change; an item decided earlier (`--apply-plan`,
+ * `undo`) whose record no longer holds what was expected is a CONFLICT, not sent; the undo log (`--undo-log`) gets
+ * every prior value, on disk before the batch goes. Returns the rows still to send.
+ */
+/** The fields a second call sets (not the parts it leaves empty: it only adds to what the first call wrote). */
+function onlySet(flat: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== ''));
+}
+
+export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work[]> {
+  const { options } = ctx;
+  const nouns = options.target.nouns;
+  const byKind = new Map<IdentityKind, Work[]>();
+  for (const w of batch) if (w.identity && !w.current) byKind.set(w.identity.kind, [...(byKind.get(w.identity.kind) ?? []), w]);
+  const unread = new Set<Work>();
+  for (const [kind, works] of byKind) {
+    const values = [...new Set(works.map((w) => w.identity!.value))];
+    try {
+      const { value: records, attempts } = await callWithRetry(
+        { pacer: ctx.pacer, retry: ctx.policy, clock: ctx.clock, signal: ctx.stopController.signal, breaker: ctx.breaker },
+        `reading ${values.length === 1 ? `the ${nouns.one}` : `${values.length} ${nouns.many}`} before writing`,
+        async () => {
+          const r = await options.session!.lookup!(kind, values, ctx.stopController.signal);
+          return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
+        },
+      );
+      ctx.calls += attempts;
+      ctx.lookupCalls += attempts;
+      for (const w of works) w.current = { found: records.get(w.identity!.value) ?? [] };
+    } catch (err) {
+      if (err instanceof InterruptedError || ctx.stop) for (const w of works) unread.add(w);
+      else if (err instanceof RunAbortedError && err.code === 'E_AUTH') {
+        ctx.requestStop('abort', err.message);
+        for (const w of works) unread.add(w);
+      } else {
+        // Not read, so not written: a row is never sent without its prior values when they were asked for.
+        for (const w of works) ctx.finishWork(w, { status: 'FAILED', errorMessage: `not sent: ${(err as Error).message}` });
+      }
+    }
+  }
+  for (const w of unread) ctx.notAttempted(w);
+  const toSend: Work[] = [];
+  const undo: UndoEntry[] = [];
+  for (const w of batch) {
+    if (w.done) continue;
+    if (!w.current) {
+      toSend.push(w);
+      continue;
+    }
+    const found = w.current.found;
+    const rec: FoundRecord | undefined = found[0];
+    // A record the row creates also gets what its second call sends (its email status).
+    const flat = (p: unknown) => (p === undefined ? {} : options.target.flatten?.(p) ?? {});
+    const intended = rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) };
+    const changes = diffRecord(intended, rec?.backup);
+    const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
+    if (w.expect !== undefined && !w.force) {
+      const problem = w.expect === null
+        ? rec ? `a ${nouns.one} with this ${nouns.identity[w.identity!.kind]} exists now (${rec.remoteId}), and was to be created` : undefined
+        : !rec ? `the ${nouns.one} no longer exists` : drift(w.expect, rec.backup).join('; ') || undefined;
+      if (problem && rec && changes.length === 0) {
+        // Someone (or an earlier attempt whose answer was lost) already wrote exactly this: nothing to send.
+        ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: 'already holds what this would write; not sent' });
+        continue;
+      }
+      if (problem) {
+        ctx.finishWork(w, { status: 'CONFLICT', remoteId: rec?.remoteId, errorMessage: `changed ${options.expectLabel ?? 'since it was read'}: ${problem}; not sent${options.forceHint ? ` (${options.forceHint})` : ''}` });
+        continue;
+      }
+    }
+    if (ctx.planning) {
+      const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
+      if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
+      // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
+      const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, rec.backup[f] ?? ''])) : null;
+      ctx.finishWork(w, {
+        status,
+        remoteId: rec?.remoteId,
+        errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), several].filter(Boolean).join('; '),
+        details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
+      });
+      continue;
+    }
+    if (options.undoLog) undo.push({ row: w.row, line: w.line, key: w.key, identity: w.identity, remoteId: rec?.remoteId, before: rec?.backup ?? null, changes, after: intended, ...(several ? { matches: found.length } : {}) });
+    toSend.push(w);
+  }
+  if (undo.length > 0) options.undoLog!.before(undo);
+  return toSend;
+}
