@@ -6,6 +6,7 @@ import { allSecrets, TARGETS } from '../targets/index.js';
 import { loadEnv } from './env.js';
 import type { InitOptions } from './commands/init.js';
 import type { CheckOptions } from './commands/check.js';
+import type { UndoOptions } from './commands/undo.js';
 import { intOption } from './options.js';
 import { printable } from './printable.js';
 import type { DataCommand } from '../jobs/data-job-types.js';
@@ -95,6 +96,9 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
       .option('--segment <name|id>', 'also make every supporter the run adds or updates a member of this segment (Salsa: exact name or segmentId, resolved once at start; Luminate: a group id, or interest:<id>). Repeat for more; a mapping field "segments" names them per row', collect)
       .option('--remove-segment <name|id>', 'take every supporter the run adds or updates out of this segment (as --segment; a mapping field "removeSegments" per row)', collect);
   withGroups(dataCommand('import', 'add or update one supporter/constituent per row (file, or - for stdin)'))
+    .option('--plan', 'read every row\'s record and report what the import would do — CREATE, UPDATE with each field old → new, NO_CHANGE — sending nothing (writes <input>.plan.jsonl)')
+    .option('--apply-plan <plan.jsonl>', 'send exactly what a reviewed --plan of this file said, refusing (CONFLICT) rows whose record changed since; writes an undo log')
+    .option('--undo-log [file]', 'before each batch, write the prior values of every record it changes (default <input>.undo.jsonl beside the report); `sync-supporters undo <file>` puts them back')
     .option('--changed-only', 'send only rows that changed since this tool last synced them (others are UNCHANGED)')
     .option('--full', 'send every row, even unchanged ones (the opposite of --changed-only)')
     .option('--mirror', 'then delete the supporters this tool synced earlier that the file no longer has (Salsa)')
@@ -121,6 +125,27 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--encoding <name>', 'utf8 (default) or latin1')
     .addHelpText('after', '\nExamples:\n  $ sync-supporters init export.csv                 show the proposal and ask before writing mapping.json\n  $ sync-supporters init export.csv -t luminate --yes -o luminate-map.json')
     .action(async (file: string, opts: InitOptions) => setExit(await (await import('./commands/init.js')).runInit(file, opts, io)));
+
+  program
+    .command('undo <undo-log>')
+    .description('put back what an import with --undo-log changed: updated records get their prior values, created ones are deleted (Salsa)')
+    .option('-r, --report <file>', 'per-record report (default: <name>.undo.report.csv beside the log)')
+    .option('--dry-run', 'read every record and report what the undo would change, sending nothing')
+    .option('--force', 'also overwrite (or delete) records changed again since the import (default: CONFLICT, left as they are)')
+    .option('--resume', 'continue an interrupted undo from its report')
+    .option('--max-deletes <n>', 'refuse to delete more created records than this without --yes (default: 100)')
+    .option('--yes', 'delete even above --max-deletes, without asking')
+    .option('--backup <file.jsonl>', 'where to write the created records before deleting them (default: beside the report)')
+    .option('-c, --concurrency <n>', 'requests in flight at most')
+    .option('--rate <n>', 'requests per minute at most (default: the account\'s limit)')
+    .option('--timeout <seconds>', 'per-request timeout (default: 60)')
+    .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
+    .option('--state <path>', `local state to keep in step (default: ${DEFAULT_STATE_PATH})`)
+    .option('--no-state', 'keep no local state')
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .option('--quiet', 'no progress and no human summary')
+    .addHelpText('after', '\nExit status: 0 every record put back · 1 some were not (CONFLICT, failures) · 2 nothing was sent · 130 interrupted\n\nExamples:\n  $ sync-supporters import migration.csv --undo-log\n  $ sync-supporters undo migration.undo.jsonl --dry-run\n  $ sync-supporters undo migration.undo.jsonl')
+    .action(async (log: string, opts: UndoOptions) => setExit(await (await import('./commands/undo.js')).runUndoCommand(log, opts, io)));
 
   program
     .command('check [file]')
