@@ -1,4 +1,4 @@
-// npm run bench [-- ceiling segment latency local memory]: prints a table of figures, each measured in one run on loopback.
+// npm run bench [-- ceiling segment latency migrations local memory]: prints a table of figures, each measured in one run on loopback.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -97,6 +97,35 @@ async function ceilingWithSegment() {
     const got429 = sb.stats.statuses['429'] ?? 0;
     const members = salsa.segments()[0].members.length;
     record('1c. ceiling with --segment (one segment)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s (calls at ${fmt(callShare, 1)}% of the call ceiling), ${got429} × 429`, 'calls ≥ 97%, 0 × 429, every row a member', callShare >= 97 && got429 === 0 && members === (r.summary.counts.ADDED ?? 0) + (r.summary.counts.UPDATED ?? 0), `${r.summary.calls} calls of which ${r.summary.membershipCalls} members calls; ${members} members`);
+  } finally {
+    await sb.close();
+  }
+}
+
+/**
+ * 5: what --plan and --undo-log cost, against a plain import of the same file at the same ceiling (6,000 calls/min
+ * × 20, 20 ms): a plan reads each batch's supporters (one search call a batch, nothing sent); an import with an undo
+ * log reads them and then writes them (two calls a batch). Rows per minute, as a share of the plain import's.
+ */
+async function migrations() {
+  const n = 10_000;
+  const rateLimit = 6000;
+  const file = join(dir, 'migration.csv');
+  await generate(file, n, 'csv', { withStatus: true });
+  const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20 });
+  const sb = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+  const env = { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' };
+  const rowsPerMinute = (r) => r.summary.achievedPerMinute * (n / r.summary.calls);
+  try {
+    const plain = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, 'm-plain.report.csv')], env);
+    const plan = await cli(['import', file, '-c', '8', '--plan', '--json', '--quiet', '--no-state', '-r', join(dir, 'm.plan.jsonl')], env);
+    const undo = await cli(['import', file, '-c', '8', '--undo-log', join(dir, 'm.undo.jsonl'), '--json', '--quiet', '--no-state', '-r', join(dir, 'm-undo.report.csv')], env);
+    const base = rowsPerMinute(plain);
+    const got429 = sb.stats.statuses['429'] ?? 0;
+    const planShare = (100 * rowsPerMinute(plan)) / base;
+    const undoShare = (100 * rowsPerMinute(undo)) / base;
+    record('5a. --plan: rows a minute vs a plain import at the ceiling', `${fmt(planShare, 1)}% (${fmt(rowsPerMinute(plan))} vs ${fmt(base)} rows/min), ${got429} × 429`, '≈ 100% (one read call a batch instead of one write)', planShare >= 95 && got429 === 0, `${n} rows, ${plan.summary.calls} calls; ${JSON.stringify(plan.summary.counts)}`);
+    record('5b. import --undo-log: rows a minute vs a plain import', `${fmt(undoShare, 1)}% (${fmt(rowsPerMinute(undo))} vs ${fmt(base)} rows/min), ${got429} × 429`, '≈ 50% (a read and a write a batch)', undoShare >= 47 && got429 === 0, `${undo.summary.calls} calls; ${JSON.stringify(undo.summary.counts)}`);
   } finally {
     await sb.close();
   }
@@ -259,6 +288,7 @@ try {
   if (want('ceiling')) await ceiling();
   if (want('ceiling') || want('segment')) await ceilingWithSegment();
   if (want('latency')) await latency();
+  if (want('migrations')) await migrations();
   if (want('local')) await local();
   if (want('memory')) await memory();
 } finally {
