@@ -148,12 +148,11 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
     const restores: SourceRecord[] = [];
     const creations: Array<{ row: number; r: RowUndo }> = [];
     let n = 0;
-    for (const r of rows) {
-      if (r.entry.before === null) continue;
-      const row = ++n;
-      restores.push({ row, line: r.entry.line, ready: restoreItem(target, r, job.force) });
+    for (const r of coalesce(rows)) {
+      if (r.entry.before === null) creations.push({ row: 0, r });
+      else restores.push({ row: ++n, line: r.entry.line, ready: restoreItem(target, r, job.force) });
     }
-    for (const r of rows) if (r.entry.before === null) creations.push({ row: ++n, r });
+    for (const c of creations) c.row = ++n;
     const nounOf = (k: number) => (k === 1 ? target.nouns.one : target.nouns.many);
     notes.push(`undo log of the import of ${header.input} started ${header.startedAt}: ${restores.length} ${nounOf(restores.length)} it wrote over, ${creations.length} it created`);
 
@@ -210,6 +209,34 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
     await stateDb?.close().catch(() => undefined);
     release();
   }
+}
+
+/**
+ * One undo per record, however many rows of the import wrote it (a key twice in the file): its values before the
+ * first, every field any of them changed, and what the last one left there (what the check expects now). A record
+ * the import created is only deleted, expecting what its rows left in it.
+ */
+function coalesce(rows: RowUndo[]): RowUndo[] {
+  const byRecord = new Map<string, RowUndo>();
+  const out: RowUndo[] = [];
+  for (const r of rows) {
+    const id = r.entry.before === null ? r.created : r.entry.remoteId;
+    const first = id ? byRecord.get(id) : undefined;
+    if (!first) {
+      const copy: RowUndo = { ...r, entry: { ...r.entry, changes: [...r.entry.changes], after: { ...r.entry.after } } };
+      if (id) byRecord.set(id, copy);
+      out.push(copy);
+      continue;
+    }
+    // A later row on the same record: the first row's prior values stay; the fields and what was left in them grow.
+    Object.assign(first.entry.after, r.entry.after);
+    for (const c of r.entry.changes) {
+      const had = first.entry.changes.find((x) => x.field === c.field);
+      if (had) had.new = c.new;
+      else if (first.entry.before) first.entry.changes.push({ field: c.field, old: first.entry.before[c.field] ?? '', new: c.new });
+    }
+  }
+  return out;
 }
 
 /** The item that puts an updated record's changed fields back, expecting what the import wrote in them. */

@@ -1,21 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { createLuminateEmulator } from '../../src/targets/luminate/emulator.js';
-import { BIN, csv, readReport, runInProcess, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, csv, readReport, runInProcess, closeAfterEach, startLuminateSandbox, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
 
 // A migration previewed field by field (--plan), sent exactly as reviewed (--apply-plan), and undone (undo).
 
 let running: TestSandbox | undefined;
-let lumSandbox: Sandbox | undefined;
-afterEach(async () => {
-  await running?.sandbox.close();
-  await lumSandbox?.close();
-  running = undefined;
-  lumSandbox = undefined;
-});
+const closing = closeAfterEach();
 
 const HEADER = ['Email', 'First Name', 'Last Name', 'Street', 'Street 2', 'City', 'State', 'Email Status'];
 /** What the CRM holds before the migration. */
@@ -82,6 +74,7 @@ function changedFields(before: Record<string, unknown>, after: Record<string, un
 
 async function setup(rows = MIGRATION) {
   running = await startSalsaSandbox({ rateLimit: 100_000 });
+    closing(running.sandbox);
   const dir = tempDir();
   const existing = join(dir, 'crm.csv');
   writeFileSync(existing, csv(HEADER, EXISTING));
@@ -194,9 +187,28 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
     expect(stale.stderr).toMatch(/error \[E_PLAN\]: --apply-plan .*: .*migration\.csv is not the file the plan was made from/);
   });
 
+  it('a key twice in the migration (an update, then another; a creation, then an update): one undo per record, back to the start', async () => {
+    const rows = [
+      ['ann@example.org', 'Anne', 'Lee', '', '', '', '', 'OPT_IN'],
+      ['gus@example.org', 'Gus', 'Hill', '', '', '', '', 'OPT_IN'],
+      ['ann@example.org', 'Annabel', 'Lee-Smith', '', '', '', '', 'OPT_OUT'],
+      ['gus@example.org', 'Gustav', 'Hill', '', '', '', '', 'OPT_IN'],
+    ];
+    const { dir, input, env, sb } = await setup(rows);
+    const before = storeOf(sb);
+    expect((await runInProcess(['import', input, '--undo-log', '--no-state', '--quiet'], { env })).code).toBe(0);
+    const undone = await runInProcess(['undo', join(dir, 'migration.undo.jsonl'), '--no-state'], { env });
+    expect(undone.code).toBe(0);
+    expect(storeOf(sb)).toEqual(before);
+    const report = readReport(join(dir, 'migration.undo.report.csv'));
+    expect(report.map((r) => [r.key, r.status])).toEqual([['ann@example.org', 'UPDATED'], ['gus@example.org', 'DELETED']]);
+    expect(report[0]!.error_message).toBe('puts back firstName, lastName, emailStatus');
+  });
+
   it('kill -9 during undo, then --resume completes it: the store ends as before the import', async () => {
     const many = Array.from({ length: 120 }, (_, i) => [`p${i}@example.org`, `P${i}`, 'Last', '', '', '', '', 'OPT_IN']);
     running = await startSalsaSandbox({ rateLimit: 100_000, maxBatchSize: 4, latencyMs: 15 });
+    closing(running.sandbox);
     const env = running.env;
     const dir = tempDir();
     const existing = join(dir, 'crm.csv');
@@ -240,9 +252,8 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
 
 describe('safe migrations (Luminate)', () => {
   it('plans and undoes updates by cons_id; a created constituent cannot be deleted through the API and is listed', async () => {
-    const lum = createLuminateEmulator();
-    lumSandbox = await startSandbox({ emulators: [lum] });
-    const env = lum.environment(lumSandbox.url);
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
     const dir = tempDir();
     const existing = join(dir, 'crm.csv');
     writeFileSync(existing, csv(['Email', 'First Name', 'City'], [['ann@example.org', 'Ann', 'Boston'], ['bo@example.org', 'Bo', '']]));

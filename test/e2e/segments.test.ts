@@ -1,21 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { createLuminateEmulator } from '../../src/targets/luminate/emulator.js';
-import { csv, readReport, runInProcess, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { csv, readReport, runInProcess, closeAfterEach, startLuminateSandbox, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
 
 // Putting imported people into segments (Salsa) and groups (Luminate): from --segment, from a tags column, and
 // taken out with --remove-segment; what each row's report line says; a membership failure and its resume.
 
 let running: TestSandbox | undefined;
-let lumSandbox: Sandbox | undefined;
-afterEach(async () => {
-  await running?.sandbox.close();
-  await lumSandbox?.close();
-  running = undefined;
-  lumSandbox = undefined;
-});
+const closing = closeAfterEach();
 
 const SEGMENTS = ['Spring Volunteers', 'Volunteer', 'Donor 2025', 'Volunteer Leads', 'Donors 2024'];
 const PEOPLE = [
@@ -44,6 +36,7 @@ function membersByName(sb: TestSandbox): Record<string, string[]> {
 describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
   it('puts every row in the flag\'s segment and its own tags, takes people out, and says per row what was done', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS });
+    closing(running.sandbox);
     const f = files();
     // An earlier import put Ann and Bo in "Volunteer Leads".
     const before = join(f.dir, 'leads.csv');
@@ -76,6 +69,7 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
   it('with --changed-only, rows UNCHANGED since the last sync still join the segment the flag names (by their stored id)', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS });
+    closing(running.sandbox);
     const f = files();
     const state = join(f.dir, 'state.db');
     expect((await runInProcess(['import', f.input, '--state', state], { env: running.env })).code).toBe(0);
@@ -91,6 +85,7 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
   it('an unknown or ambiguous segment name stops the run before anything is sent (exit 2), naming the close ones', async () => {
     running = await startSalsaSandbox({ segments: [...SEGMENTS, 'Donors 2024'] });
+    closing(running.sandbox);
     const f = files();
     const res = await runInProcess(['import', f.input, '--segment', 'Spring Volunteer', '--json'], { env: running.env });
     expect(res.code).toBe(2);
@@ -110,6 +105,7 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
   it('a tag that names no segment makes its row INVALID (nothing sent for it), naming the close ones; the others go', async () => {
     running = await startSalsaSandbox({ segments: ['Volunteer', 'Donors 2025'] });
+    closing(running.sandbox);
     const f = files();
     const res = await runInProcess(['import', f.input, '-m', f.map, '--no-state'], { env: running.env });
     expect(res.code).toBe(1);
@@ -121,6 +117,7 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
   it('a membership call that keeps failing leaves its rows FAILED (exit 1); --resume sends the memberships, not the supporters', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS, faults: '503*1,only=PUT /api/integration/ext/v1/segments/members' });
+    closing(running.sandbox);
     const f = files();
     const failed = join(f.dir, 'failed.csv');
     const first = await runInProcess(['import', f.input, '-m', f.map, '--segment', 'Spring Volunteers', '--retries', '0', '--failed', failed, '--no-state', '-c', '1'], { env: running.env });
@@ -157,6 +154,7 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
   it('--dry-run says per row which segments it would join, after checking the names against the account', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS });
+    closing(running.sandbox);
     const f = files();
     const res = await runInProcess(['import', f.input, '-m', f.map, '--segment', 'Spring Volunteers', '--dry-run', '--no-state'], { env: running.env });
     expect(res.code).toBe(0);
@@ -169,9 +167,8 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
 
 describe('groups and interests (Luminate): the same flags and field, in the row\'s own createOrUpdate', () => {
   it('carries add_group_ids, add_interest_ids and remove_group_ids; a name (Luminate cannot look one up) stops the run', async () => {
-    const lum = createLuminateEmulator();
-    lumSandbox = await startSandbox({ emulators: [lum] });
-    const env = lum.environment(lumSandbox.url);
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
     const dir = tempDir();
     const input = join(dir, 'people.csv');
     writeFileSync(input, csv(['Email', 'First Name', 'Groups to join'], [['ann@example.org', 'Ann', '2001; interest:77'], ['bo@example.org', 'Bo', '']]));

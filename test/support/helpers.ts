@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { afterEach } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { createSalsaEmulator, type SalsaEmulatorOptions } from '../../src/targets/salsa/emulator.js';
 import type { Emulator } from '../../src/sandbox/emulator-types.js';
@@ -65,6 +66,23 @@ export async function startSalsaSandbox(options: SalsaEmulatorOptions & { faults
   const salsa = createSalsaEmulator({ ...options, token });
   const sandbox = await startSandbox({ emulators: [salsa, ...(options.extra ?? [])], faults: options.faults, latencyMs: options.latencyMs, slowMs: options.slowMs });
   return { sandbox, salsa, token, env: { SALSA_API_URL: sandbox.url, SALSA_API_TOKEN: token } };
+}
+
+/** Closes, after each test of the file that calls it, every sandbox the test handed to the returned function. */
+export function closeAfterEach(): <T extends { close(): Promise<unknown> }>(sandbox: T) => T {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return (sandbox) => (open.push(sandbox), sandbox);
+}
+
+/** A Luminate site in its own sandbox, and the environment that points a run at it. */
+export async function startLuminateSandbox() {
+  const { createLuminateEmulator } = await import('../../src/targets/luminate/emulator.js');
+  const lum = createLuminateEmulator();
+  const sandbox = await startSandbox({ emulators: [lum] });
+  return { lum, sandbox, env: lum.environment(sandbox.url) };
 }
 
 /** Writes a CSV file from a header and rows (values are quoted when needed). */
