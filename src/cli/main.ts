@@ -23,6 +23,10 @@ Examples:
   $ sync-supporters import contacts.jsonl -m mapping.json -r out.report.jsonl
   $ sync-supporters import contacts.csv --resume               send only what the last run did not finish
   $ cat export.csv | sync-supporters import - --format csv --json
+  $ sync-supporters import volunteers.csv --segment "Spring Volunteers"   everyone also joins that segment
+  $ sync-supporters import migration.csv --plan                 what would change, field by field (sends nothing)
+  $ sync-supporters import migration.csv --apply-plan migration.plan.jsonl   send exactly the reviewed plan
+  $ sync-supporters undo migration.undo.jsonl                   put back what that import changed
 
 Exit status: 0 all rows succeeded · 1 some rows did not · 2 nothing sent (usage, credentials, input)
              3 aborted (credentials refused, or too many failures) · 130 interrupted`,
