@@ -1,4 +1,4 @@
-// npm run bench [-- ceiling segment latency migrations local memory]: prints a table of figures, each measured in one run on loopback.
+// npm run bench [-- ceiling segment latency migrations pacing faults local memory]: prints a table of figures, each measured in one run on loopback.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -97,6 +97,88 @@ async function ceilingWithSegment() {
     const got429 = sb.stats.statuses['429'] ?? 0;
     const members = salsa.segments()[0].members.length;
     record('1c. ceiling with --segment (one segment)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s (calls at ${fmt(callShare, 1)}% of the call ceiling), ${got429} × 429`, 'calls ≥ 97%, 0 × 429, every row a member', callShare >= 97 && got429 === 0 && members === (r.summary.counts.ADDED ?? 0) + (r.summary.counts.UPDATED ?? 0), `${r.summary.calls} calls of which ${r.summary.membershipCalls} members calls; ${members} members`);
+  } finally {
+    await sb.close();
+  }
+}
+
+/**
+ * 6: pacing against remotes that do not count as the pacer does, and a token shared with another integration.
+ * 6a: the per-minute limit enforced in 1-second windows (600/min = 10 calls in each second); 6b: a 1,200/min token
+ * of which another client uses 480/min all along (what is left: 720); 6c: the same, the other client starting 8 s
+ * into the run. Figures: calls a minute against the ceiling (6a) or against what is left (6b, 6c), throttled calls
+ * of ours, and the other client's calls refused.
+ */
+async function pacing() {
+  const env = (sb) => ({ SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+  {
+    const rateLimit = 600;
+    const n = 4_000; // 200 calls: 20 s at the ceiling
+    const file = join(dir, 'pace-fine.csv');
+    await generate(file, n, 'csv', { withStatus: true });
+    const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20, rateWindowMs: 1000 });
+    const sb = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+    try {
+      const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, 'pace-fine.report.csv')], env(sb));
+      const share = (100 * r.summary.achievedPerMinute) / rateLimit;
+      const ours = sb.stats.statuses['429'] ?? 0;
+      record('6a. pacing: per-minute limit counted in 1-second windows (600/min, -c 8)', `${fmt(share, 1)}% of the ceiling, ${ours} × 429`, '≥ 95%, ≤ 2 × 429', share >= 95 && ours <= 2, `${n} rows, ${r.summary.calls} calls; ${JSON.stringify(r.summary.counts)}`);
+    } finally {
+      await sb.close();
+    }
+  }
+  for (const startAfterMs of [undefined, 8000]) {
+    const rateLimit = 1200;
+    const otherPerMinute = 480;
+    const n = startAfterMs ? 10_000 : 7_000; // 350 calls: ~30 s at the 720/min left (6c: 8 s of 1,200, then ~28 s)
+    const file = join(dir, `pace-shared-${startAfterMs ?? 0}.csv`);
+    await generate(file, n, 'csv', { withStatus: true });
+    // The other integration has been calling for a minute already (6b), or starts 8 s into the run (6c).
+    const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20, sharedWith: { perMinute: otherPerMinute, startAfterMs } });
+    const created = Date.now();
+    const ourCalls = [];
+    const spy = { ...salsa, handle: (req) => (req.method === 'PUT' && ourCalls.push(Date.now()), salsa.handle(req)) };
+    const sb = await startSandbox({ emulators: [spy], latencyMs: 20 });
+    try {
+      const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, `pace-shared-${startAfterMs ?? 0}.report.csv`)], env(sb));
+      const o = salsa.otherClient();
+      const left = rateLimit - otherPerMinute;
+      const ours = sb.stats.statuses['429'] ?? 0;
+      if (!startAfterMs) {
+        const share = (100 * r.summary.achievedPerMinute) / left;
+        record('6b. shared token: another client uses 480 of 1,200/min', `${fmt(share, 1)}% of the ${left}/min left, ${ours} × 429 ours, ${o.refused} of the other's ${o.sent} calls refused`, '≥ 90%, ≤ 3 × 429, the other never refused', share >= 90 && ours <= 3 && o.refused === 0, `${r.summary.calls} calls; ${JSON.stringify(r.summary.counts)}`);
+      } else {
+        // How soon after the other started our pace (over 5 s) came down to what is left, and what it was after.
+        const rateOver = (from, to) => (ourCalls.filter((t) => t >= from && t < to).length * 60_000) / (to - from);
+        const started = created + startAfterMs;
+        let adapted;
+        for (let t = started; t + 5000 <= ourCalls.at(-1); t += 500) if (rateOver(t, t + 5000) <= left * 1.02) { adapted = t - started; break; }
+        const after = adapted === undefined ? NaN : (100 * rateOver(started + adapted, ourCalls.at(-1))) / left;
+        record('6c. shared token, the other client starting 8 s into the run', `pace down to what is left ${adapted === undefined ? 'never' : `${fmt(adapted / 1000, 1)} s`} after it started, then ${fmt(after, 1)}% of the ${left}/min left; ${ours} × 429 ours, ${o.refused} of the other's ${o.sent} calls refused`, 'within seconds, ≥ 90%, ≤ 3 × 429, the other never refused', adapted !== undefined && adapted <= 15_000 && after >= 90 && ours <= 3 && o.refused === 0, `${r.summary.calls} calls; ${JSON.stringify(r.summary.counts)}`);
+      }
+    } finally {
+      await sb.close();
+    }
+  }
+}
+
+/**
+ * 7: goodput under faults: the case-1 import with 5% of calls answered 503 and 2% reset: useful rows a minute
+ * (rows per call as they came out, failed attempts included) against the ceiling.
+ */
+async function faults() {
+  const n = 60_000; // 30 s: the last retries' wait (up to a second after the rest is done) is not a third of it
+  const rateLimit = 6000;
+  const file = join(dir, 'faults.csv');
+  await generate(file, n, 'csv', { withStatus: true });
+  const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20 });
+  const sb = await startSandbox({ emulators: [salsa], latencyMs: 20, faults: '503:0.05,reset:0.02,seed=7' });
+  try {
+    const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, 'faults.report.csv')], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+    const ceilingRowsPerSec = (rateLimit * 20) / 60;
+    const useful = (r.summary.achievedPerMinute * ((r.summary.counts.ADDED ?? 0) / r.summary.calls)) / 60;
+    const share = (100 * useful) / ceilingRowsPerSec;
+    record('7. goodput with 5% 503 and 2% resets (6,000/min × 20)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s in rows written, ${sb.stats.statuses['429'] ?? 0} × 429`, '≥ 95%', share >= 95, `${n} rows, ${r.summary.calls} calls (calls at ${fmt((100 * r.summary.achievedPerMinute) / rateLimit, 1)}% of the ceiling); faults ${JSON.stringify(sb.stats.faults)}; ${JSON.stringify(r.summary.counts)}`);
   } finally {
     await sb.close();
   }
@@ -289,6 +371,8 @@ try {
   if (want('ceiling') || want('segment')) await ceilingWithSegment();
   if (want('latency')) await latency();
   if (want('migrations')) await migrations();
+  if (want('pacing')) await pacing();
+  if (want('faults')) await faults();
   if (want('local')) await local();
   if (want('memory')) await memory();
 } finally {

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SyncError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_STATE_PATH } from '../state/paths.js';
-import { allSecrets, TARGETS } from '../targets/index.js';
+import { TARGET_NAMES as NAMES } from '../targets/names.js';
 import { loadEnv } from './env.js';
 import type { InitOptions } from './commands/init.js';
 import type { CheckOptions } from './commands/check.js';
@@ -12,7 +12,7 @@ import { printable } from './printable.js';
 import type { DataCommand } from '../jobs/data-job-types.js';
 import type { CommandIO, DataCommandOptions } from './io.js';
 
-const TARGET_NAMES = Object.keys(TARGETS).join(' or ');
+const TARGET_NAMES = NAMES.join(' or ');
 
 
 const EXAMPLES: Record<DataCommand, string> = {
@@ -219,7 +219,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .action(async (opts: Record<string, string | undefined>) => {
       const { createEmulators } = await import('../targets/index.js');
       const { startSandbox } = await import('../sandbox/server.js');
-      const emulators = createEmulators({
+      const emulators = await createEmulators({
         rateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
         maxBatchSize: intOption(opts.maxBatchSize, '--max-batch-size', 1),
       });
@@ -261,6 +261,7 @@ export async function main(argv: string[] = process.argv, given?: CommandIO): Pr
     }
     // With --json a script gets the failure as JSON too, with its stable code; people get it on stderr.
     const json = argv.includes('--json');
+    const { allSecrets } = await import('../targets/index.js');
     const redact = createRedactor(allSecrets(io.env));
     if (err instanceof SyncError && err.code !== 'E_INTERNAL') {
       io.stderr.write(`error [${err.code}]: ${printable(redact(err.message))}\n`);

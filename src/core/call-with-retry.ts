@@ -37,7 +37,8 @@ export async function callWithRetry<T>(ctx: RetryContext, what: string, call: ()
   };
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal?.aborted) throw interrupted();
-    await wait(() => ctx.pacer.acquire(ctx.signal));
+    let grantedAt = 0;
+    await wait(async () => void (grantedAt = await ctx.pacer.acquire(ctx.signal)));
     if (ctx.signal?.aborted) throw interrupted();
     const out = await call();
     if (out.kind === 'ok') {
@@ -48,7 +49,7 @@ export async function callWithRetry<T>(ctx: RetryContext, what: string, call: ()
     if (out.kind === 'abort') throw new RunAbortedError(out.reason, 'E_AUTH');
     breaker.record(false, out.reason);
     if (out.kind !== 'retry') throw new RunAbortedError(`${what} was refused: ${out.reason}`, 'E_LOOKUP');
-    const next = afterTransientFailure(ctx.retry, attempt, out, ctx.pacer);
+    const next = afterTransientFailure(ctx.retry, attempt, out, ctx.pacer, grantedAt);
     if (next.giveUp || breaker.tripped()) throw new RunAbortedError(`${what} failed: ${next.giveUp ? next.why : out.reason}`, 'E_LOOKUP');
     await wait(() => clock.sleep(next.delayMs, ctx.signal));
   }

@@ -33,11 +33,12 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
       if (ctx.planning) return;
       continue;
     }
-    await pacer.acquire(ctx.stopController.signal);
+    const grantedAt = await pacer.acquire(ctx.stopController.signal);
     if (ctx.stop) return pending.forEach(notAttempted);
     for (const w of pending) w.attempts++;
     ctx.calls++;
     const outcome = await options.session!.send(operation, pending.map((w) => w.payload));
+    ctx.allowance.afterCall(outcome.kind === 'retry' && !!outcome.rateLimited);
     const attempt = pending[0]!.attempts;
     switch (outcome.kind) {
       case 'results': {
@@ -76,19 +77,21 @@ export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void
         for (const w of pending.slice(outcome.results.length)) {
           finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: 'the remote returned no result for this row' });
         }
-        if (backoff) await clock.sleep(retryDelayMs(policy, attempt), ctx.stopController.signal);
+        if (backoff && again.length > 0) return ctx.later(retryDelayMs(policy, attempt), () => deliver(again));
         pending = again;
         break;
       }
       case 'retry': {
         if (!outcome.rateLimited) for (const w of pending) w.answerLost = true;
-        const next = afterTransientFailure(policy, attempt, outcome, pacer);
+        const next = afterTransientFailure(policy, attempt, outcome, pacer, grantedAt);
         if (next.giveUp) {
           for (const w of pending) finishWork(w, { status: 'FAILED', httpStatus: outcome.httpStatus, errorMessage: next.why });
           return ctx.callFailed(outcome.reason);
         }
-        await clock.sleep(next.delayMs, ctx.stopController.signal);
-        break;
+        // A gateway's 502/503/504 never reached the remote's own count of calls: its slot is given back.
+        if (outcome.httpStatus === 502 || outcome.httpStatus === 503 || outcome.httpStatus === 504) pacer.refund(grantedAt);
+        const retryAgain = pending;
+        return ctx.later(next.delayMs, () => deliver(retryAgain));
       }
       case 'shrink': {
         if (pending.length === 1) {

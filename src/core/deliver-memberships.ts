@@ -75,24 +75,25 @@ export class MembershipStage implements MembershipQueue {
 }
 
 /** One group change for a batch of records, until each has an answer; holds one concurrency slot throughout. */
-export async function deliverMemberships(ctx: RunContext, stage: MembershipStage, membership: Membership, items: MembershipItem[]): Promise<void> {
+export async function deliverMemberships(ctx: RunContext, stage: MembershipStage, membership: Membership, items: MembershipItem[], attempts = 0): Promise<void> {
   const { options, pacer, policy, breaker, clock } = ctx;
   const fail = (list: MembershipItem[], reason: string) => list.forEach((it) => stage.record(it, membership, 'failed', reason));
   let pending = items;
-  let attempt = 0;
+  let attempt = attempts;
   while (pending.length > 0) {
     if (ctx.stop) return fail(pending, `not sent: ${(ctx.stop as { message: string }).message}`);
     if (pending.length > ctx.batchLimit) {
       for (let i = 0; i < pending.length; i += ctx.batchLimit) await deliverMemberships(ctx, stage, membership, pending.slice(i, i + ctx.batchLimit));
       return;
     }
-    await pacer.acquire(ctx.stopController.signal);
+    const grantedAt = await pacer.acquire(ctx.stopController.signal);
     if (ctx.stop) return fail(pending, `not sent: ${(ctx.stop as { message: string }).message}`);
     attempt++;
     for (const it of pending) it.w.attempts++;
     ctx.calls++;
     ctx.membershipCalls++;
     const outcome = await options.session!.sendMembership!(membership.change, membership.group.id, pending.map((it) => it.remoteId));
+    ctx.allowance.afterCall(outcome.kind === 'retry' && !!outcome.rateLimited);
     switch (outcome.kind) {
       case 'results': {
         pacer.onSuccess();
@@ -107,18 +108,19 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
           else if (r.retryable && attempt < policy.maxAttempts) again.push(it);
           else stage.record(it, membership, 'failed', `${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
         });
-        if (again.length > 0) await clock.sleep(retryDelayMs(policy, attempt), ctx.stopController.signal);
+        if (again.length > 0) return ctx.later(retryDelayMs(policy, attempt), () => deliverMemberships(ctx, stage, membership, again, attempt));
         pending = again;
         break;
       }
       case 'retry': {
-        const next = afterTransientFailure(policy, attempt, outcome, pacer);
+        const next = afterTransientFailure(policy, attempt, outcome, pacer, grantedAt);
         if (next.giveUp) {
           fail(pending, next.why);
           return ctx.callFailed(outcome.reason);
         }
-        await clock.sleep(next.delayMs, ctx.stopController.signal);
-        break;
+        if (outcome.httpStatus === 502 || outcome.httpStatus === 503 || outcome.httpStatus === 504) pacer.refund(grantedAt);
+        const retryAgain = pending;
+        return ctx.later(next.delayMs, () => deliverMemberships(ctx, stage, membership, retryAgain, attempt));
       }
       case 'shrink': {
         for (const it of pending) it.w.attempts--; // refused for its size, not for its rows

@@ -34,12 +34,50 @@ export interface PacerStats {
   ceilingPerMinute?: number;
   granted: number;
   rateLimited: number;
+  /** Throttles that lowered the pace (several 429s for calls already in flight count once). */
+  throttles: number;
   firstGrantAt?: number;
   lastGrantAt?: number;
 }
 
+/** How the pace learns (tests and the bench read them; nothing else should need to). */
+export const PACING = {
+  /** After a throttle, settle this far under the rate at which it happened… */
+  settle: 0.97,
+  /** …and for this long probe no higher than `memory` of that rate (the limit is remembered, not retried at once). */
+  memoryMs: 60_000,
+  memory: 0.99,
+  /** Never below this share of the ceiling, whatever the throttles. */
+  floor: 0.1,
+  /** Without a throttle for this long, probe upward by `probeStep` of the allowance. */
+  probeEveryMs: 5_000,
+  probeStep: 0.01,
+  /**
+   * A pause after a 429 without Retry-After: two call spacings at the pace in force (the oldest counted call leaves
+   * a remote's window by then, whatever its length), at least this long, doubling while throttles keep coming.
+   */
+  firstPauseMs: 200,
+  /** Throttles closer together than this are one episode (the pause doubles). */
+  episodeMs: 10_000,
+  /** When another client uses the token, leave this much of what is left unused (never crowd it out). */
+  sharedMargin: 0.95,
+};
+
+/**
+ * Paces every call of a run to what the remote allows this client now. Three rates:
+ * - `ceiling`: the published limit (metrics' rateLimit, or --rate);
+ * - `allowance`: what is left for this client when the token is shared (metrics' currentRateLimit plus this
+ *   client's own calls in the last minute, re-read during the run: src/core/allowance.ts);
+ * - `rate`, the pace in force: the allowance, lowered after a throttle to just under the rate at which it happened
+ *   and probed back up slowly (1% of the allowance every 5 s without one), never straight back to the rate that was
+ *   throttled. Remotes that count in finer windows than a minute (a second) are met this way.
+ * A 429 pauses everyone (Retry-After when given, else 1 s, doubling while they keep coming); a caller that was
+ * already waiting for its slot looks again after the pause, so no call goes out into a known throttle. 429s for
+ * calls that were in flight when the pace was lowered do not lower it again.
+ */
 export class RequestPacer {
   private readonly ceiling?: number;
+  private allowance?: number;
   private rate?: number;
   private nextSlot = 0;
   private pausedUntil = 0;
@@ -47,56 +85,165 @@ export class RequestPacer {
   private ringPos = 0;
   /** No more than ring.length grants in any window this long (60 s when the ring holds a whole minute). */
   private readonly ringWindowMs: number;
+  /** Bumped at every throttle: a caller that slept through one takes a new slot. */
+  private epoch = 0;
+  private lastThrottleAt = -Infinity;
+  /** The rate the last throttle happened at. */
+  private throttledAt = Infinity;
+  private lastProbeAt = 0;
+  private pauseMs = PACING.firstPauseMs;
+  /** Share of recent grants given back (refund): the spacing makes room for as many again. */
+  private refunded = 0;
+  /** Grant times of the last few seconds, to know the rate a throttle happened at. */
+  private readonly recent: number[] = [];
   readonly stats: PacerStats;
 
   constructor(ratePerMinute: number | undefined, private readonly clock: PacerClock = realClock, startRate?: number) {
     this.ceiling = ratePerMinute && ratePerMinute > 0 ? ratePerMinute : undefined;
-    this.rate = this.ceiling && startRate && startRate > 0 ? Math.min(this.ceiling, Math.max(startRate, this.ceiling * 0.25)) : this.ceiling;
     const size = this.ceiling ? Math.min(Math.ceil(this.ceiling), MAX_RING) : 0;
     this.ring = new Array<number>(size).fill(-Infinity);
     this.ringWindowMs = this.ceiling ? (WINDOW_MS * size) / this.ceiling : WINDOW_MS;
-    this.stats = { ceilingPerMinute: this.ceiling, granted: 0, rateLimited: 0 };
+    this.stats = { ceilingPerMinute: this.ceiling, granted: 0, rateLimited: 0, throttles: 0 };
+    if (this.ceiling) this.setAllowance(startRate && startRate > 0 ? startRate : this.ceiling);
   }
 
-  /** The rate in force now (lower than the ceiling after 429s). */
+  /** The rate in force now (lower than the ceiling after throttles, or when the token is shared). */
   currentRate(): number | undefined {
     return this.rate;
   }
 
-  /** Waits for this caller's slot. Slots are handed out in call order. */
-  async acquire(signal?: AbortSignal): Promise<void> {
-    const now = this.clock.now();
-    let at = Math.max(now, this.pausedUntil);
-    if (this.rate) {
-      at = Math.max(at, this.nextSlot);
-      // The grant `ceiling` places back must have left the window before this one enters it.
-      const oldest = this.ring[this.ringPos]!;
-      at = Math.max(at, oldest + this.ringWindowMs + (WINDOW_MARGIN_MS * this.ringWindowMs) / WINDOW_MS);
-      this.ring[this.ringPos] = at;
-      this.ringPos = (this.ringPos + 1) % this.ring.length;
-      this.nextSlot = at + WINDOW_MS / this.rate;
-    }
-    this.stats.granted++;
-    this.stats.firstGrantAt ??= at;
-    this.stats.lastGrantAt = at;
-    if (at > now) await this.clock.sleep(at - now, signal);
+  /** What the remote says is left for this client (calls a minute): the pace follows it, within the ceiling. */
+  setAllowance(perMinute: number): void {
+    if (!this.ceiling || !(perMinute > 0)) return;
+    const left = Math.min(this.ceiling, perMinute);
+    // All of it when the token is ours; a margin when someone else uses it too, so their calls are never the ones refused.
+    const usable = left >= this.ceiling * 0.98 ? this.ceiling : left * PACING.sharedMargin;
+    const floor = this.ceiling * PACING.floor;
+    const before = this.allowance;
+    this.allowance = Math.max(floor, usable);
+    // Lower at once; higher only as far as the pace has not learned a lower limit meanwhile.
+    if (this.rate === undefined || before === undefined || this.allowance < this.rate) this.rate = this.allowance;
+    else if (this.rate >= before * 0.999) this.rate = this.allowance;
   }
 
-  /** The remote said we are over its rate: pause everyone, and go slower for a while. */
-  onRateLimited(pauseMs: number): void {
+  /** Calls granted in the last minute (what this client itself used of the token). */
+  grantsInLastMinute(): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const t of this.ring) if (t > now - WINDOW_MS && t <= now) n++;
+    return n;
+  }
+
+  /**
+   * A call already made outside the pacer (reading the limits at connect): it counts in the remote's windows, so the
+   * next grant keeps its distance from it (a gateway counting per second would refuse the first calls otherwise).
+   */
+  noteCall(): void {
+    if (!this.rate) return;
+    const at = this.clock.now();
+    this.ring[this.ringPos] = at;
+    this.ringPos = (this.ringPos + 1) % this.ring.length;
+    this.nextSlot = Math.max(this.nextSlot, at + WINDOW_MS / this.rate);
+  }
+
+  /** Waits for this caller's slot (slots are handed out in call order); returns when it was granted. */
+  async acquire(signal?: AbortSignal): Promise<number> {
+    for (;;) {
+      let slot: number | undefined;
+      const now = this.clock.now();
+      const epoch = this.epoch;
+      let at = Math.max(now, this.pausedUntil);
+      if (this.rate) {
+        at = Math.max(at, this.nextSlot);
+        // The grant `ceiling` places back must have left the window before this one enters it.
+        const oldest = this.ring[this.ringPos]!;
+        at = Math.max(at, oldest + this.ringWindowMs + (WINDOW_MARGIN_MS * this.ringWindowMs) / WINDOW_MS);
+        slot = this.ringPos;
+        this.ring[slot] = at;
+        this.ringPos = (this.ringPos + 1) % this.ring.length;
+        this.nextSlot = at + (WINDOW_MS / this.rate) * (1 - this.refunded);
+        this.refunded *= 0.99;
+      }
+      if (at > now) await this.clock.sleep(at - now, signal);
+      if (this.epoch !== epoch && !signal?.aborted) {
+        // A throttle while this caller slept: its slot was handed out before the pace was lowered. Give it back (it
+        // was never used) and take a new one.
+        if (slot !== undefined && this.ring[slot] === at) this.ring[slot] = -Infinity;
+        continue;
+      }
+      this.stats.granted++;
+      this.stats.firstGrantAt ??= at;
+      this.stats.lastGrantAt = at;
+      this.recent.push(at);
+      if (this.recent.length > 512) this.recent.splice(0, 256);
+      return at;
+    }
+  }
+
+  /**
+   * The remote said we are over its rate. `grantedAt`: when the throttled call was granted; a call granted before
+   * the pace was last lowered was already in flight, and says nothing new about the new pace.
+   */
+  onRateLimited(retryAfterMs?: number, grantedAt?: number): void {
     this.stats.rateLimited++;
     const now = this.clock.now();
-    this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
+    if (grantedAt !== undefined && grantedAt <= this.lastThrottleAt) return;
+    this.stats.throttles++;
+    const firstPause = Math.min(1_000, Math.max(PACING.firstPauseMs, this.rate ? (2 * WINDOW_MS) / this.rate : 0));
+    this.pauseMs = now - this.lastThrottleAt < PACING.episodeMs ? Math.min(this.pauseMs * 2, 30_000) : firstPause;
+    const pause = retryAfterMs !== undefined ? retryAfterMs : this.pauseMs;
+    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    this.lastThrottleAt = now;
+    this.lastProbeAt = now;
+    this.epoch++;
     if (this.rate && this.ceiling) {
-      this.rate = Math.max(this.ceiling * 0.25, this.rate * 0.8);
-      this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
+      // Just under the rate at which it happened: the pace in force, or what was really sent if that was less.
+      const happenedAt = Math.min(this.rate, this.observedRate(now));
+      this.throttledAt = happenedAt;
+      this.rate = Math.max(this.ceiling * PACING.floor, happenedAt * PACING.settle);
+      // Every caller waiting for a slot takes a new one after the pause (see acquire).
+      this.nextSlot = this.pausedUntil;
     }
   }
 
-  /** A request went through: recover 2% of the ceiling, up to the ceiling. */
-  onSuccess(): void {
-    if (this.rate && this.ceiling && this.rate < this.ceiling) {
-      this.rate = Math.min(this.ceiling, this.rate + this.ceiling * 0.02);
+  /**
+   * A call the remote did not count (a gateway's 502/503/504 answered before it): its place in the minute's window
+   * is freed, and the spacing tightens by as much over the next calls, so failed calls do not eat the budget. If the
+   * remote did count them after all, its 429s lower the pace as any throttle does.
+   */
+  refund(grantedAt: number): void {
+    if (!this.rate) return;
+    for (let i = 1; i <= Math.min(this.ring.length, 64); i++) {
+      const k = (this.ringPos - i + this.ring.length) % this.ring.length;
+      if (this.ring[k] === grantedAt) {
+        this.ring[k] = -Infinity;
+        this.refunded = Math.min(0.2, this.refunded + 0.01);
+        return;
+      }
     }
+  }
+
+  /** A call went through: without a throttle for a while, probe upward a little, never above the allowance. */
+  onSuccess(): void {
+    if (!this.rate || !this.allowance || this.rate >= this.allowance) return;
+    const now = this.clock.now();
+    if (now - this.lastProbeAt < PACING.probeEveryMs) return;
+    this.lastProbeAt = now;
+    // Not back to the rate that was throttled, while that is recent.
+    const cap = now - this.lastThrottleAt < PACING.memoryMs ? Math.min(this.allowance, this.throttledAt * PACING.memory) : this.allowance;
+    if (this.rate < cap) this.rate = Math.min(cap, this.rate + this.allowance * PACING.probeStep);
+  }
+
+  /** Calls a minute actually granted over the last few seconds (the rate a throttle happened at). */
+  private observedRate(now: number): number {
+    const span = 5_000;
+    let n = 0;
+    let first = now;
+    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]! > now - span; i--) {
+      n++;
+      first = this.recent[i]!;
+    }
+    if (n < 4) return Infinity; // too few to say: the pace in force stands
+    return ((n - 1) / Math.max(1, now - first)) * 60_000;
   }
 }

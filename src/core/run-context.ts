@@ -43,6 +43,10 @@ export class RunContext {
   readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};
   /** Group changes of written records, sent in calls of their own (runSync sets it). */
   membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {} };
+  /** Reads what is left of a shared token again during the run (runSync sets it). */
+  allowance: { afterCall(throttled: boolean): void } = { afterCall: () => {} };
+  /** Deliveries waiting out a retry delay, holding no concurrency slot meanwhile. */
+  retrying = 0;
   /** Runs a delivery in one of the run's concurrency slots (runSync sets it). */
   dispatch: (delivery: () => Promise<void>) => void = () => {
     throw new Error('dispatch before the run started');
@@ -73,6 +77,18 @@ export class RunContext {
   toReady(w: Work): void {
     if (w.upserted) this.membership.enqueue(w);
     else this.ready.push(w);
+  }
+
+  /**
+   * Runs a delivery again after `ms`, without holding a concurrency slot while it waits (a batch waiting a second for
+   * its retry would otherwise keep others from going out). A stop ends the wait at once.
+   */
+  later(ms: number, delivery: () => Promise<void>): void {
+    this.retrying++;
+    void this.clock.sleep(ms, this.stopController.signal).then(() => {
+      this.retrying--;
+      this.dispatch(delivery);
+    });
   }
 
   wakeUp(): void {

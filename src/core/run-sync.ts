@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { admitRow } from './admit-row.js';
 import { deliverBatch } from './deliver-batch.js';
 import { MembershipStage } from './deliver-memberships.js';
+import { AllowanceWatch } from './allowance.js';
 import { InternalError } from './errors.js';
 import { silentProgress } from './progress.js';
 import { RunContext } from './run-context.js';
@@ -48,6 +49,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   };
   ctx.dispatch = dispatch;
   ctx.membership = new MembershipStage(ctx);
+  ctx.allowance = new AllowanceWatch(ctx);
   progress.start({ operation: operation === 'upsert' ? 'import' : operation, target: target.displayName });
   const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
@@ -104,14 +106,17 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         }
         continue;
       }
-      if (sourceDone && tasks.size === 0 && ready.length === 0 && ctx.locks.blocked === 0 && ctx.membership.waiting === 0) break;
+      if (sourceDone && tasks.size === 0 && ready.length === 0 && ctx.locks.blocked === 0 && ctx.membership.waiting === 0 && ctx.retrying === 0) break;
       await ctx.woken;
     }
   } catch (err) {
     // Reading failed mid-file or a bug surfaced: let requests in flight finish so their rows are reported.
     ctx.requestStop('abort', `stopped: ${(err as Error).message}`);
     if (ctx.membership.waiting > 0) ctx.membership.flush();
-    while (tasks.size > 0) await Promise.allSettled([...tasks]);
+    while (tasks.size > 0 || ctx.retrying > 0) {
+      if (tasks.size > 0) await Promise.allSettled([...tasks]);
+      else await new Promise<void>((resolve) => setImmediate(resolve)); // a retry's wait ends at the stop
+    }
     ctx.stateTracker.flush(true);
     report.flush();
     throw err;

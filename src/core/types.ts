@@ -210,6 +210,11 @@ export interface TargetSession {
    * ADDED (now a member), UPDATED (was one already), DELETED (removed), NOT_FOUND (no such record, or not a member).
    */
   sendMembership?(change: MembershipChange, groupId: string, remoteIds: string[], signal?: AbortSignal): Promise<AttemptOutcome>;
+  /**
+   * One attempt at reading how many calls a minute are left for this token now (Salsa's metrics currentRateLimit),
+   * whoever made the others; undefined when the remote does not say. Read again during long runs (allowance.ts).
+   */
+  readAllowance?(signal?: AbortSignal): Promise<number | undefined>;
   /** One record as the remote holds it, by a row's key (id or email), for `check --sample`: found, not found, or why not. */
   findOne?(key: { field: string; value: string }): Promise<{ found: boolean } | { error: string }>;
   close(): Promise<void>;

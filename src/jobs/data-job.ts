@@ -130,7 +130,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   try {
     if (needsRemote || connectForGroups) {
       if (job.sandbox) {
-        sandbox = await startSandbox({ emulators: createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
+        sandbox = await startSandbox({ emulators: await createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
         remoteEnv = sandboxEnvironment(sandbox, env);
         notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
       }
@@ -163,6 +163,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
 
     const retry = { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) };
     const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
+    // Connecting read the limits from the remote: that call counts in its windows too.
+    if (limits?.fromRemote) pacer.noteCall();
     process.on('SIGINT', sigint);
     process.on('SIGTERM', sigterm);
     let groupDirectory: GroupDirectory | undefined = target.groups?.offline;

@@ -3,7 +3,8 @@ import type { Target } from '../core/types.js';
 /** What a target folder exports (src/targets/<name>/index.ts): the target, and its emulator for the sandbox. */
 export interface TargetModule {
   target: Target;
-  createEmulator(settings: EmulatorSettings): Emulator;
+  /** Loaded when a sandbox starts, not with the target (start-up time). */
+  createEmulator(settings: EmulatorSettings): Promise<Emulator>;
 }
 
 /** Sandbox settings an emulator may honour (`sandbox --rate-limit --max-batch-size`). */

@@ -11,8 +11,8 @@ const MODULES: TargetModule[] = [salsa, luminate];
 /** By name; the first is the default target. */
 export const TARGETS: Record<string, Target> = Object.fromEntries(MODULES.map((m) => [m.target.name, m.target]));
 
-export function createEmulators(settings: EmulatorSettings = {}): Emulator[] {
-  return MODULES.map((m) => m.createEmulator(settings));
+export function createEmulators(settings: EmulatorSettings = {}): Promise<Emulator[]> {
+  return Promise.all(MODULES.map((m) => m.createEmulator(settings)));
 }
 
 /** Every secret any target knows of in this environment, so no message can print one whatever the target. */

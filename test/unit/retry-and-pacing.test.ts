@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestPacer, type PacerClock } from '../../src/core/pace-requests.js';
+import { PACING, RequestPacer, type PacerClock } from '../../src/core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs } from '../../src/core/retry-policy.js';
 
 /** A clock that only moves when someone sleeps: pacing is checked without waiting. */
@@ -41,30 +41,75 @@ describe('request pacer', () => {
     expect(perMinute).toBeGreaterThan(0.97 * 300);
   });
 
-  it('pauses on a 429, slows down, then recovers', async () => {
+  it('after a 429: pauses everyone, settles just under the rate it happened at, probes up slowly, never straight back', async () => {
     const clock = fakeClock();
     const pacer = new RequestPacer(600, clock);
-    await pacer.acquire();
-    pacer.onRateLimited(2000);
+    let granted = 0;
+    for (let i = 0; i < 50; i++) granted = await pacer.acquire();
+    pacer.onRateLimited(undefined, granted);
     const before = clock.t;
     await pacer.acquire();
-    expect(clock.t - before).toBeGreaterThanOrEqual(2000);
-    expect(pacer.currentRate()).toBeLessThan(600);
+    expect(clock.t - before).toBeGreaterThanOrEqual(PACING.firstPauseMs); // no Retry-After: a short pause
+    expect(pacer.currentRate()).toBe(600 * PACING.settle);
+    // Successes do not bring it straight back: 1% of the allowance every 5 s without a throttle.
     for (let i = 0; i < 100; i++) pacer.onSuccess();
-    expect(pacer.currentRate()).toBe(600);
+    expect(pacer.currentRate()).toBe(600 * PACING.settle);
+    clock.t += PACING.probeEveryMs;
+    pacer.onSuccess();
+    expect(pacer.currentRate()).toBeCloseTo(600 * PACING.settle + 6, 6);
+  });
+
+  it('429s for calls already in flight when the pace was lowered do not lower it again; a second episode pauses longer', async () => {
+    const clock = fakeClock();
+    const pacer = new RequestPacer(600, clock);
+    const inFlight: number[] = [];
+    for (let i = 0; i < 8; i++) inFlight.push(await pacer.acquire());
+    pacer.onRateLimited(undefined, inFlight[0]);
+    for (const g of inFlight.slice(1)) pacer.onRateLimited(undefined, g);
+    expect(pacer.currentRate()).toBe(600 * PACING.settle);
+    expect(pacer.stats).toMatchObject({ rateLimited: 8, throttles: 1 });
+    const next = await pacer.acquire();
+    pacer.onRateLimited(undefined, next); // granted after the cut: new evidence
+    expect(pacer.stats.throttles).toBe(2);
+    const t = clock.t;
+    await pacer.acquire();
+    expect(clock.t - t).toBeGreaterThanOrEqual(2 * PACING.firstPauseMs);
+  });
+
+  it('a caller already waiting for its slot when a 429 arrives waits out the pause and takes a new slot', async () => {
+    let t = 0;
+    const sleepers: Array<() => void> = [];
+    const clock: PacerClock = { now: () => t, sleep: (ms) => new Promise<void>((r) => sleepers.push(() => ((t += ms), r()))) };
+    const pacer = new RequestPacer(600, clock);
+    await Promise.race([pacer.acquire(), Promise.resolve()]); // the first slot is now
+    const waiting = pacer.acquire(); // sleeps toward its slot 100 ms on
+    await new Promise((r) => setImmediate(r));
+    pacer.onRateLimited(3000);
+    sleepers.shift()!(); // its first sleep ends (t = 100): a throttle happened meanwhile
+    await new Promise((r) => setImmediate(r));
+    sleepers.shift()?.(); // it sleeps again, to the end of the pause
+    const grantedAt = await waiting;
+    expect(grantedAt).toBeGreaterThanOrEqual(3000);
   });
 });
 
-describe('pacer start rate', () => {
-  it('starts at the remote current allowance and recovers to the ceiling', async () => {
+describe('pacer allowance (a token shared with other integrations)', () => {
+  it('starts at what the remote says is left, keeps a margin for the others, and does not climb back to the ceiling', async () => {
     const clock = fakeClock();
-    const pacer = new RequestPacer(300, clock, 150);
-    expect(pacer.currentRate()).toBe(150);
-    for (let i = 0; i < 30; i++) {
+    const pacer = new RequestPacer(1200, clock, 720);
+    expect(pacer.currentRate()).toBe(720 * PACING.sharedMargin);
+    for (let i = 0; i < 200; i++) {
       await pacer.acquire();
       pacer.onSuccess();
     }
-    expect(pacer.currentRate()).toBe(300);
+    expect(pacer.currentRate()).toBe(720 * PACING.sharedMargin);
+    // The other integration stopped: the next read says the whole token is ours again.
+    pacer.setAllowance(1200);
+    expect(pacer.currentRate()).toBe(1200);
+    // It started again, heavier: lower at once.
+    pacer.setAllowance(400);
+    expect(pacer.currentRate()).toBe(400 * PACING.sharedMargin);
+    expect(pacer.grantsInLastMinute()).toBeGreaterThan(0);
   });
 });
 

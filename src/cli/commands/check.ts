@@ -52,7 +52,7 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
   const redact = createRedactor(allSecrets(io.env));
   try {
     if (opts.sandbox) {
-      sandbox = await startSandbox({ emulators: createEmulators() });
+      sandbox = await startSandbox({ emulators: await createEmulators() });
       env = sandboxEnvironment(sandbox, io.env);
       add('endpoint', true, `the built-in sandbox at ${sandbox.url} (nothing leaves this machine)`);
     }

@@ -1,6 +1,5 @@
 import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
-import { createLuminateEmulator } from './emulator.js';
 import { LUMINATE_FIELDS } from './fields.js';
 import { canClearLuminate, checkLuminateFields, flattenLuminate, identifyLuminate, isLuminateField, luminateGroups, prepareLuminate, restoreLuminate } from './mapper.js';
 
@@ -36,4 +35,4 @@ export const luminateTarget: Target = {
   connect: async (options) => (await import('./client.js')).connectLuminate(options),
 };
 
-export const luminate: TargetModule = { target: luminateTarget, createEmulator: () => createLuminateEmulator() };
+export const luminate: TargetModule = { target: luminateTarget, createEmulator: async () => (await import('./emulator.js')).createLuminateEmulator() };

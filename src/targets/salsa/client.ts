@@ -70,6 +70,12 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
     },
     // A lookup only reads: an interrupt abandons it (a write in flight is always waited for).
     lookup: (kind, values, signal) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body, signal }), kind, values, maxBatchSize),
+    async readAllowance(signal) {
+      const r = await http.send(url(METRICS_PATH), { method: 'GET', headers, signal });
+      if (!r.ok || r.reply.status !== 200) return undefined;
+      const left = (tryJson(r.reply.text) as { payload?: SalsaMetrics } | undefined)?.payload?.currentRateLimit;
+      return typeof left === 'number' && left >= 0 ? left : undefined;
+    },
     listGroups: (signal) => listSegments((body) => http.send(url(SEGMENT_SEARCH_PATH), { method: 'POST', headers, body, signal }), maxBatchSize),
     // A write: never abandoned in flight (its answer says what happened).
     sendMembership: (change, segmentId, ids) => sendSegmentMembers((method, body) => http.send(url(SEGMENT_MEMBERS_PATH), { method, headers, body }), change, segmentId, ids),

@@ -8,6 +8,17 @@ export interface SalsaEmulatorOptions {
   token?: string;
   /** Calls a minute per token (metrics `rateLimit`). */
   rateLimit?: number;
+  /**
+   * How the limit is counted: over a sliding minute (the default), or in fixed windows this long holding the same
+   * share of it (1000: a per-minute limit of 600 enforced as 10 calls in each second), as gateways often do.
+   */
+  rateWindowMs?: number;
+  /**
+   * Another integration on the same token (a website form, a nightly sync): its calls at this steady pace count in
+   * the same limit, and are refused like anyone's when it is reached. Running for a minute already, unless it
+   * starts `startAfterMs` after the emulator.
+   */
+  sharedWith?: { perMinute: number; startAfterMs?: number };
   maxBatchSize?: number;
   /** Custom fields that exist in this account, by name. */
   customFields?: string[];
@@ -38,7 +49,7 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
  * An in-memory Salsa Engage account that answers as docs/VENDOR-APIS.md describes. It is strict on purpose: a lenient
  * emulator would hide the bugs real users hit.
  */
-export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; segments(): Array<{ segmentId: string; name: string; type: string; members: string[] }> } {
+export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; segments(): Array<{ segmentId: string; name: string; type: string; members: string[] }>; otherClient(): { sent: number; refused: number } } {
   const token = options.token ?? 'sandbox-salsa-token';
   const rateLimit = options.rateLimit ?? 300;
   const maxBatchSize = options.maxBatchSize ?? 20;
@@ -56,7 +67,38 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   const store = new Map<string, Obj>();
   const segments = createSegmentStore({ maxBatchSize, names: options.segments ?? ['Spring Volunteers', 'Donors 2025', 'Volunteer', 'Volunteer Leads'], supporterExists: (id) => store.has(id) });
   const byEmail = new Map<string, Set<string>>();
+  /** Call times of the last minute (the sliding count, and what metrics reports left). */
   const window: number[] = [];
+  const rateWindowMs = options.rateWindowMs ?? 60_000;
+  const perWindow = Math.max(1, Math.floor((rateLimit * rateWindowMs) / 60_000));
+  const recentSecond: number[] = [];
+  /** Counts one call at `t` against the limit: false when it is over (the caller is refused). */
+  const admit = (t: number): boolean => {
+    while (window.length > 0 && window[0]! <= t - 60_000) window.shift();
+    if (rateWindowMs < 60_000) {
+      // A sliding window of rateWindowMs holding its share of the minute's limit.
+      while (recentSecond.length > 0 && recentSecond[0]! <= t - rateWindowMs) recentSecond.shift();
+      if (recentSecond.length >= perWindow) return false;
+      recentSecond.push(t);
+    } else if (window.length >= rateLimit) return false;
+    window.push(t);
+    return true;
+  };
+  // The other integration's calls, replayed up to each moment a request arrives (so they compete in order).
+  const other = { sent: 0, refused: 0, next: Infinity, every: 0 };
+  if (options.sharedWith && options.sharedWith.perMinute > 0) {
+    other.every = 60_000 / options.sharedWith.perMinute;
+    const t0 = now();
+    if (options.sharedWith.startAfterMs !== undefined) other.next = t0 + options.sharedWith.startAfterMs;
+    else for (let t = t0 - 60_000 + other.every; t <= t0; t += other.every) window.push(t); // its last minute
+    if (options.sharedWith.startAfterMs === undefined) other.next = t0 + other.every;
+  }
+  const replayOther = (t: number) => {
+    for (; other.next <= t; other.next += other.every) {
+      other.sent++;
+      if (!admit(other.next)) other.refused++;
+    }
+  };
   const metrics = { totalAPICalls: 0, totalAPICallFailures: 0, supporterAdd: 0, supporterUpdate: 0, supporterDelete: 0, lastAPICall: '' };
 
   const envelope = (payload: unknown, extra: Obj = {}) => ({ id: randomUUID(), timestamp: new Date(now()).toISOString(), header: { processingTime: 1, serverId: 'sandbox' }, payload, ...extra });
@@ -229,6 +271,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     environment: (baseUrl) => ({ SALSA_API_URL: baseUrl, SALSA_API_TOKEN: token }),
     supporters: () => [...store.values()].map((s) => structuredClone(s)),
     segments: () => segments.list(),
+    otherClient: () => ({ sent: other.sent, refused: other.refused }),
     snapshot: () => ({ supporters: [...store.values()], segments: segments.list(), metrics: { ...metrics, rateLimit, maxBatchSize } }),
     seed(records) {
       for (const r of records as Obj[]) {
@@ -257,13 +300,14 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
       const auth = req.headers.authtoken;
       if (auth !== token) return errorReply(401, 'Invalid or missing authToken');
       const t = now();
-      while (window.length > 0 && window[0]! <= t - 60_000) window.shift();
-      if (window.length >= rateLimit) return errorReply(429, 'Call rate has been exceeded');
-      window.push(t);
+      replayOther(t);
+      if (!admit(t)) return errorReply(429, 'Call rate has been exceeded');
       metrics.totalAPICalls++;
       metrics.lastAPICall = new Date(t).toISOString();
       if (path === METRICS_PATH && req.method === 'GET') {
-        return json(200, envelope({ rateLimit, maxBatchSize, currentRateLimit: rateLimit, ...metrics }));
+        // currentRateLimit: what is left of the minute's calls for this token, whoever made them (assumed: the
+        // vendor does not document it; docs/VENDOR-APIS.md).
+        return json(200, envelope({ rateLimit, maxBatchSize, currentRateLimit: Math.max(0, rateLimit - window.length), ...metrics }));
       }
       let body = req.json as Obj | undefined;
       if (body === undefined) {

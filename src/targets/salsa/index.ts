@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
-import { createSalsaEmulator } from './emulator.js';
 import { DEFAULT_SALSA_URL, SALSA_FIELDS } from './fields.js';
 import { canClearSalsa, describeSalsaMapping, identifySalsa, prepareSalsa, restoreSalsa } from './mapper.js';
 import { flatSupporter } from './flat.js';
@@ -39,5 +38,5 @@ export const salsaTarget: Target = {
 
 export const salsa: TargetModule = {
   target: salsaTarget,
-  createEmulator: (settings) => createSalsaEmulator({ rateLimit: settings.rateLimit, maxBatchSize: settings.maxBatchSize }),
+  createEmulator: async (settings) => (await import('./emulator.js')).createSalsaEmulator({ rateLimit: settings.rateLimit, maxBatchSize: settings.maxBatchSize }),
 };

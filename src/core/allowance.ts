@@ -1,0 +1,68 @@
+import type { RunContext } from './run-context.js';
+
+/** Calls between two reads of what is left of a shared token, at most (0.5% of the budget goes to reading it)… */
+export const ALLOWANCE_EVERY_CALLS = 200;
+/** …and at least this often while calls are made. */
+export const ALLOWANCE_EVERY_MS = 10_000;
+/** Sooner while the others' use is changing, or after a throttle. */
+export const ALLOWANCE_SOON_MS = 3_000;
+
+/**
+ * Keeps the pace in step with what other integrations (a website form, a nightly donor sync) use of a shared
+ * token. The remote's count of calls left in its minute (Salsa metrics' currentRateLimit, read at connect) is read
+ * again every 200 calls or 10 s — sooner (3 s) after a throttle or while the others' use is changing. The others' use
+ * is what the minute holds beyond this client's own calls; while they have been calling for less than a minute that
+ * count understates their pace, so the growth between two reads is taken as their pace when it says more. What is
+ * left for this client is the limit minus their pace. A read is a call like any other (a pacer slot, a concurrency
+ * slot): 0.5% of the budget at most.
+ */
+export class AllowanceWatch {
+  private calls = 0;
+  private lastAt: number;
+  private soon = false;
+  private reading = false;
+  private prev?: { at: number; others: number };
+  reads = 0;
+
+  constructor(private readonly ctx: RunContext) {
+    this.lastAt = ctx.clock.now();
+  }
+
+  /** A call of the run has its answer. */
+  afterCall(throttled: boolean): void {
+    const { ctx } = this;
+    const session = ctx.options.session;
+    const limit = ctx.pacer.stats.ceilingPerMinute;
+    if (!session?.readAllowance || !limit || ctx.stop) return;
+    this.calls++;
+    if (throttled) this.soon = true;
+    const since = ctx.clock.now() - this.lastAt;
+    const due = this.calls >= ALLOWANCE_EVERY_CALLS || since >= ALLOWANCE_EVERY_MS || (this.soon && since >= ALLOWANCE_SOON_MS);
+    if (!due || this.reading) return;
+    this.reading = true;
+    this.calls = 0;
+    this.soon = false;
+    ctx.dispatch(async () => {
+      try {
+        await ctx.pacer.acquire(ctx.stopController.signal);
+        if (ctx.stop) return;
+        ctx.calls++;
+        this.reads++;
+        const left = await session.readAllowance!(ctx.stopController.signal);
+        if (left === undefined) return;
+        const at = ctx.clock.now();
+        const others = Math.max(0, limit - left - ctx.pacer.grantsInLastMinute());
+        const growth = this.prev ? ((others - this.prev.others) * 60_000) / Math.max(1_000, at - this.prev.at) : 0;
+        const pace = Math.max(others, growth);
+        if (this.prev && Math.abs(others - this.prev.others) > limit * 0.05) this.soon = true;
+        this.prev = { at, others };
+        ctx.pacer.setAllowance(limit - pace);
+      } catch {
+        // Not read: the pace stays as it is (a throttle still teaches it).
+      } finally {
+        this.reading = false;
+        this.lastAt = ctx.clock.now();
+      }
+    });
+  }
+}
