@@ -1,18 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
-import { SyncError } from '../core/errors.js';
-import { createRedactor } from '../core/redact.js';
 import { DEFAULT_STATE_PATH } from '../state/paths.js';
 import { TARGET_NAMES as NAMES } from '../targets/names.js';
-import { loadEnv } from './env.js';
 import type { InitOptions } from './commands/init.js';
 import type { CheckOptions } from './commands/check.js';
 import type { UndoOptions } from './commands/undo.js';
-import { intOption } from './options.js';
-import { printable } from './printable.js';
 import type { DataCommand } from '../jobs/data-job-types.js';
 import type { CommandIO, DataCommandOptions } from './io.js';
 
 const TARGET_NAMES = NAMES.join(' or ');
+/** The package's own version: one source for `--version` here and in bin/ (which answers it without loading this). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 
 const EXAMPLES: Record<DataCommand, string> = {
@@ -81,8 +81,10 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   program
     .name('sync-supporters')
     .description('Make Salsa Engage supporters or Luminate Online constituents agree with a CSV or JSONL file, with a per-row report.')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    // One width whatever the terminal: the top-level help is also written at build time (scripts/build-help.mjs).
+    .configureHelp({ helpWidth: 100 })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
@@ -218,6 +220,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .addHelpText('after', '\nExample:\n  $ sync-supporters sandbox --port 8787 --faults "503:0.1,429:0.05"\n  then, in another shell, use the printed SALSA_API_URL and SALSA_API_TOKEN.')
     .action(async (opts: Record<string, string | undefined>) => {
       const { createEmulators } = await import('../targets/index.js');
+      const { intOption } = await import('./options.js');
       const { startSandbox } = await import('../sandbox/server.js');
       const emulators = await createEmulators({
         rateLimit: intOption(opts.rateLimit, '--rate-limit', 1),
@@ -244,10 +247,23 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
   return program;
 }
 
+/** The environment, completed by `.env` in the working directory (the real environment wins). Node's own parser. */
+export function loadEnv(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseEnv(readFileSync(join(cwd, '.env'), 'utf8')) as Record<string, string>;
+  } catch {
+    // No .env: the environment alone.
+  }
+  return { ...fromFile, ...env };
+}
+
 /** The one top-level catch: typed errors become their exit status and one readable message, never a stack. */
 export async function main(argv: string[] = process.argv, given?: CommandIO): Promise<number> {
   // Tests pass their own streams and environment to run the CLI in their process; people get the real ones.
   const io: CommandIO = given ?? { env: loadEnv(), stdout: process.stdout, stderr: process.stderr };
+  // What only a failure needs is loaded when one happens (start-up time).
+  const failure = async () => ({ ...(await import('../core/errors.js')), ...(await import('../core/redact.js')), ...(await import('./printable.js')), ...(await import('../targets/index.js')) });
   io.argv ??= argv.slice(2);
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
@@ -261,7 +277,7 @@ export async function main(argv: string[] = process.argv, given?: CommandIO): Pr
     }
     // With --json a script gets the failure as JSON too, with its stable code; people get it on stderr.
     const json = argv.includes('--json');
-    const { allSecrets } = await import('../targets/index.js');
+    const { allSecrets, createRedactor, printable, SyncError } = await failure();
     const redact = createRedactor(allSecrets(io.env));
     if (err instanceof SyncError && err.code !== 'E_INTERNAL') {
       io.stderr.write(`error [${err.code}]: ${printable(redact(err.message))}\n`);

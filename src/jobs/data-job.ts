@@ -4,33 +4,30 @@ import { SyncError, UsageError } from '../core/errors.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult } from '../core/run-sync.js';
-import { planDeletes, type DeletePlan } from '../core/plan-deletes.js';
+import type { DeletePlan } from '../core/plan-deletes.js';
 import { RequestPacer } from '../core/pace-requests.js';
 import type { PrepareOptions, TargetSession } from '../core/types.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
-import { FailedRowsWriter } from '../report/failed-rows.js';
+import type { FailedRowsWriter } from '../report/failed-rows.js';
 import { lockReport, prepareReportPath, restoreKeptReport } from '../report/output-guard.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { runRecordPathOf } from '../report/run-record.js';
-import { sandboxEnvironment, startSandbox, type Sandbox } from '../sandbox/server.js';
+import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
-import { openStateDb, type AccountState, type StateDb } from '../state/sqlite-state.js';
+import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
 import type { CommandIO } from '../cli/io.js';
 import { printable } from '../cli/printable.js';
-import { createBarProgress, createLineProgress } from '../cli/progress.js';
 import type { ProgressSink } from '../core/progress.js';
 import { silentProgress } from '../core/progress.js';
-import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
 import { guardRunFiles, recordRun } from './run-files.js';
-import { mirrorCandidates, runMirror } from './mirror.js';
+import type { mirrorCandidates } from './mirror.js';
 import type { DataJob } from './data-job-types.js';
 import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target, TargetLimits } from '../core/types.js';
 import { chunkedSource } from '../core/chunked-source.js';
-import { UndoLogWriter } from '../report/undo-log.js';
-import { readPlan } from './plan-file.js';
+import type { UndoLogWriter } from '../report/undo-log.js';
 import { callWithRetry } from '../core/call-with-retry.js';
 import { directoryOf } from '../core/memberships.js';
 import { isGroupField } from '../mapping/mapping-file.js';
@@ -80,7 +77,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   const latency = job.sandbox?.latencyMs;
   const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
   // --apply-plan: the reviewed plan's items are the run's records (the input only proves the plan is of this file).
-  const planned = job.applyPlan ? await readPlan(job) : undefined;
+  const planned = job.applyPlan ? await (await import('./plan-file.js')).readPlan(job) : undefined;
   const source = planned ? recordsSource(planned.records) : await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });
   const dateNotes = planned ? planned.notes : await settleDates(job, mapper);
@@ -130,6 +127,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   try {
     if (needsRemote || connectForGroups) {
       if (job.sandbox) {
+        // Loaded only for --sandbox (and so for every command below: what a run does not use, it does not load).
+        const { sandboxEnvironment, startSandbox } = await import('../sandbox/server.js');
         sandbox = await startSandbox({ emulators: await createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
         remoteEnv = sandboxEnvironment(sandbox, env);
         notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
@@ -150,6 +149,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       }
     }
     if (useState) {
+      const { openStateDb } = await import('../state/sqlite-state.js');
       stateDb = openStateDb(statePath!, {
         // Said as it happens (stderr is written synchronously): the run is paused, not hung.
         onWait: (n) => job.quiet || io.stderr.write(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are\n`),
@@ -180,6 +180,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     const memberships = resolveFlagGroups(job, target, groupDirectory);
     let plan: DeletePlan | undefined;
     if (command === 'delete' && session && !abortBeforeStart) {
+      const { planDeletes } = await import('../core/plan-deletes.js');
+      const { backupPathFor, confirmLargeDelete, writeBackup } = await import('./delete-guard.js');
       plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!job.allMatches, operation, signal: interrupt.signal });
       describeMapping(mapper, io, job.quiet);
       notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} ${plan.toDelete.length === 1 ? target.nouns.one : target.nouns.many} to delete`);
@@ -195,17 +197,19 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     let mirror: Awaited<ReturnType<typeof mirrorCandidates>> | undefined;
     if (job.mirror && state) {
       // Before anything is sent: who the file no longer has, and whether that is within the cap.
+      const { mirrorCandidates, confirmLargeDelete } = { ...(await import('./mirror.js')), ...(await import('./delete-guard.js')) };
       mirror = await mirrorCandidates({ input, job, target, spec, state });
       notes.push(`mirror: ${mirror.candidates.length} ${mirror.candidates.length === 1 ? target.nouns.one : target.nouns.many} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
       if (sending && mirror.candidates.length > maxDeletes && !job.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
     }
     if (job.undoLog && sending && session && !abortBeforeStart) {
+      const { UndoLogWriter } = await import('../report/undo-log.js');
       undoLog = new UndoLogWriter(job.undoLog, { target: target.name, account: target.accountId(remoteEnv), input, report: reportPath, startedAt: new Date().toISOString() }, job.resume);
       notes.push(`undo log: ${job.undoLog} (the prior values of every record written; to put them back: sync-supporters undo ${job.undoLog})`);
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
-    if (job.failed) failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.());
-    const progress = chooseProgress(job.quiet, io, verb);
+    if (job.failed) failedWriter = new (await import('../report/failed-rows.js')).FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.());
+    const progress = await chooseProgress(job.quiet, io, verb);
     result = await runSync({
       operation,
       mode: sending ? 'send' : mode === 'plan' ? 'plan' : 'dry-run',
@@ -255,6 +259,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
           },
     });
     if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
+      const { runMirror } = await import('./mirror.js');
       const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: job.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch });
       notes.push(...m.notes);
       result = m.merge(result);
@@ -395,8 +400,9 @@ export function retryTuning(env: Record<string, string | undefined>) {
   return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
 }
 
-export function chooseProgress(quiet: boolean, io: CommandIO, label: string): ProgressSink {
+export async function chooseProgress(quiet: boolean, io: CommandIO, label: string): Promise<ProgressSink> {
   if (quiet) return silentProgress;
+  const { createBarProgress, createLineProgress } = await import('../cli/progress.js');
   if (io.stderr.isTTY) return createBarProgress();
   return createLineProgress(label, 5000, (s) => io.stderr.write(s));
 }

@@ -173,7 +173,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
       expectLabel: 'since the import',
       forceHint: '--force puts it back anyway',
     };
-    const progress = chooseProgress(job.quiet, io, sending ? 'Undo' : 'Undo preview');
+    const progress = await chooseProgress(job.quiet, io, sending ? 'Undo' : 'Undo preview');
     const restored = await runSync({ ...common, operation: 'upsert', mode: sending ? 'send' : 'plan', source: recordsSource(restores), progress });
 
     // Pass 2: records the import created: deleted (Salsa), with the delete rules; Luminate cannot delete them.
@@ -189,7 +189,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
         await writeBackup(backupPath, toDelete.map((d) => d.found!));
         notes.push(`backup of the ${toDelete.length} ${toDelete.length === 1 ? target.nouns.one : target.nouns.many} the undo deletes: ${backupPath}`);
       }
-      const deleting = deletions.length > 0 ? chooseProgress(job.quiet, io, sending ? 'Undo: deleting what the import created' : 'Undo preview: what the import created') : undefined;
+      const deleting = deletions.length > 0 ? await chooseProgress(job.quiet, io, sending ? 'Undo: deleting what the import created' : 'Undo preview: what the import created') : undefined;
       deleted = await runSync({ ...common, operation: 'delete', mode: sending ? 'send' : 'dry-run', source: recordsSource(deletions.map((d) => d.record)), firstRow: restores.length + 1, progress: deleting });
     }
     report.close(true);

@@ -1,6 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import type { Operation, PrepareOptions } from '../../core/types.js';
-import { DEFAULT_STATE_PATH } from '../../state/sqlite-state.js';
+import { DEFAULT_STATE_PATH } from '../../state/paths.js';
 import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
 import { runDataJob } from '../../jobs/data-job.js';
 import { undoLogPathFor } from '../../report/undo-log.js';
