@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type BetterSqlite3 from 'better-sqlite3';
+import type Libsql from 'libsql';
 import { UsageError, SyncError } from '../core/errors.js';
 import type { Status, SyncState } from '../core/types.js';
 import { openConnection, WRITER_BUSY_TIMEOUT_MS } from './connection.js';
@@ -39,11 +39,11 @@ export interface StateDbOptions {
 
 export function openStateDb(path: string, options: StateDbOptions = {}): StateDb {
   try {
-    createRequire(import.meta.url)('better-sqlite3');
+    createRequire(import.meta.url)('libsql');
   } catch (err) {
-    throw new UsageError(`The local state needs better-sqlite3, which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
+    throw new UsageError(`The local state needs its SQLite binding (libsql), which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
   }
-  let db: BetterSqlite3.Database;
+  let db: Libsql.Database;
   try {
     // What was sent to whom is personal data: the folder and the database are its owner's alone (SQLite gives its
     // -wal and -shm files the database's mode).
@@ -58,9 +58,11 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
   } catch (err) {
     throw new UsageError(`Cannot open the state database ${path}: ${(err as Error).message}. Choose another with --state, or use --no-state.`, 'E_STATE', { cause: err });
   }
-  const get = db.prepare<[string, string, string], { key: string; remote_id: string | null; hash: string | null; status: string }>('SELECT key, remote_id, hash, status FROM synced WHERE target = ? AND account = ? AND key = ?');
-  const any = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM synced WHERE target = ? AND account = ? LIMIT 1');
-  const list = db.prepare<[string, string], { key: string; remote_id: string | null; status: string }>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
+  // Rows are read by column name only: libsql adds a `_metadata` key to each row object.
+  type Row = { key: string; remote_id: string | null; hash: string | null; status: string };
+  const get = db.prepare<[string, string, string]>('SELECT key, remote_id, hash, status FROM synced WHERE target = ? AND account = ? AND key = ?');
+  const any = db.prepare<[string, string]>('SELECT 1 AS one FROM synced WHERE target = ? AND account = ? LIMIT 1');
+  const list = db.prepare<[string, string]>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
   let writer: Worker | undefined;
   let writeError: string | undefined;
   // Rows posted to the writer and not yet committed, shared with it: when the writer falls this far behind, the
@@ -104,16 +106,20 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
       return {
         get(key) {
           if (empty) return undefined;
-          const r = get.get(target, account, key);
+          const r = get.get(target, account, key) as Row | undefined;
           return r ? { key: r.key, remoteId: r.remote_id ?? undefined, hash: r.hash ?? undefined, status: r.status as Status } : undefined;
         },
         record: (entries) => post({ kind: 'record', target, account, entries, at: new Date().toISOString() }, entries.length),
         forgetRemote: (remoteIds) => post({ kind: 'forget', target, account, remoteIds }, remoteIds.length),
-        entries: () => list.iterate(target, account),
+        entries: function* () {
+          for (const r of list.iterate(target, account) as IterableIterator<Row>) yield { key: r.key, remote_id: r.remote_id, status: r.status };
+        },
       };
     },
     summary: () =>
-      db.prepare('SELECT target, account, status, COUNT(*) AS rows, MAX(updated_at) AS last FROM synced GROUP BY target, account, status ORDER BY target, account, status').all() as Array<{ target: string; account: string; status: string; rows: number; last: string }>,
+      (db.prepare('SELECT target, account, status, COUNT(*) AS rows, MAX(updated_at) AS last FROM synced GROUP BY target, account, status ORDER BY target, account, status').all() as Array<{ target: string; account: string; status: string; rows: number; last: string }>).map(
+        ({ target, account, status, rows, last }) => ({ target, account, status, rows, last }),
+      ),
     forget(target, account) {
       const r = account === undefined ? db.prepare('DELETE FROM synced WHERE target = ?').run(target) : db.prepare('DELETE FROM synced WHERE target = ? AND account = ?').run(target, account);
       return r.changes;
