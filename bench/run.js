@@ -1,6 +1,6 @@
-// npm run bench [-- ceiling segment latency migrations pacing faults local memory]: prints a table of figures, each measured in one run on loopback.
-import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+// npm run bench [-- ceiling segment latency migrations pacing faults startup install local memory]: prints a table of figures, each measured in one run on loopback.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
@@ -11,7 +11,7 @@ import { createLuminateEmulator } from '../dist/targets/luminate/emulator.js';
 import { generate } from './generate.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/sync-supporters.js');
+const BIN = join(ROOT, 'bin/sync-supporters.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'sync-bench-'));
 const only = new Set(process.argv.slice(2));
 const want = (name) => only.size === 0 || only.has(name);
@@ -365,6 +365,60 @@ async function memory() {
   record('4. memory: peak RSS of import, 100,000 vs 1,000,000 rows', `${fmt(small.rss)} MB vs ${fmt(large.rss)} MB (${growth >= 0 ? '+' : ''}${fmt(growth, 1)}%)`, 'larger within 20%, < 200 MB', growth <= 20 && large.rss < 200, `${fmt(small.rowsPerSec)} and ${fmt(large.rowsPerSec)} rows/s with no latency; ${JSON.stringify(large.counts)}`);
 }
 
+/**
+ * 8: start-up. Paired runs, interleaved (this machine's speed drifts between seconds): a bare `node -e 0`, then the
+ * CLI's --version, --help and a validate of the 300-row example; medians of 15 rounds, as ratios to the bare start.
+ */
+function startup() {
+  const time = (args) => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'ignore', env: { PATH: process.env.PATH, SYNC_SUPPORTERS_STATE: join(dir, 'startup.db') } });
+    if (r.error) throw r.error;
+    return performance.now() - t;
+  };
+  const runs = { bare: [], version: [], help: [], validate: [] };
+  for (let i = 0; i < 15; i++) {
+    const report = join(dir, `startup-${i}.report.csv`);
+    runs.bare.push(time(['-e', '0']));
+    runs.version.push(time([BIN, '--version']));
+    runs.help.push(time([BIN, '--help']));
+    runs.validate.push(time([BIN, 'validate', join(ROOT, 'fixtures/contacts.csv'), '--quiet', '-r', report]));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const bare = median(runs.bare);
+  const ratio = (k) => median(runs[k]) / bare;
+  record('8a. start-up: --version and --help against a bare `node -e 0`', `${fmt(ratio('version'), 2)}× and ${fmt(ratio('help'), 2)}×`, '≤ 1.3×', ratio('version') <= 1.3 && ratio('help') <= 1.3, `medians of 15 paired runs: bare ${fmt(bare)} ms, --version ${fmt(median(runs.version))} ms, --help ${fmt(median(runs.help))} ms`);
+  record('8b. start-up: validate of the 300-row example', `${fmt(ratio('validate'), 2)}× the bare start`, '≤ 2×', ratio('validate') <= 2, `median ${fmt(median(runs.validate))} ms against ${fmt(bare)} ms: loads commander, csv-parse and the mapping, reads the file twice (the date survey, then the rows) and writes an fsynced report`);
+}
+
+/**
+ * 9: install. `npm ci` of this project's lockfile in an empty folder (packages from the npm cache where it has them;
+ * no build: `prepare` needs the sources), against installing the binding it replaced, better-sqlite3, whose
+ * prebuilt binary is not reachable here, so that npm compiles SQLite. Wall time and the CPU of npm and its children.
+ */
+function install() {
+  const npm = (cwd, args) => {
+    const t = performance.now();
+    // bash's `times` prints the CPU its children used: npm, node-gyp, the compiler.
+    const r = spawnSync('bash', ['-c', `npm ${args} --no-audit --no-fund --prefer-offline >/dev/null 2>&1; rc=$?; times; exit $rc`], { cwd, encoding: 'utf8' });
+    const wallMs = performance.now() - t;
+    const cpu = r.stdout.trim().split('\n').at(-1).split(/\s+/).map((x) => { const m = /(\d+)m([\d.]+)s/.exec(x); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; });
+    return { ok: r.status === 0, wallMs, cpuSec: cpu[0] + cpu[1] };
+  };
+  const ours = join(dir, 'install-ours');
+  mkdirSync(ours);
+  for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(ours, f));
+  const a = npm(ours, 'ci --ignore-scripts');
+  const theirs = join(dir, 'install-better-sqlite3');
+  mkdirSync(theirs);
+  const b = npm(theirs, 'install better-sqlite3@^12 --foreground-scripts');
+  if (!a.ok || !b.ok) {
+    record('9. install: npm ci', 'not measured', 'no compile', false, `npm failed (${a.ok ? '' : 'npm ci of the lockfile'}${!a.ok && !b.ok ? ', ' : ''}${b.ok ? '' : 'better-sqlite3'}): is the npm registry reachable?`);
+    return;
+  }
+  record('9. install: npm ci of the lockfile, against installing better-sqlite3 alone', `${fmt(a.wallMs / 1000, 1)} s wall, ${fmt(a.cpuSec, 1)} s CPU; better-sqlite3 alone ${fmt(b.wallMs / 1000, 1)} s, ${fmt(b.cpuSec, 1)} s CPU (${fmt(b.cpuSec / a.cpuSec, 1)}×)`, 'nothing compiled', a.cpuSec < b.cpuSec / 2, 'the whole dependency tree (libsql prebuilt from the registry) against the one package that compiles SQLite when its prebuilt binary cannot be fetched');
+}
+
 console.error(`sync-supporters bench on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 try {
   if (want('ceiling')) await ceiling();
@@ -373,6 +427,8 @@ try {
   if (want('migrations')) await migrations();
   if (want('pacing')) await pacing();
   if (want('faults')) await faults();
+  if (want('startup')) startup();
+  if (want('install')) install();
   if (want('local')) await local();
   if (want('memory')) await memory();
 } finally {
