@@ -163,22 +163,38 @@ async function pacing() {
 }
 
 /**
- * 7: goodput under faults: the case-1 import with 5% of calls answered 503 and 2% reset: useful rows a minute
- * (rows per call as they came out, failed attempts included) against the ceiling.
+ * 7: goodput under faults: the case-1 import with 5% of calls answered 503 and 2% reset. The figure is rows written
+ * a minute at the remote while the run is under way (from the 10% to the 90% row written), against the ceiling; the
+ * detail gives the whole run's (first to last call), which also carries the start and the last retries' waits.
  */
 async function faults() {
-  const n = 60_000; // 30 s: the last retries' wait (up to a second after the rest is done) is not a third of it
+  // 60 s: the refunds of 503s must hold once the remote's minute has come round (they once did not).
+  const n = 120_000;
   const rateLimit = 6000;
   const file = join(dir, 'faults.csv');
   await generate(file, n, 'csv', { withStatus: true });
   const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20 });
-  const sb = await startSandbox({ emulators: [salsa], latencyMs: 20, faults: '503:0.05,reset:0.02,seed=7' });
+  let written = 0;
+  const marks = {};
+  const spy = {
+    ...salsa,
+    handle(req) {
+      const reply = salsa.handle(req);
+      if (req.method === 'PUT' && reply.status === 200) {
+        written += salsa.itemsIn(req);
+        for (const q of [10, 90]) if (marks[q] === undefined && written >= (n * q) / 100) marks[q] = { at: performance.now(), written };
+      }
+      return reply;
+    },
+  };
+  const sb = await startSandbox({ emulators: [spy], latencyMs: 20, faults: '503:0.05,reset:0.02,seed=7' });
   try {
     const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, 'faults.report.csv')], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
     const ceilingRowsPerSec = (rateLimit * 20) / 60;
-    const useful = (r.summary.achievedPerMinute * ((r.summary.counts.ADDED ?? 0) / r.summary.calls)) / 60;
-    const share = (100 * useful) / ceilingRowsPerSec;
-    record('7. goodput with 5% 503 and 2% resets (6,000/min × 20)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s in rows written, ${sb.stats.statuses['429'] ?? 0} × 429`, '≥ 95%', share >= 95, `${n} rows, ${r.summary.calls} calls (calls at ${fmt((100 * r.summary.achievedPerMinute) / rateLimit, 1)}% of the ceiling); faults ${JSON.stringify(sb.stats.faults)}; ${JSON.stringify(r.summary.counts)}`);
+    const steady = (marks[90].written - marks[10].written) / ((marks[90].at - marks[10].at) / 1000);
+    const share = (100 * steady) / ceilingRowsPerSec;
+    const whole = (r.summary.achievedPerMinute * ((r.summary.counts.ADDED ?? 0) / r.summary.calls)) / 60;
+    record('7. goodput with 5% 503 and 2% resets (6,000/min × 20)', `${fmt(share, 1)}% of ${fmt(ceilingRowsPerSec)} rows/s written while under way (${fmt((100 * whole) / ceilingRowsPerSec, 1)}% over the whole run), ${sb.stats.statuses['429'] ?? 0} × 429`, '≥ 95%', share >= 95, `${n} rows, ${r.summary.calls} calls (calls at ${fmt((100 * r.summary.achievedPerMinute) / rateLimit, 1)}% of the ceiling); faults ${JSON.stringify(sb.stats.faults)}; ${JSON.stringify(r.summary.counts)}`);
   } finally {
     await sb.close();
   }

@@ -30,6 +30,65 @@ const WINDOW_MARGIN_MS = 150;
 /** The sliding-window guard remembers at most this many grants; above it the window shrinks in proportion. */
 const MAX_RING = 10_000;
 
+/**
+ * The grants that count against the remote's window, oldest first, at most `size` + slack of them: the sliding-window
+ * guard asks when the `size`-th most recent one leaves the window. A call the remote never counted (refund) or a slot
+ * never used is taken out, so it frees room for another call at once — and for good, not only until the positions
+ * come round again.
+ */
+class GrantWindow {
+  private times: number[] = [];
+  private head = 0;
+  constructor(
+    readonly size: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** The earliest moment a new grant keeps at most `size` in any window (0 when there is room now). */
+  earliest(): number {
+    const n = this.times.length - this.head;
+    if (this.size === 0 || n < this.size) return 0;
+    return this.times[this.times.length - this.size]! + this.windowMs + (WINDOW_MARGIN_MS * this.windowMs) / WINDOW_MS;
+  }
+
+  add(at: number): void {
+    const t = this.times;
+    let i = t.length;
+    while (i > this.head && t[i - 1]! > at) i--;
+    if (i === t.length) t.push(at);
+    else t.splice(i, 0, at);
+    // Older than the window, or beyond what the guard can need (size, plus room for grants taken out later).
+    while (this.head < t.length && (t[this.head]! <= at - this.windowMs - WINDOW_MARGIN_MS || t.length - this.head > this.size + 256)) this.head++;
+    if (this.head > 4096 && this.head * 2 > t.length) {
+      this.times = t.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Takes out a grant (the most recent one at that time); false if it is no longer held. */
+  remove(at: number, lookBack = Infinity): boolean {
+    const t = this.times;
+    for (let i = t.length - 1, seen = 0; i >= this.head && seen < lookBack; i--, seen++) {
+      if (t[i] === at) {
+        t.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Grants in (now - ms, now]. */
+  countSince(now: number, ms: number): number {
+    let n = 0;
+    for (let i = this.times.length - 1; i >= this.head; i--) {
+      const x = this.times[i]!;
+      if (x <= now - ms) break;
+      if (x <= now) n++;
+    }
+    return n;
+  }
+}
+
 export interface PacerStats {
   ceilingPerMinute?: number;
   granted: number;
@@ -81,10 +140,8 @@ export class RequestPacer {
   private rate?: number;
   private nextSlot = 0;
   private pausedUntil = 0;
-  private readonly ring: number[];
-  private ringPos = 0;
-  /** No more than ring.length grants in any window this long (60 s when the ring holds a whole minute). */
-  private readonly ringWindowMs: number;
+  /** No more than `size` grants in any window of its length (60 s, shorter in proportion for huge limits). */
+  private readonly grants: GrantWindow;
   /** Bumped at every throttle: a caller that slept through one takes a new slot. */
   private epoch = 0;
   private lastThrottleAt = -Infinity;
@@ -92,8 +149,11 @@ export class RequestPacer {
   private throttledAt = Infinity;
   private lastProbeAt = 0;
   private pauseMs = PACING.firstPauseMs;
-  /** Share of recent grants given back (refund): the spacing makes room for as many again. */
-  private refunded = 0;
+  /**
+   * Time given back by calls the remote never counted (refund), in ms: later grants come that much sooner, at most
+   * half a spacing each (never a burst), so the calls the remote counts keep the pace in force.
+   */
+  private credit = 0;
   /** Grant times of the last few seconds, to know the rate a throttle happened at. */
   private readonly recent: number[] = [];
   readonly stats: PacerStats;
@@ -101,8 +161,7 @@ export class RequestPacer {
   constructor(ratePerMinute: number | undefined, private readonly clock: PacerClock = realClock, startRate?: number) {
     this.ceiling = ratePerMinute && ratePerMinute > 0 ? ratePerMinute : undefined;
     const size = this.ceiling ? Math.min(Math.ceil(this.ceiling), MAX_RING) : 0;
-    this.ring = new Array<number>(size).fill(-Infinity);
-    this.ringWindowMs = this.ceiling ? (WINDOW_MS * size) / this.ceiling : WINDOW_MS;
+    this.grants = new GrantWindow(size, this.ceiling ? (WINDOW_MS * size) / this.ceiling : WINDOW_MS);
     this.stats = { ceilingPerMinute: this.ceiling, granted: 0, rateLimited: 0, throttles: 0 };
     if (this.ceiling) this.setAllowance(startRate && startRate > 0 ? startRate : this.ceiling);
   }
@@ -128,10 +187,7 @@ export class RequestPacer {
 
   /** Calls granted in the last minute (what this client itself used of the token). */
   grantsInLastMinute(): number {
-    const now = this.clock.now();
-    let n = 0;
-    for (const t of this.ring) if (t > now - WINDOW_MS && t <= now) n++;
-    return n;
+    return this.grants.countSince(this.clock.now(), WINDOW_MS);
   }
 
   /**
@@ -141,34 +197,33 @@ export class RequestPacer {
   noteCall(): void {
     if (!this.rate) return;
     const at = this.clock.now();
-    this.ring[this.ringPos] = at;
-    this.ringPos = (this.ringPos + 1) % this.ring.length;
+    this.grants.add(at);
     this.nextSlot = Math.max(this.nextSlot, at + WINDOW_MS / this.rate);
   }
 
   /** Waits for this caller's slot (slots are handed out in call order); returns when it was granted. */
   async acquire(signal?: AbortSignal): Promise<number> {
     for (;;) {
-      let slot: number | undefined;
+      let held = false;
       const now = this.clock.now();
       const epoch = this.epoch;
       let at = Math.max(now, this.pausedUntil);
       if (this.rate) {
         at = Math.max(at, this.nextSlot);
         // The grant `ceiling` places back must have left the window before this one enters it.
-        const oldest = this.ring[this.ringPos]!;
-        at = Math.max(at, oldest + this.ringWindowMs + (WINDOW_MARGIN_MS * this.ringWindowMs) / WINDOW_MS);
-        slot = this.ringPos;
-        this.ring[slot] = at;
-        this.ringPos = (this.ringPos + 1) % this.ring.length;
-        this.nextSlot = at + (WINDOW_MS / this.rate) * (1 - this.refunded);
-        this.refunded *= 0.99;
+        at = Math.max(at, this.grants.earliest());
+        this.grants.add(at);
+        held = true;
+        const spacing = WINDOW_MS / this.rate;
+        const early = Math.min(this.credit, spacing / 2);
+        this.credit -= early;
+        this.nextSlot = at + spacing - early;
       }
       if (at > now) await this.clock.sleep(at - now, signal);
       if (this.epoch !== epoch && !signal?.aborted) {
         // A throttle while this caller slept: its slot was handed out before the pace was lowered. Give it back (it
         // was never used) and take a new one.
-        if (slot !== undefined && this.ring[slot] === at) this.ring[slot] = -Infinity;
+        if (held) this.grants.remove(at);
         continue;
       }
       this.stats.granted++;
@@ -195,6 +250,7 @@ export class RequestPacer {
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     this.lastThrottleAt = now;
     this.lastProbeAt = now;
+    this.credit = 0;
     this.epoch++;
     if (this.rate && this.ceiling) {
       // Just under the rate at which it happened: the pace in force, or what was really sent if that was less.
@@ -213,14 +269,8 @@ export class RequestPacer {
    */
   refund(grantedAt: number): void {
     if (!this.rate) return;
-    for (let i = 1; i <= Math.min(this.ring.length, 64); i++) {
-      const k = (this.ringPos - i + this.ring.length) % this.ring.length;
-      if (this.ring[k] === grantedAt) {
-        this.ring[k] = -Infinity;
-        this.refunded = Math.min(0.2, this.refunded + 0.01);
-        return;
-      }
-    }
+    // Its slot's worth of time back, up to a second's worth of calls banked.
+    if (this.grants.remove(grantedAt, 256)) this.credit = Math.min(this.credit + WINDOW_MS / this.rate, 1_000);
   }
 
   /** A call went through: without a throttle for a while, probe upward a little, never above the allowance. */

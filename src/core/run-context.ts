@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { describeMemberships, MEMBERSHIP_CODE, type MembershipOutcome, type MembershipResult } from './memberships.js';
 import { InOrderEmitter } from './in-order-emitter.js';
@@ -60,6 +61,8 @@ export class RunContext {
   woken: Promise<void>;
 
   constructor(readonly options: RunOptions) {
+    // Every waiting call (a pacer slot, a retry's wait) listens to it: dozens at once are normal, not a leak.
+    setMaxListeners(0, this.stopController.signal);
     this.sending = options.mode === 'send';
     this.planning = options.mode === 'plan';
     this.policy = options.retry ?? DEFAULT_RETRY_POLICY;

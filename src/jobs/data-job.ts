@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { SyncError, UsageError } from '../core/errors.js';
@@ -103,6 +104,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   let undoLog: UndoLogWriter | undefined;
   let result: RunResult | undefined;
   const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal); // each request in flight and each wait listens to it
   const onSignal = (sig: string) => {
     if (interrupt.signal.aborted) {
       report?.close(false);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { callWithRetry } from '../core/call-with-retry.js';
 import { UsageError } from '../core/errors.js';
@@ -113,6 +114,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
   let stateDb: StateDb | undefined;
   let report: ReportWriter | undefined;
   const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal); // each request in flight and each wait listens to it
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
     interrupt.abort();

@@ -4,6 +4,7 @@ import { createSalsaEmulator } from '../../src/targets/salsa/emulator.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { Emulator } from '../../src/sandbox/emulator-types.js';
 import { runRows, watch } from '../support/run-core.js';
+import { RequestPacer } from '../../src/core/pace-requests.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -11,8 +12,8 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function setup(opts: { faults?: string; maxBatchSize?: number; rateLimit?: number; wrap?: (e: Emulator) => Emulator; slowMs?: number; timeoutMs?: number } = {}) {
-  const salsa = createSalsaEmulator({ token: 't0ken-for-tests', maxBatchSize: opts.maxBatchSize, rateLimit: opts.rateLimit ?? 100_000 });
+async function setup(opts: { faults?: string; maxBatchSize?: number; rateLimit?: number; wrap?: (e: Emulator) => Emulator; slowMs?: number; timeoutMs?: number; rateWindowMs?: number; sharedWith?: { perMinute: number } } = {}) {
+  const salsa = createSalsaEmulator({ token: 't0ken-for-tests', maxBatchSize: opts.maxBatchSize, rateLimit: opts.rateLimit ?? 100_000, rateWindowMs: opts.rateWindowMs, sharedWith: opts.sharedWith });
   sandbox = await startSandbox({ emulators: [opts.wrap ? opts.wrap(salsa) : salsa], faults: opts.faults, slowMs: opts.slowMs });
   const session = await connectSalsa({ env: { SALSA_API_TOKEN: 't0ken-for-tests', SALSA_API_URL: sandbox.url }, timeoutMs: opts.timeoutMs ?? 5000, concurrency: 4 });
   return { salsa, session };
@@ -131,5 +132,20 @@ describe('core + Salsa emulator', () => {
     expect(added).toBeGreaterThanOrEqual(30);
     expect(added).toBeLessThanOrEqual(40);
     expect(report.rows.filter((r) => r.status === 'NOT_ATTEMPTED')).toHaveLength(500 - added);
+  });
+
+  it('a token another integration is using: paces to what it leaves, so neither is refused (limit counted per second)', async () => {
+    // 6,000 calls a minute enforced as 100 in any second; a website form on the same token makes 40 of them.
+    // Sending at the published limit would be refused within a second, and would crowd the form out.
+    const { salsa, session } = await setup({ rateLimit: 6000, rateWindowMs: 1000, sharedWith: { perMinute: 2400 }, maxBatchSize: 20 });
+    // Composed as a run composes it: the pace starts at what metrics said is left, the connect's own call counted.
+    const pacer = new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute);
+    pacer.noteCall();
+    const { result, report } = await runRows(['Email', 'First Name'], people(3000), { session, pacer, batchSize: 20, concurrency: 4 });
+    expect(report.rows.filter((r) => r.status === 'ADDED')).toHaveLength(3000);
+    expect(salsa.supporters()).toHaveLength(3000);
+    expect(salsa.otherClient().sent).toBeGreaterThan(0);
+    expect(salsa.otherClient().refused).toBe(0);
+    expect(result.rateLimited).toBeLessThanOrEqual(3);
   });
 });
