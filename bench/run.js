@@ -11,7 +11,7 @@ import { createLuminateEmulator } from '../dist/targets/luminate/emulator.js';
 import { generate } from './generate.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/sync-supporters.cjs');
+const BIN = join(ROOT, 'bin/sync-supporters.js');
 const dir = mkdtempSync(join(tmpdir(), 'sync-bench-'));
 const only = new Set(process.argv.slice(2));
 const want = (name) => only.size === 0 || only.has(name);

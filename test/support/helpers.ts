@@ -9,7 +9,7 @@ import { createSalsaEmulator, type SalsaEmulatorOptions } from '../../src/target
 import type { Emulator } from '../../src/sandbox/emulator-types.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/sync-supporters.cjs');
+export const BIN = join(ROOT, 'bin/sync-supporters.js');
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sync-supporters-test-'));

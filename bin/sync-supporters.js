@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Shebang shim → the built CLI (npm ci runs `prepare`, which builds dist/). CommonJS on purpose: Node starts a
-// CommonJS entry without setting up its ES module loader, so --version and --help cost next to nothing over a bare
-// `node` start (bench case 8a); every other command loads the ES module CLI.
+// Shebang shim → the built CLI (npm ci runs `prepare`, which builds dist/). CommonJS on purpose (bin/package.json): Node
+// starts a CommonJS entry without setting up its ES module loader, so --version and --help cost next to nothing over a
+// bare `node` start (bench case 8a); every other command loads the ES module CLI.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
