@@ -86,7 +86,10 @@ export async function planDeletes(options: {
         { pacer: options.pacer, retry: options.retry, clock, signal: options.signal },
         `looking up the rows to delete (nothing was deleted)`,
         async () => {
-          const out = await session.lookup!(kind, batch, options.signal);
+          const out = await session.lookup!(kind, batch, options.signal, async () => {
+            await options.pacer.acquire(options.signal);
+            lookups++;
+          });
           return out.kind === 'found' ? { kind: 'ok', value: out.records } : out;
         },
       );

@@ -162,6 +162,11 @@ export interface TargetLimits {
   currentRatePerMinute?: number;
   /** Items per request the remote accepts. 1 for one-per-call APIs. */
   maxBatchSize: number;
+  /**
+   * Identities one lookup reads in a single call, when fewer than maxBatchSize: a run that reads records before
+   * writing them (--plan, --undo-log, an applied plan, undo) batches its rows this small, so each batch costs one read.
+   */
+  lookupBatchSize?: number;
   /** Calls per minute the remote allows, when known. */
   ratePerMinute?: number;
   /** The rate to start at when the remote says less is available right now; pacing recovers to the ceiling. */
@@ -196,8 +201,10 @@ export interface TargetSession {
   /**
    * One attempt at finding the records these identities name (all of one kind, at most maxBatchSize), paging
    * through the answer. Keys of `records` are the values as given. Targets without a search leave it out.
+   * `nextCall` is awaited before every call after the first (a further page): it takes a slot of the run's pace and
+   * counts the call, so paging never goes around the per-minute budget.
    */
-  lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal): Promise<LookupOutcome>;
+  lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal, nextCall?: () => Promise<void>): Promise<LookupOutcome>;
   /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
   describeFields?(): Promise<{ fields: RemoteField[] } | { error: string }>;
   /**

@@ -159,7 +159,9 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
     }
     const limits = session?.limits;
-    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits?.maxBatchSize ?? Infinity);
+    // A run that reads each batch's records first batches as many as one read answers in one call.
+    const reads = mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending);
+    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, (reads ? limits?.lookupBatchSize : undefined) ?? limits?.maxBatchSize ?? Infinity, limits?.maxBatchSize ?? Infinity);
     if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
     const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
 

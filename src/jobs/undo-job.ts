@@ -166,7 +166,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
       pacer,
       retry,
       concurrency: job.concurrency ?? limits.defaultConcurrency,
-      batchSize: limits.maxBatchSize,
+      batchSize: limits.lookupBatchSize ?? limits.maxBatchSize, // each batch is read before it is restored
       report,
       redact,
       signal: interrupt.signal,
@@ -295,7 +295,7 @@ async function deletionRecords(
       for (let i = 0; i < asks.length; i += session.limits.maxBatchSize) {
         const part = asks.slice(i, i + session.limits.maxBatchSize);
         const { value } = await callWithRetry({ pacer: ctx.pacer, retry: ctx.retry, signal: ctx.signal }, `reading the ${target.nouns.many} the import created`, async () => {
-          const r = await session.lookup!(kind as 'id', part.map((p) => p.value), ctx.signal);
+          const r = await session.lookup!(kind as 'id', part.map((p) => p.value), ctx.signal, async () => void (await ctx.pacer.acquire(ctx.signal)));
           return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
         });
         for (const p of part) found.set(p.row, value.get(p.value)?.[0] ?? null);

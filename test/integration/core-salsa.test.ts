@@ -148,4 +148,18 @@ describe('core + Salsa emulator', () => {
     expect(salsa.otherClient().refused).toBe(0);
     expect(result.rateLimited).toBeLessThanOrEqual(3);
   });
+
+  it('a lookup whose answer runs to a second page takes that call from the pace and counts it', async () => {
+    // Two supporters share each of these emails, so a search for a batch's emails fills its page and pages on.
+    const { salsa, session } = await setup({ rateLimit: 600, maxBatchSize: 5 });
+    salsa.seed!(people(40).flatMap(([email]) => [1, 2].map((n) => ({ firstName: `Twin${n}`, contacts: [{ type: 'EMAIL', value: email, status: 'OPT_IN' }] }))));
+    const pacer = new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute);
+    const { result, report } = await runRows(['Email', 'First Name'], people(40), { session, pacer, mode: 'plan', batchSize: session.limits.lookupBatchSize });
+    expect(report.rows).toHaveLength(40);
+    expect(report.rows.every((r) => r.status === 'UPDATE')).toBe(true);
+    const searches = sandbox!.stats.calls['POST /api/integration/ext/v1/supporters/search']!;
+    expect(searches).toBeGreaterThan(10); // 4 emails a call, 8 supporters: two pages or more each
+    expect(result.calls).toBe(searches);
+    expect(pacer.stats.granted).toBe(searches);
+  });
 });

@@ -196,7 +196,7 @@ async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof cre
         const batch = values.slice(i, i + size);
         try {
           const { value: records } = await callWithRetry(ctx, 'the sample lookup', async () => {
-            const r = await session!.lookup!(kind, batch);
+            const r = await session!.lookup!(kind, batch, undefined, async () => void (await ctx.pacer.acquire()));
             return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
           });
           looked += batch.length;

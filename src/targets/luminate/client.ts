@@ -99,9 +99,10 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
       };
     },
     // One getUser per identity (Luminate reads one constituent a call): found, not found (code 16), or what to do.
-    async lookup(kind, values, signal) {
+    async lookup(kind, values, signal, nextCall) {
       const records = new Map<string, FoundRecord[]>();
-      for (const value of values) {
+      for (const [i, value] of values.entries()) {
+        if (i > 0) await nextCall?.();
         const param = kind === 'id' ? 'cons_id' : kind === 'externalId' ? 'member_id' : 'primary_email';
         const body = new URLSearchParams({ method: 'getUser', [param]: value, ...common }).toString();
         const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });

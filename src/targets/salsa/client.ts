@@ -50,7 +50,9 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
 
   return {
     notes,
-    limits: { maxBatchSize, ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4, fromRemote: !!metrics, currentRatePerMinute: current },
+    // A search that fills its page (maxBatchSize) must ask for the next one, which is usually empty: asking for one
+    // identity fewer gets a short page, the end, in one call (an email shared by two supporters still pages on).
+    limits: { maxBatchSize, lookupBatchSize: Math.max(1, maxBatchSize - 1), ratePerMinute: rateLimit, startRatePerMinute, defaultConcurrency: 4, fromRemote: !!metrics, currentRatePerMinute: current },
     async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
       // A delete row may name several supporters ({supporterIds}); they go out as items and come back as one answer.
       const groups = payloads.map((p) => ((p as { supporterIds?: string[] }).supporterIds ?? [p]) as unknown[]);
@@ -69,7 +71,7 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
       return { ...outcome, results };
     },
     // A lookup only reads: an interrupt abandons it (a write in flight is always waited for).
-    lookup: (kind, values, signal) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body, signal }), kind, values, maxBatchSize),
+    lookup: (kind, values, signal, nextCall) => searchSupporters((body) => http.send(url(SEARCH_PATH), { method: 'POST', headers, body, signal }), kind, values, maxBatchSize, nextCall),
     async readAllowance(signal) {
       const r = await http.send(url(METRICS_PATH), { method: 'GET', headers, signal });
       if (!r.ok || r.reply.status !== 200) return undefined;

@@ -18,11 +18,12 @@ function label(s: Obj): string {
  * POST …/supporters/search for one kind of identifier, paging until a short page.
  * One email may return more than one supporter: every match is kept.
  */
-export async function searchSupporters(post: (body: string) => Promise<{ ok: true; reply: HttpReply } | { ok: false; reason: string }>, kind: IdentityKind, values: string[], pageSize: number): Promise<LookupOutcome> {
+export async function searchSupporters(post: (body: string) => Promise<{ ok: true; reply: HttpReply } | { ok: false; reason: string }>, kind: IdentityKind, values: string[], pageSize: number, nextCall?: () => Promise<void>): Promise<LookupOutcome> {
   const records = new Map<string, FoundRecord[]>(values.map((v) => [v, []]));
   const keyOf = (v: string) => (kind === 'email' ? normaliseEmail(v) : v);
   const index = new Map(values.map((v) => [keyOf(v), v]));
   for (let offset = 0; ; ) {
+    if (offset > 0) await nextCall?.();
     const r = await post(JSON.stringify({ payload: { identifiers: values, identifierType: IDENTIFIER_TYPE[kind], offset, count: pageSize } }));
     if (!r.ok) return { kind: 'retry', reason: r.reason };
     // A truncated or HTML answer is not JSON: classified below like any other reply, never thrown.
