@@ -138,6 +138,7 @@ describe('core + Salsa emulator', () => {
     // 6,000 calls a minute enforced as 100 in any second; a website form on the same token makes 40 of them.
     // Sending at the published limit would be refused within a second, and would crowd the form out.
     const { salsa, session } = await setup({ rateLimit: 6000, rateWindowMs: 1000, sharedWith: { perMinute: 2400 }, maxBatchSize: 20 });
+    expect(session.notes?.join('\n')).toMatch(/Salsa reports 3599 of 6000 calls a minute available now \(another integration may be using the token\)/);
     // Composed as a run composes it: the pace starts at what metrics said is left, the connect's own call counted.
     const pacer = new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute);
     pacer.noteCall();

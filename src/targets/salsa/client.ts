@@ -45,8 +45,10 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
   // currentRateLimit is read as what is available now when it is lower (inferred, not documented): the run starts
   // at that pace and recovers toward rateLimit as calls go through.
   const current = positive(metrics?.currentRateLimit);
-  const startRatePerMinute = current && current < rateLimit ? current : undefined;
-  if (startRatePerMinute) notes.push(`Salsa reports ${current} of ${rateLimit} calls a minute available now; starting at that pace`);
+  // The metrics call itself is one of the minute's calls: only what others used says the token is shared (and
+  // under 2% of the limit, the pacer runs at the ceiling anyway).
+  const startRatePerMinute = current && current + 1 < rateLimit * 0.98 ? current + 1 : undefined;
+  if (startRatePerMinute) notes.push(`Salsa reports ${current} of ${rateLimit} calls a minute available now (another integration may be using the token); starting at that pace`);
 
   return {
     notes,
