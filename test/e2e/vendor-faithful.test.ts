@@ -247,8 +247,10 @@ describe('check: a read-only preflight', () => {
     const out = JSON.parse(res.stdout);
     expect(out).toMatchObject({ ok: true, rows: 1200, rateLimit: 120, maxBatchSize: 10, estimatedMinutes: 1, sampleLooked: 5, sampleUpdated: 2, sampleCreated: 3 });
     expect(sb.salsa.supporters()).toEqual(before); // nothing written
+    // Others use the token (here, a check sampling 60 rows: 7 calls; with the first check's, over 2% of the minute):
+    // the sandbox says what is left of its minute, and the estimate paces at that.
+    await runInProcess(['check', file, '--sample', '60', '--json'], { env: sb.env });
     const human = await runInProcess(['check', file], { env: sb.env });
-    // The sandbox says what is left of its minute (the test made calls already): the estimate paces at that.
     expect(human.stderr).toMatch(/ok {4}time +1200 rows = 120 calls at 10 a call; at 1[01]\d calls a minute about 1\.\d min/);
     expect(human.stderr).toMatch(/A run would go through\./);
     const refused = await runInProcess(['check', file, '--json'], { env: { ...sb.env, SALSA_API_TOKEN: 'wrong-token' } });
