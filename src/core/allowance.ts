@@ -16,8 +16,8 @@ export const ALLOWANCE_SOON_MS = 3_000;
  * again every 5 s once 50 calls were made — sooner (3 s) after a throttle or while the others' use is changing. The
  * others' use is what the minute holds beyond this client's own calls; while they have been calling for less than a
  * minute that count understates their pace, so the growth between two reads is taken as their pace when it says
- * more. What is left for this client is the limit minus their pace. A read is a call like any other (a pacer slot, a concurrency
- * slot): at most 2% of the calls.
+ * more. What is left for this client is the limit minus their pace. A read is a call like any other (a pacer slot,
+ * a concurrency slot): at most 2% of the calls.
  */
 export class AllowanceWatch {
   private calls = 0;

@@ -22,8 +22,10 @@ export interface RetryContext {
  * outcomes' classification. An interrupt is InterruptedError (exit 130); credentials refused, RunAbortedError E_AUTH;
  * a call that never succeeds, RunAbortedError E_LOOKUP naming `what` and the last reason. The send loop's batch
  * delivery applies the same policy item by item (run-sync.ts).
+ * An attempt that makes more than one request (paging through an answer) awaits `nextCall` before each further one:
+ * a pacer slot, counted in `calls` (every request made, pages and failed attempts included).
  */
-export async function callWithRetry<T>(ctx: RetryContext, what: string, call: () => Promise<CallOutcome<T>>): Promise<{ value: T; attempts: number }> {
+export async function callWithRetry<T>(ctx: RetryContext, what: string, call: (nextCall: () => Promise<void>) => Promise<CallOutcome<T>>): Promise<{ value: T; attempts: number; calls: number }> {
   const clock = ctx.clock ?? realClock;
   const breaker = ctx.breaker ?? new CircuitBreaker();
   const interrupted = () => new InterruptedError(`interrupted during ${what}`);
@@ -35,16 +37,22 @@ export async function callWithRetry<T>(ctx: RetryContext, what: string, call: ()
       throw err;
     }
   };
+  let calls = 0;
+  const nextCall = async () => {
+    await wait(async () => void (await ctx.pacer.acquire(ctx.signal)));
+    calls++;
+  };
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal?.aborted) throw interrupted();
     let grantedAt = 0;
     await wait(async () => void (grantedAt = await ctx.pacer.acquire(ctx.signal)));
+    calls++;
     if (ctx.signal?.aborted) throw interrupted();
-    const out = await call();
+    const out = await call(nextCall);
     if (out.kind === 'ok') {
       ctx.pacer.onSuccess();
       breaker.record(true);
-      return { value: out.value, attempts: attempt };
+      return { value: out.value, attempts: attempt, calls };
     }
     if (out.kind === 'abort') throw new RunAbortedError(out.reason, 'E_AUTH');
     breaker.record(false, out.reason);

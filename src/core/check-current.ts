@@ -22,24 +22,19 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
   const byKind = new Map<IdentityKind, Work[]>();
   for (const w of batch) if (w.identity && !w.current) byKind.set(w.identity.kind, [...(byKind.get(w.identity.kind) ?? []), w]);
   const unread = new Set<Work>();
-  const nextPage = async () => {
-    await ctx.pacer.acquire(ctx.stopController.signal);
-    ctx.calls++;
-    ctx.lookupCalls++;
-  };
   for (const [kind, works] of byKind) {
     const values = [...new Set(works.map((w) => w.identity!.value))];
     try {
-      const { value: records, attempts } = await callWithRetry(
+      const { value: records, calls } = await callWithRetry(
         { pacer: ctx.pacer, retry: ctx.policy, clock: ctx.clock, signal: ctx.stopController.signal, breaker: ctx.breaker },
         `reading ${values.length === 1 ? `the ${nouns.one}` : `${values.length} ${nouns.many}`} before writing`,
-        async () => {
-          const r = await options.session!.lookup!(kind, values, ctx.stopController.signal, nextPage);
+        async (nextCall) => {
+          const r = await options.session!.lookup!(kind, values, ctx.stopController.signal, nextCall);
           return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
         },
       );
-      ctx.calls += attempts;
-      ctx.lookupCalls += attempts;
+      ctx.calls += calls;
+      ctx.lookupCalls += calls;
       for (const w of works) w.current = { found: records.get(w.identity!.value) ?? [] };
     } catch (err) {
       if (err instanceof InterruptedError || ctx.stop) for (const w of works) unread.add(w);

@@ -82,18 +82,15 @@ export async function planDeletes(options: {
     for (let i = 0; i < values.length; i += size) {
       const batch = values.slice(i, i + size);
       // Nothing is deleted before every row is resolved: a lookup that keeps failing ends the run here.
-      const { value: records, attempts } = await callWithRetry<Map<string, FoundRecord[]>>(
+      const { value: records, calls } = await callWithRetry<Map<string, FoundRecord[]>>(
         { pacer: options.pacer, retry: options.retry, clock, signal: options.signal },
         `looking up the rows to delete (nothing was deleted)`,
-        async () => {
-          const out = await session.lookup!(kind, batch, options.signal, async () => {
-            await options.pacer.acquire(options.signal);
-            lookups++;
-          });
+        async (nextCall) => {
+          const out = await session.lookup!(kind, batch, options.signal, nextCall);
           return out.kind === 'found' ? { kind: 'ok', value: out.records } : out;
         },
       );
-      lookups += attempts;
+      lookups += calls;
       for (const v of batch) found.set(`${kind}:${v}`, records.get(v) ?? []);
     }
   }

@@ -202,7 +202,7 @@ export interface TargetSession {
    * One attempt at finding the records these identities name (all of one kind, at most maxBatchSize), paging
    * through the answer. Keys of `records` are the values as given. Targets without a search leave it out.
    * `nextCall` is awaited before every call after the first (a further page): it takes a slot of the run's pace and
-   * counts the call, so paging never goes around the per-minute budget.
+   * counts the call, so paging never goes around the per-minute budget (listGroups takes it too).
    */
   lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal, nextCall?: () => Promise<void>): Promise<LookupOutcome>;
   /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
@@ -211,7 +211,7 @@ export interface TargetSession {
    * One attempt at reading every group of the account (Salsa's segments search, paged to a short page), so that a
    * run can name groups by name. Targets whose groups are named by id (GroupSupport.offline) leave it out.
    */
-  listGroups?(signal?: AbortSignal): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>>;
+  listGroups?(signal?: AbortSignal, nextCall?: () => Promise<void>): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>>;
   /**
    * One attempt at adding records to one group, or removing them (at most maxBatchSize remote ids): a result per id,
    * ADDED (now a member), UPDATED (was one already), DELETED (removed), NOT_FOUND (no such record, or not a member).

@@ -174,8 +174,8 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
     if (listsGroups && session?.listGroups && !abortBeforeStart) {
       const listGroups = session.listGroups.bind(session);
-      const { value: groups } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the account's ${target.groups!.noun.many}`, async () => {
-        const r = await listGroups(interrupt.signal);
+      const { value: groups } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the account's ${target.groups!.noun.many}`, async (nextCall) => {
+        const r = await listGroups(interrupt.signal, nextCall);
         return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
       });
       groupDirectory = directoryOf(groups, target.groups!.noun);

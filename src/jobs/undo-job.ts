@@ -294,8 +294,8 @@ async function deletionRecords(
     for (const [kind, asks] of byKind) {
       for (let i = 0; i < asks.length; i += session.limits.maxBatchSize) {
         const part = asks.slice(i, i + session.limits.maxBatchSize);
-        const { value } = await callWithRetry({ pacer: ctx.pacer, retry: ctx.retry, signal: ctx.signal }, `reading the ${target.nouns.many} the import created`, async () => {
-          const r = await session.lookup!(kind as 'id', part.map((p) => p.value), ctx.signal, async () => void (await ctx.pacer.acquire(ctx.signal)));
+        const { value } = await callWithRetry({ pacer: ctx.pacer, retry: ctx.retry, signal: ctx.signal }, `reading the ${target.nouns.many} the import created`, async (nextCall) => {
+          const r = await session.lookup!(kind as 'id', part.map((p) => p.value), ctx.signal, nextCall);
           return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
         });
         for (const p of part) found.set(p.row, value.get(p.value)?.[0] ?? null);

@@ -195,8 +195,8 @@ async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof cre
       for (let i = 0; i < values.length; i += size) {
         const batch = values.slice(i, i + size);
         try {
-          const { value: records } = await callWithRetry(ctx, 'the sample lookup', async () => {
-            const r = await session!.lookup!(kind, batch, undefined, async () => void (await ctx.pacer.acquire()));
+          const { value: records } = await callWithRetry(ctx, 'the sample lookup', async (nextCall) => {
+            const r = await session!.lookup!(kind, batch, undefined, nextCall);
             return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;
           });
           looked += batch.length;

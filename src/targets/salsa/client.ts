@@ -80,7 +80,7 @@ export async function connectSalsa(options: ConnectOptions): Promise<TargetSessi
       const left = (tryJson(r.reply.text) as { payload?: SalsaMetrics } | undefined)?.payload?.currentRateLimit;
       return typeof left === 'number' && left >= 0 ? left : undefined;
     },
-    listGroups: (signal) => listSegments((body) => http.send(url(SEGMENT_SEARCH_PATH), { method: 'POST', headers, body, signal }), maxBatchSize),
+    listGroups: (signal, nextCall) => listSegments((body) => http.send(url(SEGMENT_SEARCH_PATH), { method: 'POST', headers, body, signal }), maxBatchSize, nextCall),
     // A write: never abandoned in flight (its answer says what happened).
     sendMembership: (change, segmentId, ids) => sendSegmentMembers((method, body) => http.send(url(SEGMENT_MEMBERS_PATH), { method, headers, body }), change, segmentId, ids),
     close: () => http.close(),

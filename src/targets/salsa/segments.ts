@@ -8,9 +8,10 @@ type Post = (body: string) => Promise<{ ok: true; reply: HttpReply } | { ok: fal
  * Every segment of the account (POST …/segments/search without identifiers), paging until a short page as the
  * supporters search does (docs/VENDOR-APIS.md "Segments"). A segment is named by its `name`; its id is `segmentId`.
  */
-export async function listSegments(post: Post, pageSize: number): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>> {
+export async function listSegments(post: Post, pageSize: number, nextCall?: () => Promise<void>): Promise<{ kind: 'found'; groups: GroupRef[] } | Exclude<AttemptOutcome, { kind: 'results' }>> {
   const groups: GroupRef[] = [];
   for (let offset = 0; ; ) {
+    if (offset > 0) await nextCall?.();
     const r = await post(JSON.stringify({ payload: { offset, count: pageSize } }));
     if (!r.ok) return { kind: 'retry', reason: r.reason };
     const json = (tryJson(r.reply.text) ?? {}) as { payload?: { total?: number; segments?: Array<Record<string, unknown>> } };
