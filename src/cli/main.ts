@@ -162,9 +162,11 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--delimiter <char>', 'CSV delimiter (default: detected)')
     .option('--encoding <name>', 'utf8 (default) or latin1')
     .option('--sample <n>', 'also look up the first N rows: how many would update, how many would create')
+    .option('--segment <name|id>', 'check that this segment (group) exists, as import --segment would resolve it; repeatable', collect)
+    .option('--remove-segment <name|id>', 'the same for import --remove-segment; repeatable', collect)
     .option('--sandbox', 'check against the built-in emulator')
     .option('--json', 'the result as one JSON object on stdout')
-    .addHelpText('after', '\nExit status: 0 a run would go through · 2 it would not (the reasons are listed)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
+    .addHelpText('after', '\nExit status: 0 a run would go through · 2 it would not (the reasons are listed)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check volunteers.csv -m mailchimp-map.json --segment "Spring Volunteers"\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
     .action(async (file: string | undefined, opts: CheckOptions) => setExit(await (await import('./commands/check.js')).runCheck(file, opts, io)));
 
   const stateCmd = program

@@ -115,6 +115,25 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
     expect(running.salsa.supporters()).toHaveLength(2);
   });
 
+  it('check names the segments a run would use, before a run: an unknown flag is FAIL (exit 2), unknown tags are counted', async () => {
+    running = await startSalsaSandbox({ segments: ['Spring Volunteers', 'Volunteer', 'Donors 2025'] });
+    closing(running.sandbox);
+    const f = files();
+    const res = await runInProcess(['check', f.input, '-m', f.map, '--segment', 'Spring Volunteer', '--remove-segment', 'Volunteer', '--json'], { env: running.env });
+    expect(res.code).toBe(2);
+    const segments = (JSON.parse(res.stdout).checks as Array<{ check: string; ok: boolean; detail: string }>).filter((c) => c.check === 'segments');
+    expect(segments).toEqual([
+      { check: 'segments', ok: false, detail: '--segment "Spring Volunteer": no segment is named "Spring Volunteer" (close: "Spring Volunteers", "Volunteer"); names must match exactly, or give the segment\'s id' },
+      { check: 'segments', ok: true, detail: '--remove-segment "Volunteer": segment "Volunteer" (' + running.salsa.segments().find((x) => x.name === 'Volunteer')!.segmentId + ')' },
+      { check: 'segments', ok: true, detail: '2 of the first 4 rows name a segment the account does not have; they would be INVALID: 2 × no segment is named "Donor 2025" (close: "Donors 2025"); names must match exactly, or give the segment\'s id' },
+    ]);
+    const fixed = await runInProcess(['check', f.input, '--segment', 'Spring Volunteers'], { env: running.env });
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).toMatch(/ok {4}segments +--segment "Spring Volunteers": segment "Spring Volunteers" \(/);
+    expect(running.salsa.supporters()).toEqual([]); // read-only
+    expect(running.salsa.segments().every((x) => x.members.length === 0)).toBe(true);
+  });
+
   it('a membership call that keeps failing leaves its rows FAILED (exit 1); --resume sends the memberships, not the supporters', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS, faults: '503*1,only=PUT /api/integration/ext/v1/segments/members' });
     closing(running.sandbox);

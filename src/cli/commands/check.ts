@@ -2,9 +2,10 @@ import { callWithRetry } from '../../core/call-with-retry.js';
 import { SyncError, UsageError } from '../../core/errors.js';
 import { RequestPacer } from '../../core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/retry-policy.js';
-import type { PrepareOptions, SourceRecord, TargetSession } from '../../core/types.js';
+import type { GroupDirectory, PrepareOptions, SourceRecord, TargetSession } from '../../core/types.js';
+import { directoryOf, rowMemberships } from '../../core/memberships.js';
 import { createRedactor } from '../../core/redact.js';
-import { loadMappingFile } from '../../mapping/mapping-file.js';
+import { isGroupField, loadMappingFile } from '../../mapping/mapping-file.js';
 import { createRowMapper } from '../../mapping/mapper.js';
 import { sandboxEnvironment, startSandbox, type Sandbox } from '../../sandbox/server.js';
 import { openSource } from '../../sources/index.js';
@@ -23,6 +24,8 @@ export interface CheckOptions {
   sample?: string;
   sandbox?: boolean;
   json?: boolean;
+  segment?: string[];
+  removeSegment?: string[];
 }
 
 interface CheckLine {
@@ -82,7 +85,8 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
         facts.siteFields = described.fields.map((f) => f.name);
       } else add('credentials', false, described.error);
     }
-    if (input !== undefined) await checkFile(input, opts, { target, session, prepare, sampleSize, add, facts });
+    const directory = await readGroups(opts, target, session, add);
+    if (input !== undefined) await checkFile(input, opts, { target, session, prepare, sampleSize, add, facts, directory });
     else if (opts.map) add('mapping', true, `${opts.map} read (give the input file to check it against the file and the account)`);
   } finally {
     await session?.close();
@@ -108,6 +112,46 @@ interface FileCheck {
   sampleSize: number;
   add: (check: string, ok: boolean, detail: string) => void;
   facts: Record<string, unknown>;
+  /** The account's groups, when the run would use some (flags or a mapped column) and they could be read. */
+  directory?: GroupDirectory;
+}
+
+/**
+ * The groups a run would use, named as the run would resolve them: each --segment / --remove-segment (an unknown or
+ * ambiguous one is FAIL: the run would stop with exit 2). Returns the account's directory for the mapped columns.
+ */
+async function readGroups(opts: CheckOptions, target: ReturnType<typeof resolveTarget>, session: TargetSession | undefined, add: FileCheck['add']): Promise<GroupDirectory | undefined> {
+  const flags = [...(opts.segment ?? []).map((ref) => ({ flag: '--segment', ref })), ...(opts.removeSegment ?? []).map((ref) => ({ flag: '--remove-segment', ref }))];
+  const groups = target.groups;
+  if (!groups) {
+    if (flags.length > 0) add('segments', false, `${target.displayName} has no groups this tool can set`);
+    return undefined;
+  }
+  let directory = groups.offline;
+  if (!directory && session?.listGroups) {
+    const listGroups = session.listGroups.bind(session);
+    const ctx = { pacer: new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY };
+    try {
+      const { value } = await callWithRetry(ctx, `reading the account's ${groups.noun.many}`, async (nextCall) => {
+        const r = await listGroups(undefined, nextCall);
+        return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
+      });
+      directory = directoryOf(value, groups.noun);
+    } catch (err) {
+      if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
+      add('segments', false, err.message);
+      return undefined;
+    }
+  }
+  if (!directory) {
+    if (flags.length > 0) add('segments', false, `${groups.noun.many} not checked: no connection to the account`);
+    return undefined;
+  }
+  for (const { flag, ref } of flags) {
+    const r = directory.resolve(ref);
+    add('segments', !('error' in r), 'error' in r ? `${flag} "${ref}": ${r.error}` : `${flag} "${ref}": ${groups.noun.one} "${r.group.label}" (${r.group.id})`);
+  }
+  return directory;
 }
 
 async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promise<void> {
@@ -162,6 +206,7 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
   const refusedTotal = [...refused.values()].reduce((a, b) => a + b, 0);
   add('values', true, refusedTotal === 0 ? `the first ${checked} rows pass every local check${c.prepare.remoteFields ? " and the site's choices and lengths" : ''}` : `${refusedTotal} of the first ${checked} rows would be INVALID: ${[...refused].map(([w, n]) => `${n} × ${w}`).join('; ')}`);
   c.facts.sampleInvalid = refusedTotal;
+  if (c.directory && mapper.matches().some((m) => isGroupField(m.field))) checkRowGroups(sample.slice(0, VALUE_SAMPLE), mapper, c);
   const limits = c.session?.limits;
   if (limits?.ratePerMinute) {
     const calls = Math.ceil(rows / limits.maxBatchSize);
@@ -171,6 +216,23 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
     add('time', true, `${rows} rows = ${calls} call${calls === 1 ? '' : 's'} at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`} (one more call per batch of creations without an email status column)`);
   } else if (limits) add('time', true, `${rows} rows, one call each; ${target.displayName} publishes no rate limit (concurrency ${limits.defaultConcurrency} by default)`);
   if (c.sampleSize > 0 && c.session) await sampleLookups(sample.slice(0, c.sampleSize), mapper, c);
+}
+
+/** The groups the first rows' own columns name (a tags column), against the account's: a row naming one it lacks is INVALID. */
+function checkRowGroups(rows: SourceRecord[], mapper: ReturnType<typeof createRowMapper>, c: FileCheck): void {
+  const noun = c.target.groups!.noun;
+  const unknown = new Map<string, number>();
+  let bad = 0;
+  for (const r of rows) {
+    const m = r.fields ? mapper.map(r.fields) : undefined;
+    if (!m || 'error' in m || !m.mapped.groups) continue;
+    const resolved = rowMemberships([], m.mapped.groups, c.directory, noun);
+    if (!('error' in resolved)) continue;
+    bad++;
+    const why = resolved.error.replace(/ \(nothing was sent for this row\)$/, '');
+    unknown.set(why, (unknown.get(why) ?? 0) + 1);
+  }
+  c.add('segments', true, bad === 0 ? `the first ${rows.length} rows name only ${noun.many} the account has` : `${bad} of the first ${rows.length} rows name a ${noun.one} the account does not have; they would be INVALID: ${[...unknown].map(([w, n]) => `${n} × ${w}`).join('; ')}`);
 }
 
 /** --sample N: whether the first N rows would update an existing record or create one. */
