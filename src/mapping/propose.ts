@@ -59,6 +59,24 @@ function dateFormatOf(values: string[]): string | undefined {
   return dayFirst ? `DD${sep}MM${sep}${year}` : `MM${sep}DD${sep}${year}`;
 }
 
+/** Headers of a column that lists tags or groups (Mailchimp's TAGS, NationBuilder's tag_list, "Groups", "Segments"). */
+const TAG_HEADERS = /^(tags?|taglist|tagnames|groups?|groupnames|segments?|segmentnames|lists?|labels?|interests?)$/;
+
+/**
+ * What init says of a tags column: how to map it to the target's groups. Never mapped by itself: memberships are
+ * a change people ask for. Salsa resolves names; Luminate only ids, so a column of names cannot go there as it is.
+ */
+function tagsHint(target: Target, column: string, values: string[]): string {
+  const noun = target.groups!.noun;
+  const separator = [';', '|', ','].find((sep) => values.some((v) => v.includes(sep))) ?? ',';
+  const line = `"segments": {"column": "${column}", "separator": "${separator}"} under "fields"`;
+  const names = values.flatMap((v) => v.split(separator).map((x) => x.trim())).filter(Boolean);
+  if (target.groups!.offline && names.some((n) => !/^((group|interest):)?\d+$/.test(n))) {
+    return `tags by name: ${target.displayName}'s API names ${noun.many} only by id, so this column cannot be sent as it is; a column of ids would go as ${line}`;
+  }
+  return `tags: to put each row into the ${noun.many} it names, add ${line} (not mapped by itself: it changes memberships; \`check <file> -m <mapping>\` says which names the account lacks)`;
+}
+
 /**
  * Proposes a mapping for a file: well-known headers first, then what the sample values look like (emails, phones,
  * dates, zip codes, yes/no, M/F). Columns it cannot place are returned with a hint.
@@ -123,12 +141,14 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
         // claimed
       } else p.hint = 'yes/no values: a custom boolean field?';
     }
-    if (!p.field && !p.hint) {
+    const tags = !p.field && target.groups && TAG_HEADERS.test(h) && values.length > 0 ? tagsHint(target, column, values) : undefined;
+    if (tags) p.hint = tags;
+    else if (!p.field && !p.hint) {
       p.hint = target.customFieldList
         ? `not a standard field: to send it, add {"name": "<${target.displayName} custom field>", "column": "${column}"} under "customFields"`
         : 'not a standard field: to send it, map it to a custom_string<N> field of your site';
     }
-    if (!p.field && p.hint && !p.hint.startsWith('not a standard') && target.customFieldList) p.hint += `; a ${target.displayName} custom field goes under "customFields"`;
+    if (!p.field && p.hint && !tags && !p.hint.startsWith('not a standard') && target.customFieldList) p.hint += `; a ${target.displayName} custom field goes under "customFields"`;
     out.push(p);
   }
   return out;

@@ -169,3 +169,19 @@ describe('init does not take postcodes, IP addresses or ids for phones', () => {
     expect(fields.addressLine1).toEqual({ column: 'Address', transform: 'address' });
   });
 });
+
+describe('init and a tags column', () => {
+  it('Mailchimp TAGS and NationBuilder tag_list: said to be segments (with the mapping line to add), never mapped on its own', async () => {
+    const dir = tempDir();
+    for (const [name, column] of [['mailchimp', 'TAGS'], ['nationbuilder', 'tag_list']] as const) {
+      const out = join(dir, `${name}.json`);
+      const res = await runInProcess(['init', join(EXPORTS, `${name}.csv`), '--yes', '-o', out]);
+      expect(res.code).toBe(0);
+      expect(res.stderr).toContain(`${column}: tags: to put each row into the segments it names, add "segments": {"column": "${column}", "separator": ","} under "fields"`);
+      expect(res.stderr).not.toMatch(new RegExp(`${column}: not a standard field`));
+      // Memberships are a choice: the written mapping does not make them.
+      expect(readFileSync(out, 'utf8')).not.toContain(column);
+    }
+  });
+});
+
