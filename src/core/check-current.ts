@@ -57,7 +57,10 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
       continue;
     }
     const found = w.current.found;
-    const rec: FoundRecord | undefined = found[0];
+    // In a plan, a record an earlier row of the file would already have written (or created) is read as that row
+    // would leave it: the plan then shows what this row changes after it, and applying it meets no false CONFLICT.
+    const identityKey = `${w.identity!.kind}:${w.identity!.value.toLowerCase()}`;
+    const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
     // A record the row creates also gets what its second call sends (its email status).
     const flat = (p: unknown) => (p === undefined ? {} : options.target.flatten?.(p) ?? {});
     const intended = rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) };
@@ -79,6 +82,9 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     }
     if (ctx.planning) {
       const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
+      const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended } };
+      ctx.planned.set(identityKey, after);
+      if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
       if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
       // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
       const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, rec.backup[f] ?? ''])) : null;

@@ -8,7 +8,7 @@ import { silentProgress } from './progress.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import type { MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
-import { SUCCESS_STATUSES, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
+import { SUCCESS_STATUSES, type FoundRecord, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
 
 /**
  * What the stages of one run share: its options, its stop, its counters, and how a row is finished (the report line
@@ -39,6 +39,11 @@ export class RunContext {
   membershipCalls = 0;
   lookupCalls = 0;
   readonly planFields: Record<string, number> = {};
+  /**
+   * A plan's records as the rows planned so far would leave them, by identity and by remote id: a key that comes
+   * again is planned against what the earlier row would have written (check-current.ts).
+   */
+  readonly planned = new Map<string, FoundRecord>();
   /** `--plan`: rows are read and compared, never sent. */
   readonly planning: boolean;
   readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};

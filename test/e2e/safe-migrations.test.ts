@@ -205,6 +205,29 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
     expect(report[0]!.error_message).toBe('puts back firstName, lastName, emailStatus');
   });
 
+  it('a key twice: the plan reads the second row against the first as planned, and applying it sends both, no CONFLICT', async () => {
+    const rows = [
+      ['ann@example.org', 'Anne', 'Lee', '', '', '', '', 'OPT_IN'],
+      ['gus@example.org', 'Gus', 'Hill', '', '', '', '', 'OPT_IN'],
+      ['ann@example.org', 'Annabel', 'Lee-Smith', '', '', '', '', 'OPT_IN'],
+      ['gus@example.org', 'Gustav', 'Hill', '', '', '', '', 'OPT_IN'],
+    ];
+    const { dir, input, env, sb } = await setup(rows);
+    expect((await runInProcess(['import', input, '--plan', '--no-state', '--quiet'], { env })).code).toBe(0);
+    const plan = readReport(join(dir, 'migration.plan.jsonl')) as unknown as Array<{ key: string; status: string; error_message: string }>;
+    expect(plan.map((p) => [p.key, p.status, p.error_message])).toEqual([
+      ['ann@example.org', 'UPDATE', 'firstName: "Ann" → "Anne"'],
+      ['gus@example.org', 'CREATE', expect.stringContaining('firstName: "" → "Gus"')],
+      ['ann@example.org', 'UPDATE', 'firstName: "Anne" → "Annabel"; lastName: "Lee" → "Lee-Smith"'],
+      ['gus@example.org', 'UPDATE', 'firstName: "Gus" → "Gustav"'],
+    ]);
+    const applied = await runInProcess(['import', input, '--apply-plan', join(dir, 'migration.plan.jsonl'), '--no-state'], { env });
+    expect(applied.code).toBe(0);
+    expect(readReport(join(dir, 'migration.report.csv')).map((r) => r.status)).toEqual(['UPDATED', 'ADDED', 'UPDATED', 'UPDATED']);
+    const names = Object.values(storeOf(sb)).map((x) => `${(x as { firstName: string }).firstName} ${(x as { lastName: string }).lastName}`).sort();
+    expect(names).toEqual(['Annabel Lee-Smith', 'Bo Chen', 'Cy Diaz', 'Di Evans', 'Gustav Hill']);
+  });
+
   it('kill -9 during undo, then --resume completes it: the store ends as before the import', async () => {
     const many = Array.from({ length: 120 }, (_, i) => [`p${i}@example.org`, `P${i}`, 'Last', '', '', '', '', 'OPT_IN']);
     running = await startSalsaSandbox({ rateLimit: 100_000, maxBatchSize: 4, latencyMs: 15 });
