@@ -1,6 +1,6 @@
 import { callWithRetry } from './call-with-retry.js';
 import { InterruptedError, RunAbortedError } from './errors.js';
-import { describeChanges, diffRecord, drift } from './record-changes.js';
+import { alignFieldNames, describeChanges, diffRecord, drift } from './record-changes.js';
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
 import type { FoundRecord, IdentityKind, Status } from './types.js';
@@ -63,7 +63,7 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
     // A record the row creates also gets what its second call sends (its email status).
     const flat = (p: unknown) => (p === undefined ? {} : options.target.flatten?.(p) ?? {});
-    const intended = rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) };
+    const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
     const changes = diffRecord(intended, rec?.backup);
     const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
     if (w.expect !== undefined && !w.force) {

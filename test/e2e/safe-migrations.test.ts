@@ -228,6 +228,30 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
     expect(names).toEqual(['Annabel Lee-Smith', 'Bo Chen', 'Cy Diaz', 'Di Evans', 'Gustav Hill']);
   });
 
+  it('a mapping that names a custom field in another case: the plan shows its real old value, and undo puts it back', async () => {
+    running = await startSalsaSandbox({ rateLimit: 100_000 });
+    closing(running.sandbox);
+    const dir = tempDir();
+    const crm = join(dir, 'crm.csv');
+    writeFileSync(crm, csv(['Email', 'Email Status', 'Vol'], [['ann@example.org', 'OPT_IN', 'yes']]));
+    const crmMap = join(dir, 'crm.json');
+    writeFileSync(crmMap, JSON.stringify({ fields: { email: 'Email', emailStatus: 'Email Status' }, customFields: [{ name: 'Volunteer', column: 'Vol' }] }));
+    expect((await runInProcess(['import', crm, '-m', crmMap, '--no-state', '--quiet'], { env: running.env })).code).toBe(0);
+    const before = storeOf(running);
+    const input = join(dir, 'vol.csv');
+    writeFileSync(input, csv(['Email', 'Vol'], [['ann@example.org', 'no']]));
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ fields: { email: 'Email' }, customFields: [{ name: 'volunteer', column: 'Vol' }] }));
+    expect((await runInProcess(['import', input, '-m', map, '--plan', '--no-state', '--quiet'], { env: running.env })).code).toBe(0);
+    expect(readReport(join(dir, 'vol.plan.jsonl')).map((r) => r.error_message)).toEqual(['custom:Volunteer: "yes" → "no"']);
+    expect((await runInProcess(['import', input, '-m', map, '--undo-log', '--no-state', '--quiet'], { env: running.env })).code).toBe(0);
+    expect(storeOf(running)).not.toEqual(before);
+    const undone = await runInProcess(['undo', join(dir, 'vol.undo.jsonl'), '--no-state', '--quiet'], { env: running.env });
+    expect(undone.code).toBe(0);
+    expect(readReport(join(dir, 'vol.undo.report.csv')).map((r) => [r.status, r.error_message])).toEqual([['UPDATED', 'puts back custom:Volunteer']]);
+    expect(storeOf(running)).toEqual(before);
+  });
+
   it('kill -9 during undo, then --resume completes it: the store ends as before the import', async () => {
     const many = Array.from({ length: 120 }, (_, i) => [`p${i}@example.org`, `P${i}`, 'Last', '', '', '', '', 'OPT_IN']);
     running = await startSalsaSandbox({ rateLimit: 100_000, maxBatchSize: 4, latencyMs: 15 });
