@@ -86,6 +86,7 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
       ctx.planned.set(identityKey, after);
       if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
       if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
+      if (status === 'CREATE' && w.afterCreate !== undefined) ctx.planSecondCalls++;
       // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
       const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, rec.backup[f] ?? ''])) : null;
       ctx.finishWork(w, {

@@ -39,6 +39,7 @@ export class RunContext {
   membershipCalls = 0;
   lookupCalls = 0;
   readonly planFields: Record<string, number> = {};
+  planSecondCalls = 0;
   /**
    * A plan's records as the rows planned so far would leave them, by identity and by remote id: a key that comes
    * again is planned against what the earlier row would have written (check-current.ts).

@@ -153,6 +153,7 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     membershipCalls: ctx.membershipCalls,
     lookupCalls: ctx.lookupCalls,
     planFields: ctx.planFields,
+    planSecondCalls: ctx.planSecondCalls,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
     abortReason: stop?.kind === 'abort' ? stop.message : undefined,

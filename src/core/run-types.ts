@@ -143,6 +143,8 @@ export interface RunResult {
   lookupCalls: number;
   /** A plan's updates: rows per field that would change. */
   planFields: Record<string, number>;
+  /** In a plan: the creations that need a second call (their email status, a held-back partial address). */
+  planSecondCalls: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
   abortReason?: string;

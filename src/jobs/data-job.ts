@@ -350,7 +350,8 @@ function resolveFlagGroups(job: DataJob, target: Target, directory: GroupDirecto
 
 /**
  * A plan's summary: creates, updates per field, no-changes, and how long the real run takes at the account's
- * ceiling (one call per batch; a created supporter without a status costs a second call per batch).
+ * ceiling (one call per batch; creations that need a second call, their email status, one more per batch) — and applying
+ * the plan, which reads each batch before writing it, in batches one read answers.
  */
 function describePlan(result: RunResult, limits: TargetLimits | undefined, target: Target): string[] {
   const c = result.counts;
@@ -358,11 +359,14 @@ function describePlan(result: RunResult, limits: TargetLimits | undefined, targe
   const updates = c.UPDATE ?? 0;
   const fields = Object.entries(result.planFields).sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`);
   const out = [`plan: ${creates.toLocaleString('en-US')} to create, ${updates.toLocaleString('en-US')} to update, ${(c.NO_CHANGE ?? 0).toLocaleString('en-US')} with no change${fields.length ? `; updates per field — ${fields.join(', ')}` : ''}`];
-  const batch = limits?.maxBatchSize ?? 1;
-  const calls = Math.ceil((creates + updates) / batch) + (target.setsNewRecordStatus ? Math.ceil(creates / batch) : 0);
+  const writes = (batch: number) => Math.ceil((creates + updates) / batch) + Math.ceil(result.planSecondCalls / batch);
+  const calls = writes(limits?.maxBatchSize ?? 1);
+  const readBatch = limits?.lookupBatchSize ?? limits?.maxBatchSize ?? 1;
+  const applying = writes(readBatch) + Math.ceil((creates + updates) / readBatch);
   const rate = limits?.ratePerMinute;
-  if (rate) out.push(`the import would make about ${calls.toLocaleString('en-US')} calls: ${formatMinutes(calls / rate)} at the account's ceiling of ${rate.toLocaleString('en-US')} calls a minute (reading this plan took ${result.lookupCalls.toLocaleString('en-US')} call${result.lookupCalls === 1 ? '' : 's'})`);
-  else out.push(`the import would make about ${calls.toLocaleString('en-US')} calls (${target.displayName} publishes no rate; --rate paces it)`);
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (rate) out.push(`the import would make about ${n(calls)} calls: ${formatMinutes(calls / rate)} at the account's ceiling of ${n(rate)} calls a minute; applying this plan reads each batch first: about ${n(applying)} calls, ${formatMinutes(applying / rate)} (reading this plan took ${n(result.lookupCalls)} call${result.lookupCalls === 1 ? '' : 's'})`);
+  else out.push(`the import would make about ${n(calls)} calls; applying this plan reads each record first: about ${n(applying)} calls (${target.displayName} publishes no rate; --rate paces it)`);
   out.push(`to send exactly this: sync-supporters import <the same file> --apply-plan <this plan> (rows whose record changes meanwhile are refused)`);
   return out;
 }
