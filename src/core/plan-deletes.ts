@@ -76,7 +76,8 @@ export async function planDeletes(options: {
   // Resolve every identity, a batch of one kind per call.
   const found = new Map<string, FoundRecord[]>();
   let lookups = 0;
-  const size = Math.max(1, session.limits.maxBatchSize);
+  // As many as one search answers in one call (a full page would ask for another).
+  const size = Math.max(1, session.limits.lookupBatchSize ?? session.limits.maxBatchSize);
   for (const kind of ['id', 'email', 'externalId'] as const) {
     const values = [...wanted[kind]];
     for (let i = 0; i < values.length; i += size) {

@@ -292,8 +292,9 @@ async function deletionRecords(
       byKind.set(ask.kind, [...(byKind.get(ask.kind) ?? []), { row: c.row, ...ask }]);
     }
     for (const [kind, asks] of byKind) {
-      for (let i = 0; i < asks.length; i += session.limits.maxBatchSize) {
-        const part = asks.slice(i, i + session.limits.maxBatchSize);
+      const size = session.limits.lookupBatchSize ?? session.limits.maxBatchSize;
+      for (let i = 0; i < asks.length; i += size) {
+        const part = asks.slice(i, i + size);
         const { value } = await callWithRetry({ pacer: ctx.pacer, retry: ctx.retry, signal: ctx.signal }, `reading the ${target.nouns.many} the import created`, async (nextCall) => {
           const r = await session.lookup!(kind as 'id', part.map((p) => p.value), ctx.signal, nextCall);
           return r.kind === 'found' ? { kind: 'ok' as const, value: r.records } : r;

@@ -249,7 +249,7 @@ async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof cre
   let looked = 0;
   const failures: string[] = [];
   if (session!.lookup) {
-    const size = session!.limits.maxBatchSize;
+    const size = session!.limits.lookupBatchSize ?? session!.limits.maxBatchSize;
     // Paced and retried like every other call: the lookups count against the same per-minute budget.
     const ctx = { pacer: new RequestPacer(session!.limits.ratePerMinute, undefined, session!.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY };
     for (const kind of ['email', 'id'] as const) {
