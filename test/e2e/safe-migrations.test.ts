@@ -27,6 +27,14 @@ const MIGRATION = [
   ['fay@example.org', 'Fay', 'Gold', '', '', '', '', ''],
 ];
 
+/** A key twice: an update, then another (which also unsubscribes); a creation, then an update. */
+const KEY_TWICE = [
+  ['ann@example.org', 'Anne', 'Lee', '', '', '', '', 'OPT_IN'],
+  ['gus@example.org', 'Gus', 'Hill', '', '', '', '', 'OPT_IN'],
+  ['ann@example.org', 'Annabel', 'Lee-Smith', '', '', '', '', 'OPT_OUT'],
+  ['gus@example.org', 'Gustav', 'Hill', '', '', '', '', 'OPT_IN'],
+];
+
 /** The store as a person compares it: by supporterId, without the server's lastModified, "" as absent. */
 function storeOf(sb: TestSandbox): Record<string, unknown> {
   const clean = (v: unknown): unknown => {
@@ -189,13 +197,7 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
   });
 
   it('a key twice in the migration (an update, then another; a creation, then an update): one undo per record, back to the start', async () => {
-    const rows = [
-      ['ann@example.org', 'Anne', 'Lee', '', '', '', '', 'OPT_IN'],
-      ['gus@example.org', 'Gus', 'Hill', '', '', '', '', 'OPT_IN'],
-      ['ann@example.org', 'Annabel', 'Lee-Smith', '', '', '', '', 'OPT_OUT'],
-      ['gus@example.org', 'Gustav', 'Hill', '', '', '', '', 'OPT_IN'],
-    ];
-    const { dir, input, env, sb } = await setup(rows);
+    const { dir, input, env, sb } = await setup(KEY_TWICE);
     const before = storeOf(sb);
     expect((await runInProcess(['import', input, '--undo-log', '--no-state', '--quiet'], { env })).code).toBe(0);
     const undone = await runInProcess(['undo', join(dir, 'migration.undo.jsonl'), '--no-state'], { env });
@@ -207,19 +209,13 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
   });
 
   it('a key twice: the plan reads the second row against the first as planned, and applying it sends both, no CONFLICT', async () => {
-    const rows = [
-      ['ann@example.org', 'Anne', 'Lee', '', '', '', '', 'OPT_IN'],
-      ['gus@example.org', 'Gus', 'Hill', '', '', '', '', 'OPT_IN'],
-      ['ann@example.org', 'Annabel', 'Lee-Smith', '', '', '', '', 'OPT_IN'],
-      ['gus@example.org', 'Gustav', 'Hill', '', '', '', '', 'OPT_IN'],
-    ];
-    const { dir, input, env, sb } = await setup(rows);
+    const { dir, input, env, sb } = await setup(KEY_TWICE);
     expect((await runInProcess(['import', input, '--plan', '--no-state', '--quiet'], { env })).code).toBe(0);
     const plan = readReport(join(dir, 'migration.plan.jsonl')) as unknown as Array<{ key: string; status: string; error_message: string }>;
     expect(plan.map((p) => [p.key, p.status, p.error_message])).toEqual([
       ['ann@example.org', 'UPDATE', 'firstName: "Ann" → "Anne"'],
       ['gus@example.org', 'CREATE', expect.stringContaining('firstName: "" → "Gus"')],
-      ['ann@example.org', 'UPDATE', 'firstName: "Anne" → "Annabel"; lastName: "Lee" → "Lee-Smith"'],
+      ['ann@example.org', 'UPDATE', 'firstName: "Anne" → "Annabel"; lastName: "Lee" → "Lee-Smith"; emailStatus: "OPT_IN" → "OPT_OUT"'],
       ['gus@example.org', 'UPDATE', 'firstName: "Gus" → "Gustav"'],
     ]);
     const applied = await runInProcess(['import', input, '--apply-plan', join(dir, 'migration.plan.jsonl'), '--no-state'], { env });
