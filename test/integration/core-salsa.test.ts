@@ -163,4 +163,20 @@ describe('core + Salsa emulator', () => {
     expect(result.calls).toBe(searches);
     expect(pacer.stats.granted).toBe(searches);
   });
+
+  it('many calls waiting at once (retries, pacer slots) are not taken for a listener leak: no warning on stderr', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { session } = await setup({ faults: '503:0.3,seed=3', rateLimit: 6000 });
+      const { result } = await runRows(['Email', 'First Name'], people(2000), { session, concurrency: 8, batchSize: 5, retry: { maxAttempts: 12, baseDelayMs: 20, maxDelayMs: 40, maxRetryAfterMs: 1000 } });
+      expect(result.exitCode).toBe(0);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
 });
+
