@@ -3,7 +3,7 @@ import type { RequestPacer, PacerClock } from './pace-requests.js';
 import { realClock } from './pace-requests.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { callWithRetry } from './call-with-retry.js';
-import { normaliseEmail, type FoundRecord, type IdentityKind, type Operation, type RowMapper, type RowResult, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import { normaliseEmail, readBatchSize, type FoundRecord, type IdentityKind, type Operation, type RowMapper, type RowResult, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
 import { chunkedSource } from './chunked-source.js';
 
 export interface DeletePlan {
@@ -77,7 +77,7 @@ export async function planDeletes(options: {
   const found = new Map<string, FoundRecord[]>();
   let lookups = 0;
   // As many as one search answers in one call (a full page would ask for another).
-  const size = Math.max(1, session.limits.lookupBatchSize ?? session.limits.maxBatchSize);
+  const size = readBatchSize(session.limits);
   for (const kind of ['id', 'email', 'externalId'] as const) {
     const values = [...wanted[kind]];
     for (let i = 0; i < values.length; i += size) {

@@ -7,7 +7,7 @@ import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult } from '../core/run-sync.js';
 import type { DeletePlan } from '../core/plan-deletes.js';
 import { RequestPacer } from '../core/pace-requests.js';
-import type { PrepareOptions, TargetSession } from '../core/types.js';
+import { readBatchSize, type PrepareOptions, type TargetSession } from '../core/types.js';
 import { loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import type { FailedRowsWriter } from '../report/failed-rows.js';
@@ -161,7 +161,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     const limits = session?.limits;
     // A run that reads each batch's records first batches as many as one read answers in one call.
     const reads = mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending);
-    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, (reads ? limits?.lookupBatchSize : undefined) ?? limits?.maxBatchSize ?? Infinity, limits?.maxBatchSize ?? Infinity);
+    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits ? (reads ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
     if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
     const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
 
@@ -361,7 +361,7 @@ function describePlan(result: RunResult, limits: TargetLimits | undefined, targe
   const out = [`plan: ${creates.toLocaleString('en-US')} to create, ${updates.toLocaleString('en-US')} to update, ${(c.NO_CHANGE ?? 0).toLocaleString('en-US')} with no change${fields.length ? `; updates per field — ${fields.join(', ')}` : ''}`];
   const writes = (batch: number) => Math.ceil((creates + updates) / batch) + Math.ceil(result.planSecondCalls / batch);
   const calls = writes(limits?.maxBatchSize ?? 1);
-  const readBatch = limits?.lookupBatchSize ?? limits?.maxBatchSize ?? 1;
+  const readBatch = limits ? readBatchSize(limits) : 1;
   const applying = writes(readBatch) + Math.ceil((creates + updates) / readBatch);
   const rate = limits?.ratePerMinute;
   const n = (x: number) => x.toLocaleString('en-US');

@@ -6,7 +6,7 @@ import { RequestPacer } from '../core/pace-requests.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult, type UndoEntry } from '../core/run-sync.js';
-import { SUCCESS_STATUSES, type FoundRecord, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
+import { readBatchSize, SUCCESS_STATUSES, type FoundRecord, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
 import { drift } from '../core/record-changes.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import { checkRunFiles, lockReport, prepareReportPath } from '../report/output-guard.js';
@@ -166,7 +166,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
       pacer,
       retry,
       concurrency: job.concurrency ?? limits.defaultConcurrency,
-      batchSize: limits.lookupBatchSize ?? limits.maxBatchSize, // each batch is read before it is restored
+      batchSize: readBatchSize(limits), // each batch is read before it is restored
       report,
       redact,
       signal: interrupt.signal,
@@ -292,7 +292,7 @@ async function deletionRecords(
       byKind.set(ask.kind, [...(byKind.get(ask.kind) ?? []), { row: c.row, ...ask }]);
     }
     for (const [kind, asks] of byKind) {
-      const size = session.limits.lookupBatchSize ?? session.limits.maxBatchSize;
+      const size = readBatchSize(session.limits);
       for (let i = 0; i < asks.length; i += size) {
         const part = asks.slice(i, i + size);
         const { value } = await callWithRetry({ pacer: ctx.pacer, retry: ctx.retry, signal: ctx.signal }, `reading the ${target.nouns.many} the import created`, async (nextCall) => {

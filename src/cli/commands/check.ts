@@ -2,7 +2,7 @@ import { callWithRetry } from '../../core/call-with-retry.js';
 import { SyncError, UsageError } from '../../core/errors.js';
 import { RequestPacer } from '../../core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/retry-policy.js';
-import type { GroupDirectory, PrepareOptions, SourceRecord, TargetSession } from '../../core/types.js';
+import { readBatchSize, type GroupDirectory, type PrepareOptions, type SourceRecord, type TargetSession } from '../../core/types.js';
 import { directoryOf, rowMemberships } from '../../core/memberships.js';
 import { createRedactor } from '../../core/redact.js';
 import { isGroupField, loadMappingFile } from '../../mapping/mapping-file.js';
@@ -249,7 +249,7 @@ async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typeof cre
   let looked = 0;
   const failures: string[] = [];
   if (session!.lookup) {
-    const size = session!.limits.lookupBatchSize ?? session!.limits.maxBatchSize;
+    const size = readBatchSize(session!.limits);
     // Paced and retried like every other call: the lookups count against the same per-minute budget.
     const ctx = { pacer: new RequestPacer(session!.limits.ratePerMinute, undefined, session!.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY };
     for (const kind of ['email', 'id'] as const) {
