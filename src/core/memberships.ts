@@ -1,4 +1,5 @@
-import type { GroupDirectory, GroupRef, Membership, MembershipChange } from './types.js';
+import { callWithRetry, type RetryContext } from './call-with-retry.js';
+import type { GroupDirectory, GroupRef, Membership, MembershipChange, TargetSession } from './types.js';
 
 /**
  * Groups named by people (flags, a tags column) and what became of each membership, as a report line says it.
@@ -66,6 +67,19 @@ export function doneInMessage(message: string): Map<string, MembershipOutcome> {
     }
   }
   return done;
+}
+
+/**
+ * The account's groups, read once (paced, retried, paging through the listing) and made a directory; `count` is how
+ * many there are. Throws as callWithRetry does when they cannot be read.
+ */
+export async function readGroupDirectory(retry: RetryContext, session: TargetSession, noun: { one: string; many: string }): Promise<{ directory: GroupDirectory; count: number }> {
+  const listGroups = session.listGroups!.bind(session);
+  const { value: groups } = await callWithRetry(retry, `reading the account's ${noun.many}`, async (nextCall) => {
+    const r = await listGroups(retry.signal, nextCall);
+    return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
+  });
+  return { directory: directoryOf(groups, noun), count: groups.length };
 }
 
 /** A directory over a list read from the remote: by id, else by exact name; an unknown or ambiguous name names the close ones. */

@@ -29,8 +29,7 @@ import type { DataJob } from './data-job-types.js';
 import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target, TargetLimits } from '../core/types.js';
 import { chunkedSource } from '../core/chunked-source.js';
 import type { UndoLogWriter } from '../report/undo-log.js';
-import { callWithRetry } from '../core/call-with-retry.js';
-import { directoryOf } from '../core/memberships.js';
+import { readGroupDirectory } from '../core/memberships.js';
 import { isGroupField } from '../mapping/mapping-file.js';
 
 export type { DataJob } from './data-job-types.js';
@@ -173,13 +172,9 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     process.on('SIGTERM', sigterm);
     let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
     if (listsGroups && session?.listGroups && !abortBeforeStart) {
-      const listGroups = session.listGroups.bind(session);
-      const { value: groups } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the account's ${target.groups!.noun.many}`, async (nextCall) => {
-        const r = await listGroups(interrupt.signal, nextCall);
-        return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
-      });
-      groupDirectory = directoryOf(groups, target.groups!.noun);
-      notes.push(`${groups.length} ${target.groups!.noun.many} in the account; names resolved once, at the start`);
+      const { directory, count } = await readGroupDirectory({ pacer, retry, signal: interrupt.signal }, session, target.groups!.noun);
+      groupDirectory = directory;
+      notes.push(`${count} ${target.groups!.noun.many} in the account; names resolved once, at the start`);
     }
     const memberships = resolveFlagGroups(job, target, groupDirectory);
     let plan: DeletePlan | undefined;

@@ -3,7 +3,7 @@ import { SyncError, UsageError } from '../../core/errors.js';
 import { RequestPacer } from '../../core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/retry-policy.js';
 import { readBatchSize, type GroupDirectory, type PrepareOptions, type SourceRecord, type TargetSession } from '../../core/types.js';
-import { directoryOf, rowMemberships } from '../../core/memberships.js';
+import { readGroupDirectory, rowMemberships } from '../../core/memberships.js';
 import { createRedactor } from '../../core/redact.js';
 import { isGroupField, loadMappingFile } from '../../mapping/mapping-file.js';
 import { createRowMapper } from '../../mapping/mapper.js';
@@ -129,14 +129,9 @@ async function readGroups(opts: CheckOptions, target: ReturnType<typeof resolveT
   }
   let directory = groups.offline;
   if (!directory && session?.listGroups) {
-    const listGroups = session.listGroups.bind(session);
     const ctx = { pacer: new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY };
     try {
-      const { value } = await callWithRetry(ctx, `reading the account's ${groups.noun.many}`, async (nextCall) => {
-        const r = await listGroups(undefined, nextCall);
-        return r.kind === 'found' ? { kind: 'ok' as const, value: r.groups } : r;
-      });
-      directory = directoryOf(value, groups.noun);
+      directory = (await readGroupDirectory(ctx, session, groups.noun)).directory;
     } catch (err) {
       if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
       add('segments', false, err.message);
