@@ -37,8 +37,8 @@ for (let i = 1; i <= 300; i++) {
 // What real exports get wrong, one of each:
 rows[11].Email = 'maria.garcia@example'; // no top-level domain → INVALID
 rows[24].Email = ''; // no email and no supporterId → INVALID
-rows[37]['Date of Birth'] = '31/02/1985'; // not a date → INVALID
-rows[52].Gender = 'Unknown'; // not MALE/FEMALE → INVALID
+rows[37]['Date of Birth'] = '31/02/1985'; // not a date → the row lands without it, and says so
+rows[52].Gender = 'Unknown'; // not MALE/FEMALE → the row lands without it, and says so
 rows[68].State = 'Calif.'; // the remote refuses it → VALIDATION_ERROR
 rows[90].Notes = 'Met at the gala;\nprefers "phone" calls'; // quoted, with a newline inside
 rows[120]['First Name'] = 'Smith, Jr.'; // a comma inside a quoted field

@@ -5,6 +5,7 @@ import { TARGETS } from '../targets/index.js';
 /** What every command file shares: its streams and environment, the data commands' options, the target. */
 
 export interface DataCommandOptions {
+  strictValues?: boolean;
   target?: string;
   map?: string;
   format?: string;

@@ -70,6 +70,7 @@ function addDataOptions(cmd: Command): Command {
     .option('--new-email-status <status>', 'Salsa: the email status a supporter the run creates gets when its row has none: OPT_OUT (default), OPT_IN or account-default. Existing supporters keep theirs; a row\'s own status is always sent as given. SMS: OPT_OUT unless the row says')
     .option('--empty <skip|clear>', 'what an empty cell does: skip (default: not sent, the stored value stays) or clear (the stored value is cleared; a mapping field can say "empty": "clear" alone). Keys and, for Salsa, phones and emails are never cleared')
     .option('--address <complete|replace>', 'Salsa replaces a stored address whole: complete (default) sends a partial address (no street or no city) only to supporters the run creates; replace sends it to everyone, erasing the parts a row lacks')
+    .option('--strict-values', 'a value that cannot be used (a date that is not one, a gender the target does not store) makes its row INVALID; by default the row goes without that value and its report line says so')
     .option('--date-order <dmy|mdy>', 'how to read 05/03/1975 in date columns: dmy (5 March) or mdy (May 3) (default: told from the column\'s own values; an undecidable column stops the run)')
     .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)')
     .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)

@@ -1,8 +1,8 @@
 import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
 import { describeMemberships, rowMemberships, type MembershipResult } from './memberships.js';
-import type { Work } from './run-types.js';
-import { SUCCESS_STATUSES, type Membership, type SourceRecord } from './types.js';
+import type { DroppedValues, Work } from './run-types.js';
+import { SUCCESS_STATUSES, type MappedRow, type Membership, type SourceRecord } from './types.js';
 
 const CHECK_ONLY = { checkOnly: true };
 
@@ -27,7 +27,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   }
   // One shape for every finished row's base (finishRow reads it for each of a million rows: a second shape made from
   // a spread cost validate ~0.5 µs a row).
-  const here = (key: string, note?: string, membershipResults?: MembershipResult[]) => ({ row: record.row, line: record.line, key, input: record, note, membershipResults });
+  let dropped: DroppedValues | undefined;
+  const here = (key: string, note?: string, membershipResults?: MembershipResult[]) => ({ row: record.row, line: record.line, key, input: record, note, dropped, membershipResults });
   if (record.ready) return admitReady(ctx, record);
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
   const mapped = mapper.map(record.fields!);
@@ -45,7 +46,14 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   // After a stop (Ctrl-C, an abort) a row only needs its key for the report: no payload, hash or state lookup
   // (the rest of a 200,000-row file is reported in a fraction of the time).
   const stop = ctx.stop;
-  const prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
+  let prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
+  // A value that cannot be used costs the row that value, not the contact (unless --strict-values): the row goes
+  // without it, and its line says which and why. A key never: the target names no field for it.
+  for (let guard = 0; !prepared.ok && prepared.field && !options.strictValues && guard < 64; guard++) {
+    withoutValue(mapped.mapped, prepared.field, prepared.error);
+    prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
+  }
+  if (mapped.mapped.dropped) dropped = { fields: mapped.mapped.dropped.map((d) => d.field), text: mapped.mapped.dropped.map((d) => `not sent: ${d.reason}`).join('; ') };
   if (!prepared.ok) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
   if (stop && (ctx.sending || ctx.planning)) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
   if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
@@ -61,7 +69,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const separate = ctx.sending && groups?.delivery === 'calls' ? memberships : undefined;
   // Every Work of the run in one shape (no spread of one into another: the send loop reads them all). Only a row
   // whose record is sent carries what a creation's second call needs.
-  const newWork = (payload: unknown, sent?: { fallback: unknown; hash: string | undefined }): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback: sent?.fallback, hash: sent?.hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, memberships: separate, afterCreate: sent ? prepared.afterCreate : undefined, heldBackNote: sent ? prepared.heldBackNote : undefined });
+  const newWork = (payload: unknown, sent?: { fallback: unknown; hash: string | undefined }): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback: sent?.fallback, hash: sent?.hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, dropped, memberships: separate, afterCreate: sent ? prepared.afterCreate : undefined, heldBackNote: sent ? prepared.heldBackNote : undefined });
   // --resume: the record was written by the earlier run; only the group changes it did not finish are sent.
   const pending = options.membershipsPending?.get(record.row);
   if (pending && separate && ctx.sending) {
@@ -104,6 +112,15 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   }
   if (said) work.membershipResults = said;
   if (ctx.locks.claim(work)) ctx.toReady(work);
+}
+
+/** The row without one value (a field, or "custom <name>"), and why, for its report line. */
+function withoutValue(row: MappedRow, field: string, reason: string): void {
+  if (field.startsWith('custom ')) {
+    const name = field.slice('custom '.length);
+    row.custom = row.custom.filter((c) => (c.name ?? c.fieldId) !== name);
+  } else delete row.fields[field];
+  (row.dropped ??= []).push({ field, reason });
 }
 
 function stateId(options: RunContext['options'], key: string): string | undefined {

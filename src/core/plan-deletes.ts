@@ -51,7 +51,7 @@ export async function planDeletes(options: {
   const pending: Pending[] = [];
   const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
   for await (const chunk of options.source.chunks()) {
-    mapper.bind(options.source.columns(), options.source.fixedColumns); // once, then each chunk's new JSONL keys
+    mapper.bind(options.source.columns(), options.source.fixedColumns, chunk); // once, then each chunk's new JSONL keys
     for (const record of chunk) {
       if (record.error) {
         pending.push({ record, key: '' });

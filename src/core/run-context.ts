@@ -6,7 +6,7 @@ import { KeyLocks } from './key-locks.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress } from './progress.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
-import type { MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
+import type { DroppedValues, MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
 import { SUCCESS_STATUSES, type FoundRecord, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
 
@@ -59,6 +59,7 @@ export class RunContext {
     throw new Error('dispatch before the run started');
   };
   readonly rowNotes: Record<string, number> = {};
+  readonly droppedValues: Record<string, number> = {};
   stop: { kind: 'abort' | 'interrupt'; message: string } | undefined;
   /** Aborted at the stop: sleeps and pacer waits end at once. */
   readonly stopController = new AbortController();
@@ -114,7 +115,7 @@ export class RunContext {
   }
 
   /** A row's report line (journaled when it was sent), in input order. */
-  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
+  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; dropped?: DroppedValues; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
     const { options } = this;
     this.emitter.keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
@@ -136,8 +137,9 @@ export class RunContext {
       attempts,
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
-      errorMessage: r.errorMessage ? this.redact(joinNotes(r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.note, membership) : undefined,
+      errorMessage: r.errorMessage ? this.redact(joinNotes(r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(joinNotes(base.dropped?.text, base.note), membership) : undefined,
     };
+    if (ok && base.dropped) for (const f of base.dropped.fields) this.droppedValues[f] = (this.droppedValues[f] ?? 0) + 1;
     if (r.details) result.details = r.details;
     if (base.note && ok && !r.errorMessage) this.rowNotes[base.note] = (this.rowNotes[base.note] ?? 0) + 1;
     if (this.sending && attempts > 0) options.report.journal(result);

@@ -96,7 +96,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
         if (next.done) {
           sourceDone = true;
         } else {
-          mapper.bind(options.source.columns(), options.source.fixedColumns); // once, then each chunk's new JSONL keys
+          mapper.bind(options.source.columns(), options.source.fixedColumns, next.value); // once, then each chunk's new JSONL keys
           if (!bound) {
             bound = true;
             options.onBound?.(mapper, next.value);
@@ -147,6 +147,7 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     rateLimited: s.rateLimited,
     unchanged: ctx.unchanged,
     rowNotes: ctx.rowNotes,
+    droppedValues: ctx.droppedValues,
     followUps: ctx.followUps,
     warned: ctx.warned,
     memberships: ctx.membershipCounts,

@@ -63,6 +63,8 @@ export interface RunOptions {
   state?: SyncState;
   /** Skip rows whose payload hash equals the one last sent successfully (UNCHANGED). */
   changedOnly?: boolean;
+  /** --strict-values: a value that cannot be used makes its row INVALID (by default the row goes without it). */
+  strictValues?: boolean;
   /** Mixed into every payload hash: a changed mapping file changes every hash, so everything is sent again. */
   hashSalt?: string;
   /** The first row number (rows after an input's own, e.g. mirror deletes, continue its numbering). */
@@ -131,6 +133,8 @@ export interface RunResult {
   unchanged: number;
   /** Rows whose payload left something out deliberately, per note (Prepared.note). */
   rowNotes: Record<string, number>;
+  /** Rows that went without a value that could not be used, per field (MappedRow.dropped). */
+  droppedValues: Record<string, number>;
   /** Second calls made for created records (Prepared.afterCreate). */
   followUps: number;
   /** Rows the remote wrote with a part it did not apply (a custom field value with warnings): exit 1. */
@@ -167,6 +171,8 @@ export interface Work {
   attempts: number;
   /** What the payload deliberately left out, for the report line of a row that succeeds. */
   note?: string;
+  /** Values the row went without (they could not be used): said first on its line, counted per field. */
+  dropped?: DroppedValues;
   /** Sent by a second call if the remote says the row created a record (Prepared.afterCreate). */
   afterCreate?: unknown;
   /** Prepared.heldBackNote: dropped once the second call has sent what was held back. */
@@ -213,4 +219,10 @@ export interface MembershipQueue {
   enqueue(w: Work): void;
   /** Sends every queue that holds anything. */
   flush(): void;
+}
+
+/** The values a row went without, by field, and the words its report line says of them. */
+export interface DroppedValues {
+  fields: string[];
+  text: string;
 }

@@ -134,7 +134,8 @@ export type Prepared =
       /** Said on the report line only when the row did not create a record (so `afterCreate` was not sent). */
       heldBackNote?: string;
     }
-  | { ok: false; key: string; error: string };
+  /** `field`: the error is about that one optional value, so the row may go without it (never a key's). */
+  | { ok: false; key: string; error: string; field?: string };
 
 /** The answer for one item of a request. */
 export interface ItemResult {
@@ -257,7 +258,7 @@ export interface SyncState {
 export type FieldRole =
   | 'email' | 'emailStatus' | 'title' | 'firstName' | 'middleName' | 'lastName' | 'suffix'
   | 'street1' | 'street2' | 'city' | 'state' | 'postalCode' | 'country'
-  | 'homePhone' | 'mobilePhone' | 'workPhone' | 'birthDate' | 'gender' | 'externalId' | 'remoteId';
+  | 'homePhone' | 'mobilePhone' | 'workPhone' | 'birthDate' | 'gender' | 'externalId' | 'remoteId' | 'smsStatus';
 
 /** A field a target accepts in its flat, mapped form, and how headers find it. */
 export interface FieldSpec {
@@ -268,6 +269,8 @@ export interface FieldSpec {
   /** A calendar date: the mapper reads a column's day/month order once for all its rows (never row by row). */
   kind?: 'date';
   role?: FieldRole;
+  /** The shape of the target's own ids (a Salsa supporterId is a UUID): a column of other values is another system's ids. */
+  ownIds?: RegExp;
   /** Headers that may mean this field but change what it does if they do not: never auto-matched; init proposes them with the warning. */
   caution?: { aliases: string[]; warning: string };
 }
@@ -288,6 +291,11 @@ export interface PrepareOptions {
    * whole: only when the person asks for it (--address replace).
    */
   replacePartial?: boolean;
+  /**
+   * The file has columns that look like parts of its address but are not mapped (a "State/Region" nobody reads):
+   * its addresses are not whole, so they are not sent over stored ones (only to records the run creates).
+   */
+  addressIncomplete?: boolean;
   /**
    * The email subscription status a record this run creates gets when its row gives none (default OPT_OUT: never
    * opt in anyone who did not opt in); `account-default` leaves it to the account. Existing records keep theirs.
@@ -375,6 +383,10 @@ export interface MappedRow {
   notes?: string[];
   /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
   clear?: string[];
+  /** The status a record the run creates gets, from the row's own evidence (an opt-out column's "no": not opted out). */
+  newRecordStatus?: Record<string, string>;
+  /** Values that could not be used and were left out of this row (field, and why), for its report line. */
+  dropped?: Array<{ field: string; reason: string }>;
   /** Groups the row names in its own columns (mapping fields `segments`, `removeSegments`), as written. */
   groups?: { add: string[]; remove: string[] };
   /** Every group change for this row, resolved (its columns' and the run's flags'): inline targets put them in the payload. */
@@ -437,7 +449,11 @@ export interface RowMapper {
    * whose later records may bring new keys) call it again with each chunk's columns: new ones are auto-matched,
    * in the order they were first seen, as if each had been there from the start.
    */
-  bind(columns: readonly string[], fixed?: boolean): void;
+  bind(columns: readonly string[], fixed?: boolean, sample?: readonly SourceRecord[]): void;
+  /** Said before the run: how consent columns are read, and choices made from the header and sample. */
+  planNotes(): string[];
+  /** Columns that look like parts of the mapped address but are not mapped: an address from this file is not whole. */
+  addressGaps(): string[];
   /** Maps one record whose keys are all among the columns given to `bind`. */
   map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
   /** Field ← column, for the run's opening lines. */

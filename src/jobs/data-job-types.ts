@@ -34,6 +34,8 @@ export interface DataJob {
   allMatches: boolean;
   resume: boolean;
   changedOnly: boolean;
+  /** --strict-values: a value that cannot be used makes its row INVALID. */
+  strictValues: boolean;
   full: boolean;
   mirror: boolean;
   failed?: string;

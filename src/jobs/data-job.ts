@@ -79,7 +79,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   // --apply-plan: the reviewed plan's items are the run's records (the input only proves the plan is of this file).
   const planned = job.applyPlan ? await (await import('./plan-file.js')).readPlan(job) : undefined;
   const source = planned ? recordsSource(planned.records) : await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
-  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear' });
+  const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear', strictValues: job.strictValues });
   const dateNotes = planned ? planned.notes : await settleDates(job, mapper);
   const newEmailStatus = job.newEmailStatus ?? spec?.newEmailStatus;
   if (newEmailStatus !== undefined && !target.setsNewRecordStatus) {
@@ -232,6 +232,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       state,
       onFailure: failedWriter ? (rec, r) => failedWriter!.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
       changedOnly: !!job.changedOnly && !job.full,
+      strictValues: job.strictValues,
       hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
       abortBeforeStart,
       prepare: prepareOptions,
@@ -243,6 +244,15 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
         : (m, sample) => {
             describeMapping(m, io, job.quiet);
             if (operation === 'upsert') {
+              // What the header and sample told (consent read in words, the email column found by its values).
+              const told = [...m.planNotes()];
+              const gaps = m.addressGaps();
+              if (gaps.length > 0 && job.address !== 'replace') {
+                prepareOptions.addressIncomplete = true;
+                told.push(`the address is not whole: ${gaps.map((g) => `"${g}"`).join(', ')} look${gaps.length === 1 ? 's' : ''} like ${gaps.length === 1 ? 'a part' : 'parts'} of it but ${gaps.length === 1 ? 'is' : 'are'} not mapped, so addresses go only to ${target.nouns.many} this run creates (map ${gaps.length === 1 ? 'it' : 'them'} in a --map file, or --address replace to send them anyway)`);
+              }
+              if (!job.quiet) for (const line of told) io.stderr.write(printable(`Note: ${line}`) + '\n');
+              notes.push(...told);
               requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
               const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
               const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(stored, prepareOptions.remoteFields) : [];
@@ -293,6 +303,10 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   if (mode === 'dry-run' && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
   if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
   for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
+  const droppedRows = Object.entries(result.droppedValues);
+  if (droppedRows.length > 0) {
+    notes.push(`rows that went without a value that could not be used: ${droppedRows.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line names the value and why; --strict-values makes such rows INVALID instead)`);
+  }
   if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
   if (result.followUps > 0) {
     notes.push(

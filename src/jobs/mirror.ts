@@ -30,7 +30,7 @@ export async function mirrorCandidates(args: { input: string; job: Pick<DataJob,
   const keys = new Set<string>();
   const keyless: number[] = [];
   for await (const chunk of source.chunks()) {
-    mapper.bind(source.columns(), source.fixedColumns); // once, then each chunk's new JSONL keys
+    mapper.bind(source.columns(), source.fixedColumns, chunk); // once, then each chunk's new JSONL keys
     for (const r of chunk) {
       const mapped = r.fields ? mapper.map(r.fields) : undefined;
       const prepared = mapped && 'mapped' in mapped ? target.prepare('upsert', mapped.mapped, { checkOnly: true }) : undefined;

@@ -28,7 +28,7 @@ export async function surveyDateColumns(source: Source, mapper: RowMapper, input
   const notes: string[] = [];
   for await (const chunk of source.chunks()) {
     if (!tallies) {
-      mapper.bind(source.columns(), source.fixedColumns);
+      mapper.bind(source.columns(), source.fixedColumns, chunk);
       tallies = mapper.dateColumns().map((d) => ({ field: d.field, column: d.columns[0]!, nonEmpty: 0, iso: 0, yearless: 0, numeric: 0 }));
     }
     for (const record of chunk) {

@@ -1,33 +1,26 @@
 import { UsageError } from '../core/errors.js';
-import type { MappedRow, RowMapper, Target } from '../core/types.js';
+import type { FieldRole, MappedRow, RowMapper, SourceRecord, Target } from '../core/types.js';
 import { GROUP_FIELDS, isGroupField, type CustomRule, type FieldRule, type MappingSpec } from './mapping-file.js';
-import { EXPORT_HEADERS } from './export-headers.js';
-import { normaliseDate, normaliseHeader, splitWholeAddress, type AddressPart, type DateOrder } from './values.js';
+import { planColumns } from './column-plan.js';
+import { readConsentHeader, readConsentValue, describeConsent, type ConsentPolarity } from './consent.js';
+import { phoneKindOfLabel } from './header-words.js';
+import { normaliseDate, normaliseHeader, splitWholeAddress, stripSpreadsheetQuote, type AddressPart, type DateOrder } from './values.js';
 
 export type { RowMapper } from '../core/types.js';
 
 const CUSTOM_PREFIX = /^custom[:.](.+)$/i;
 
-/** Normalised header → target field: the target's own names and aliases first, then common exports' by role. */
-export function headerIndex(target: Target): Map<string, string> {
-  const index = new Map<string, string>();
-  const add = (alias: string, field: string) => {
-    const key = normaliseHeader(alias);
-    if (!index.has(key)) index.set(key, field);
-  };
-  for (const f of target.fields) for (const a of [f.name, ...f.aliases]) add(a, f.name);
-  for (const f of target.fields) for (const a of (f.role && EXPORT_HEADERS[f.role]) || []) add(a, f.name);
-  return index;
-}
+const byRole = (target: Target, role: FieldRole) => target.fields.find((f) => f.role === role)?.name;
 
 /** Builds the mapper: a mapping file's rules, plus well-known headers matched to the target's fields. */
 export interface RowMapperOptions {
   /** --empty clear: an empty cell of any mapped field the target can clear clears it (a rule's own "empty" wins). */
   emptyClears?: boolean;
+  /** --strict-values: a value that cannot be used makes its row INVALID, instead of the row going without it. */
+  strictValues?: boolean;
 }
 
 export function createRowMapper(target: Target, spec: MappingSpec | undefined, inputName: string, mapperOptions: RowMapperOptions = {}): RowMapper {
-  const aliasIndex = headerIndex(target);
   // Group fields (segments, removeSegments) are lists of names, never stored values: kept apart, never auto-matched.
   const rules: FieldRule[] = spec ? spec.rules.filter((r) => !isGroupField(r.field)) : [];
   const groupRules: FieldRule[] = spec ? spec.rules.filter((r) => isGroupField(r.field)) : [];
@@ -54,25 +47,82 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   };
   const readsDates = (rule: FieldRule) => dateFields.has(rule.field) && rule.dateFormat === undefined && rule.columns.length > 0;
 
-  const autoBind = (column: string) => {
-    if (seenColumns.has(column)) return;
-    seenColumns.add(column);
+  /** Said before the run: how consent columns read, choices the plan made. */
+  const planNotes: string[] = [];
+  let addressGaps: string[] = [];
+  const consentWords = target.optInValues ?? { yes: 'true', no: 'false' };
+  const consentFields = new Set(target.fields.filter((f) => f.role === 'emailStatus' || f.role === 'smsStatus').map((f) => f.name));
+  const keyFields = new Set([...target.keyFields, ...target.fields.filter((f) => f.role === 'email' || f.role === 'remoteId').map((f) => f.name)]);
+  const phoneFields = { home: byRole(target, 'homePhone'), mobile: byRole(target, 'mobilePhone'), work: byRole(target, 'workPhone') };
+  const street1 = partFields.street1;
+  const street2 = partFields.street2;
+
+  /** Columns seen for the first time: matched by the column plan (header words, then what the sample's values are). */
+  const autoBind = (columns: readonly string[], sample: readonly SourceRecord[]) => {
+    const fresh = columns.filter((c) => !seenColumns.has(c));
+    for (const c of fresh) seenColumns.add(c);
     // A failed-rows file's own column: the reason a row failed last time, never data.
-    if (column === 'sync_error') return void used.add(column);
-    if (!autoMatch || used.has(column)) return;
-    const custom = CUSTOM_PREFIX.exec(column);
-    if (custom && canCustom) {
-      customRulesAuto.push({ name: custom[1]!.trim(), columns: [column], separator: ' ', transforms: [] });
-      used.add(column);
+    for (const c of fresh) if (c === 'sync_error') used.add(c);
+    if (!autoMatch) return;
+    const open: string[] = [];
+    for (const column of fresh) {
+      if (used.has(column)) continue;
+      const custom = CUSTOM_PREFIX.exec(column);
+      if (custom && canCustom) {
+        customRulesAuto.push({ name: custom[1]!.trim(), columns: [column], separator: ' ', transforms: [] });
+        used.add(column);
+      } else open.push(column);
+    }
+    if (open.length === 0) return;
+    const plan = planColumns(target, open, sample, claimed);
+    planNotes.push(...plan.notes);
+    addressGaps = [...addressGaps, ...plan.addressGaps];
+    const consent = new Map<string, Array<{ column: string; polarity: ConsentPolarity }>>();
+    for (const p of plan.columns) {
+      if (!p.field) continue;
+      used.add(p.column);
+      if (p.consent) {
+        consent.set(p.field, [...(consent.get(p.field) ?? []), { column: p.column, polarity: p.consent }]);
+        planNotes.push(describeConsent(p.column, p.consent, sample.map((r) => r.fields?.[p.column] ?? '')));
+        continue;
+      }
+      claimed.add(p.field);
+      // A column called just "Address" may hold the whole address (Mailchimp): read so when a value has that form.
+      const wholeAddress = p.field === street1 && normaliseHeader(p.column) === 'address' ? true : undefined;
+      rules.push({ field: p.field, columns: [p.column], separator: ' ', transforms: [], wholeAddress, labelColumn: p.labelColumn, fallback: p.fallback });
+      if (p.labelColumn) used.add(p.labelColumn);
+      for (const c of p.fallback ?? []) used.add(c);
+    }
+    for (const [field, reads] of consent) {
+      claimed.add(field);
+      rules.push({ field, columns: reads.map((r) => r.column), separator: ' ', transforms: [], consent: reads });
+    }
+  };
+  /**
+   * A consent field named in a mapping file is read its header's way round: "HasOptedOutOfEmail" mapped to the
+   * email status without a value map means true → opted out. A value map that makes a yes in an opt-out column an
+   * opt-in (what an old init wrote) is refused before anything is read.
+   */
+  const readMappedConsent = (rule: FieldRule) => {
+    const reads = rule.columns.map((column) => ({ column, header: readConsentHeader(column) }));
+    if (rule.valueMap) {
+      for (const { column, header } of reads) {
+        if (header?.polarity !== 'opt-out') continue;
+        const inverted = [...rule.valueMap].filter(([k, v]) => readConsentValue(k, 'opt-out') === 'out' && v.toLowerCase() === consentWords.yes.toLowerCase());
+        if (inverted.length > 0) {
+          throw new UsageError(
+            `Mapping ${spec?.where.get(rule.field) ?? ''}: "${column}" is an opt-out column (yes means the person opted out), but the mapping sends ${inverted.map(([k]) => `"${k}"`).join(', ')} as ${consentWords.yes}: ` +
+              `that would opt in the people who opted out. Map those values to ${consentWords.no} (or remove the map: the column is then read its own way round).`,
+            'E_MAPPING',
+          );
+        }
+      }
       return;
     }
-    const field = aliasIndex.get(normaliseHeader(column)) ?? (target.isKnownField(column) ? column : undefined);
-    if (field && !claimed.has(field)) {
-      claimed.add(field);
-      // A column called just "Address" may hold the whole address (Mailchimp): read so when a value has that form.
-      const wholeAddress = field === partFields.street1 && normaliseHeader(column) === 'address' ? true : undefined;
-      rules.push({ field, columns: [column], separator: ' ', transforms: [], wholeAddress });
-      used.add(column);
+    if (rule.transforms.length > 0 || rule.defaultValue !== undefined) return;
+    if (reads.every((r) => r.header)) {
+      rule.consent = reads.map((r) => ({ column: r.column, polarity: r.header!.polarity }));
+      for (const r of reads) planNotes.push(describeConsent(r.column, r.header!.polarity, []));
     }
   };
   const customRulesAuto: CustomRule[] = [];
@@ -82,11 +132,13 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   // The value as a plain string, or why it cannot be used: no wrapper object per field and row.
   const apply = (rule: Omit<FieldRule, 'field'>, fields: Record<string, string>): string | { error: string } => {
     let value: string;
-    if (rule.columns.length === 1) value = (fields[rule.columns[0]!] ?? '').trim();
-    else {
+    if (rule.columns.length === 1) {
+      value = stripSpreadsheetQuote((fields[rule.columns[0]!] ?? '').trim());
+      for (let i = 0; value === '' && rule.fallback && i < rule.fallback.length; i++) value = stripSpreadsheetQuote((fields[rule.fallback[i]!] ?? '').trim());
+    } else {
       const parts: string[] = [];
       for (const c of rule.columns) {
-        const v = (fields[c] ?? '').trim();
+        const v = stripSpreadsheetQuote((fields[c] ?? '').trim());
         if (v !== '') parts.push(v);
       }
       value = parts.join(rule.separator);
@@ -107,14 +159,32 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     return value;
   };
 
+  /**
+   * A consent field from its columns, each read its own way round: any opt-out wins (two columns about one consent,
+   * "Do Not Email" and "No Bulk Emails", cannot make an opt-in of a refusal), then any opt-in; else nothing is sent.
+   */
+  const readConsent = (reads: NonNullable<FieldRule['consent']>, fields: Record<string, string>): { value: string; notOut: boolean } | { error: string } => {
+    let value = '';
+    let notOut = false;
+    for (const { column, polarity } of reads) {
+      const raw = (fields[column] ?? '').trim();
+      const r = readConsentValue(raw, polarity);
+      if (r === 'unreadable') return { error: `"${raw}" in "${column}" does not say whether the person agreed (yes/no, subscribed/unsubscribed…)` };
+      if (r === 'out') return { value: consentWords.no, notOut: false };
+      if (r === 'in') value = consentWords.yes;
+      if (r === 'not-out') notOut = true;
+    }
+    return { value, notOut };
+  };
+
   /** A rule that copies one column unchanged (no transforms, value map or default). */
-  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress && !clears(rule);
+  const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress && !clears(rule) && !rule.consent && !rule.labelColumn && !rule.fallback;
 
   return {
-    bind(columns, fixed = false) {
+    bind(columns, fixed = false, sample = []) {
       if (bound) {
         // Cheap when nothing is new: every column given so far went through autoBind once.
-        if (!fixedColumns && columns.length !== seenColumns.size) for (const c of columns) autoBind(c);
+        if (!fixedColumns && columns.length !== seenColumns.size) autoBind(columns, sample);
         return;
       }
       bound = true;
@@ -123,7 +193,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       const missing: string[] = [];
       for (const r of [...rules, ...groupRules, ...custom]) {
         const where = 'field' in r ? spec?.where.get(r.field as string) : undefined;
-        for (const c of r.columns) {
+        for (const c of [...r.columns, ...(r.labelColumn ? [r.labelColumn] : []), ...(r.fallback ?? [])]) {
           if (!known.has(c)) missing.push(`"${c}"${where ? ` (${where})` : ''}`);
           used.add(c);
         }
@@ -135,19 +205,37 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           'E_MAPPING',
         );
       }
-      for (const c of columns) autoBind(c);
+      for (const rule of rules) if (consentFields.has(rule.field)) readMappedConsent(rule);
+      autoBind(columns, sample);
     },
     map(fields) {
       const out: MappedRow = { fields: {}, custom: [] };
       let whole: string[] | undefined;
+      let labelled: Array<[FieldRule, string]> | undefined;
+      /** A value that cannot be used: the row goes without it (said on its line), or, for a key or --strict-values, is INVALID. */
+      const unusable = (field: string, message: string): { error: string } | undefined => {
+        if (mapperOptions.strictValues || keyFields.has(field)) return { error: message };
+        (out.dropped ??= []).push({ field, reason: message });
+        return undefined;
+      };
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i]!;
         let r: string | { error: string };
+        if (rule.consent) {
+          const c = readConsent(rule.consent, fields);
+          if ('error' in c) {
+            const e = unusable(rule.field, `${rule.field}: ${c.error}`);
+            if (e) return e;
+          } else if (c.value !== '') out.fields[rule.field] = c.value;
+          else if (c.notOut) (out.newRecordStatus ??= {})[rule.field] = consentWords.yes;
+          continue;
+        }
         if (isPlain(rule)) {
           // One column as it is: the common case, without the general path's checks.
           const v = fields[rule.columns[0]!];
           if (v === undefined) continue;
           r = v.trim();
+          if (r.charCodeAt(0) === 39) r = stripSpreadsheetQuote(r);
         } else {
           r = apply(rule, fields);
           if (typeof r === 'string' && r !== '' && readsDates(rule)) {
@@ -161,8 +249,16 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
               r = d.value;
             }
           }
-          if (typeof r !== 'string') return { error: `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}` };
+          if (typeof r !== 'string') {
+            const e = unusable(rule.field, `${rule.field} (from ${rule.columns.map((c) => `"${c}"`).join(' + ')}): ${r.error}`);
+            if (e) return e;
+            continue;
+          }
           if (r === '' && !rule.columns.some((c) => c in fields)) continue;
+          if (rule.labelColumn) {
+            if (r !== '') (labelled ??= []).push([rule, r]);
+            continue;
+          }
           if (r === '' && clears(rule)) {
             (out.clear ??= []).push(rule.field);
             continue;
@@ -170,6 +266,20 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
         }
         out.fields[rule.field] = r;
         if (rule.wholeAddress && r !== '') (whole ??= []).push(r);
+      }
+      if (labelled) {
+        // "Phone 1 - Value" beside "Phone 1 - Label": the label says which phone it is; a column of its own wins.
+        for (const [rule, v] of labelled) {
+          const field = phoneFields[phoneKindOfLabel(fields[rule.labelColumn!] ?? '')] ?? rule.field;
+          if (!out.fields[field]) out.fields[field] = v;
+        }
+      }
+      if (street1 && out.fields[street1]?.includes('\n')) {
+        // A street written on two lines (Salesforce's MailingStreet): the second line is line 2 unless a column gives it.
+        const [first, ...more] = out.fields[street1]!.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+        out.fields[street1] = first ?? '';
+        if (street2 && !out.fields[street2] && more.length > 0) out.fields[street2] = more.join(', ');
+        else if (more.length > 0) out.fields[street1] = [first, ...more].join(', ');
       }
       if (whole) {
         // Its parts fill the address fields that no column of their own gives.
@@ -185,7 +295,11 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       if (custom.length + customRulesAuto.length > 0) {
         for (const rule of [...custom, ...customRulesAuto]) {
           const r = apply(rule, fields);
-          if (typeof r !== 'string') return { error: `custom field ${rule.name ?? rule.fieldId}: ${r.error}` };
+          if (typeof r !== 'string') {
+            const e = unusable(`custom ${rule.name ?? rule.fieldId}`, `custom field ${rule.name ?? rule.fieldId}: ${r.error}`);
+            if (e) return e;
+            continue;
+          }
           if (r !== '') out.custom.push(rule.type ? { name: rule.name, fieldId: rule.fieldId, value: r, type: rule.type } : { name: rule.name, fieldId: rule.fieldId, value: r });
           else if ((rule.empty ?? (mapperOptions.emptyClears ? 'clear' : 'skip')) === 'clear' && rule.columns.some((c) => c in fields)) {
             out.custom.push({ name: rule.name, fieldId: rule.fieldId, value: '' });
@@ -226,6 +340,12 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
         ...[...custom, ...customRulesAuto].map((r) => ({ field: `custom ${r.name ?? r.fieldId}`, column: r.columns.join(' + ') })),
         ...groupRules.map((r) => ({ field: r.field, column: r.columns.join(' + ') })),
       ];
+    },
+    planNotes() {
+      return planNotes;
+    },
+    addressGaps() {
+      return addressGaps;
     },
     unusedColumns() {
       return [...seenColumns].filter((c) => !used.has(c));

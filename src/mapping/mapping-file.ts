@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/types.js';
+import type { ConsentPolarity } from './consent.js';
 import { compileTransform, type Transform, type TransformSpec } from './transforms.js';
 
 /** One target field's source: one or more columns, then transforms, a value map and a default. */
@@ -19,6 +20,12 @@ export interface FieldRule {
   empty?: 'clear' | 'skip';
   /** The "separator" as the file gave it: for a list field (segments), what separates names in one cell. */
   listSeparator?: string;
+  /** A consent field: each column read its own way round (opt-in, opt-out, or a status in words). */
+  consent?: Array<{ column: string; polarity: ConsentPolarity }>;
+  /** A phone whose kind (home, mobile, work) the row's value in this column says ("Phone 1 - Label"). */
+  labelColumn?: string;
+  /** Columns read, in order, where the column's own cell is empty. */
+  fallback?: string[];
 }
 
 /** Fields that are not stored values but group changes, for targets with groups (Target.groups). */
@@ -58,9 +65,13 @@ type RawRule =
       map?: Record<string, string>;
       default?: string;
       empty?: string;
+      consent?: string | Record<string, string>;
+      label?: string;
+      fallback?: string[];
     };
 
-const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty', 'type']);
+const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty', 'type', 'consent', 'label', 'fallback']);
+const POLARITIES = ['opt-in', 'opt-out', 'status'];
 
 function lineOf(text: string, needle: string): number | undefined {
   const idx = text.indexOf(JSON.stringify(needle));
@@ -73,7 +84,7 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     fail(`${label} must be a column name or an object like {"column": "E-mail", "transform": ["trim"]}`);
   }
-  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default, empty)`);
+  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default, empty, consent, label, fallback)`);
   const columns = raw.columns ?? (raw.column !== undefined ? [raw.column] : []);
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) fail(`${label}: "columns" must be a list of column names`);
   if (columns.length === 0 && raw.default === undefined) fail(`${label} names no "column" and no "default"`);
@@ -91,9 +102,26 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
     // Value maps compare case-insensitively: exports mix "y", "Y" and "Yes".
     valueMap = new Map(Object.entries(raw.map).map(([k, v]) => [k.trim().toLowerCase(), String(v)]));
   }
+  let consent: FieldRule['consent'];
+  if (raw.consent !== undefined) {
+    // "consent": "opt-out" (every column), or {"Do Not Email": "opt-out", "Newsletter": "opt-in"}: which way round a yes is.
+    const ways = typeof raw.consent === 'string' ? Object.fromEntries(columns.map((c) => [c, raw.consent as string])) : raw.consent;
+    if (!ways || typeof ways !== 'object') fail(`${label}: "consent" must be "opt-in", "opt-out" or "status", or an object of column → one of those`);
+    consent = columns.map((column) => {
+      const way = (ways as Record<string, unknown>)[column];
+      if (typeof way !== 'string' || !POLARITIES.includes(way)) fail(`${label}: "consent" for "${column}" must be "opt-in" (yes = agreed), "opt-out" (yes = refused) or "status" (subscribed/unsubscribed…)`);
+      return { column, polarity: way as ConsentPolarity };
+    });
+    if (raw.map !== undefined) fail(`${label}: give "consent" or "map", not both (consent reads the values by itself)`);
+  }
+  if (raw.fallback !== undefined && (!Array.isArray(raw.fallback) || raw.fallback.some((c) => typeof c !== 'string') || columns.length !== 1)) fail(`${label}: "fallback" must be a list of columns read where the one "column" is empty`);
+  if (raw.label !== undefined && typeof raw.label !== 'string') fail(`${label}: "label" must be the column that says which phone each value is (Mobile, Work, Home)`);
   if (raw.empty !== undefined && raw.empty !== 'clear' && raw.empty !== 'skip') fail(`${label}: "empty" must be "clear" (an empty cell clears the stored value) or "skip" (the default: not sent)`);
   return {
     empty: raw.empty as FieldRule['empty'],
+    consent,
+    labelColumn: raw.label,
+    fallback: raw.fallback,
     columns,
     separator: raw.separator ?? ' ',
     listSeparator: raw.separator,
@@ -149,6 +177,12 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
       fail(`"${field}" is not a ${target.displayName} field (known: ${known})`, field);
     }
     const rule: FieldRule = { field, ...compileRule(raw, `field "${field}"`, (m) => fail(m, field)) };
+    const role = target.fields.find((f) => f.name === field)?.role;
+    if (rule.consent && role !== 'emailStatus' && role !== 'smsStatus') fail(`field "${field}" is not a consent field: "consent" goes with the email or SMS status`, field);
+    if (rule.labelColumn) {
+      const phones = target.fields.filter((f) => f.role === 'homePhone' || f.role === 'mobilePhone' || f.role === 'workPhone').map((f) => f.name);
+      if (!phones.includes(field)) fail(`field "${field}": "label" goes with a phone field (${phones.join(', ')})`, field);
+    }
     if (rule.empty === 'clear') {
       const can = target.canClear?.(field) ?? `${target.displayName} fields cannot be cleared by this tool`;
       if (can !== true) fail(`field "${field}" cannot have "empty": "clear": ${can}`, field);

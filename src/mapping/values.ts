@@ -92,22 +92,87 @@ export function parseCalendarDate(value: string, format?: string): string | unde
 
 export type DateOrder = 'dmy' | 'mdy';
 
-/** What a date cell says about its column's day/month order. */
-export type DateEvidence = 'iso' | 'dmy' | 'mdy' | 'ambiguous' | 'yearless' | 'other';
+/**
+ * What a date cell says about its column's day/month order: 'iso' reads one way whatever the order (ISO, a month
+ * written as a word), 'same' reads the same both ways (05/05/1975, 04.04.1953), 'dmy'/'mdy' only one way.
+ */
+export type DateEvidence = 'iso' | 'same' | 'dmy' | 'mdy' | 'ambiguous' | 'yearless' | 'other';
 
-const NUMERIC_DATE = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/;
+const NUMERIC_DATE = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})$/;
 const YEARLESS = /^(?:--)?(\d{1,2})[/.-](\d{1,2})$/;
+/** A time after a date, as spreadsheets and CRMs add it ("6/23/1954 0:00", "23.06.1954 00:00:00"). */
+const TRAILING_TIME = /[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AP]\.?M\.?)?\s*(Z|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$/i;
 
-/** How one value can be read: only day-first, only month-first, either, or not as D/M/Y at all. */
+/**
+ * Two-digit years as a birth date means them: in the past. With the current year 2026, 00–26 are 2000–2026 and
+ * 27–99 are 1927–1999 (the pivot is said in the README).
+ */
+export function fullYear(yy: number, now = new Date()): number {
+  const current = now.getUTCFullYear() % 100;
+  return yy <= current ? 2000 + yy : 1900 + yy;
+}
+
+// Month names in English and the languages whose headers are read (German, French, Spanish, Portuguese, Dutch).
+const MONTH_NAMES: Array<[number, string[]]> = [
+  [1, ['january', 'jan', 'januar', 'janvier', 'janv', 'enero', 'ene', 'janeiro', 'januari', 'jän', 'jaen']],
+  [2, ['february', 'feb', 'februar', 'fevrier', 'fev', 'febrero', 'fevereiro', 'februari']],
+  [3, ['march', 'mar', 'marz', 'maerz', 'mars', 'marzo', 'marco', 'maart', 'mrt']],
+  [4, ['april', 'apr', 'avril', 'avr', 'abril', 'abr']],
+  [5, ['may', 'mai', 'mayo', 'maio', 'mei']],
+  [6, ['june', 'jun', 'juni', 'juin', 'junio', 'junho']],
+  [7, ['july', 'jul', 'juli', 'juillet', 'juil', 'julio', 'julho']],
+  [8, ['august', 'aug', 'aout', 'agosto', 'ago', 'augustus']],
+  [9, ['september', 'sep', 'sept', 'septembre', 'septiembre', 'setembro', 'set']],
+  [10, ['october', 'oct', 'oktober', 'octobre', 'octubre', 'outubro', 'out', 'okt']],
+  [11, ['november', 'nov', 'novembre', 'noviembre', 'novembro']],
+  [12, ['december', 'dec', 'dezember', 'decembre', 'diciembre', 'dic', 'dezembro', 'dez']],
+];
+const MONTHS = new Map<string, number>();
+for (const [n, names] of MONTH_NAMES) for (const name of names) MONTHS.set(name, n);
+const FILLER = new Set(['de', 'of', 'the', 'del', 'der', 'le', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun']);
+
+/** "June 23, 1954", "23 juin 1954", "23-Jun-54", "23. Juni 1954": a date whose month is a word, as YYYY-MM-DD. */
+function namedMonthDate(v: string): string | undefined {
+  if (!/[a-z]/i.test(v)) return undefined;
+  const tokens = v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().split(/[\s,./-]+/).filter((t) => t && !FILLER.has(t));
+  if (tokens.length !== 3) return undefined;
+  const m = tokens.findIndex((t) => MONTHS.has(t));
+  if (m < 0) return undefined;
+  const nums = tokens.filter((_, i) => i !== m).map((t) => /^(\d{1,4})(st|nd|rd|th|er|e|o|a)?$/.exec(t)?.[1]);
+  if (nums.some((n) => n === undefined)) return undefined;
+  const [a, b] = nums as [string, string];
+  // The year is the four-digit number, or the one that follows (23-Jun-54, June 23 54).
+  const [dayText, yearText] = a.length === 4 ? [b, a] : b.length === 4 ? [a, b] : m === 1 ? [a, b] : m === 0 ? [a, b] : [a, b];
+  if (dayText.length > 2) return undefined;
+  const y = yearText.length === 4 ? Number(yearText) : yearText.length === 2 ? fullYear(Number(yearText)) : NaN;
+  const mo = MONTHS.get(tokens[m]!)!;
+  const d = Number(dayText);
+  return isValidYmd(y, mo, d) ? `${y}-${pad(mo)}-${pad(d)}` : undefined;
+}
+
+/** A date that reads one way whatever the column's order (ISO, year first, a month written as a word), as YYYY-MM-DD. */
+function unambiguousDate(v: string): string | undefined {
+  const iso = parseCalendarDate(v);
+  if (iso && !/^\d{1,2}\//.test(v)) return iso;
+  const ymd = /^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$/.exec(v.replace(TRAILING_TIME, ''));
+  if (ymd) {
+    const [y, mo, d] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+    return isValidYmd(y, mo, d) ? `${y}-${pad(mo)}-${pad(d)}` : undefined;
+  }
+  return namedMonthDate(v);
+}
+
+/** How one value can be read: only day-first, only month-first, either, the same both ways, or not as D/M/Y at all. */
 export function dateEvidence(value: string): DateEvidence {
-  const v = value.trim();
-  if (parseCalendarDate(v) !== undefined && !NUMERIC_DATE.test(v)) return 'iso';
+  const v = value.trim().replace(TRAILING_TIME, '');
+  if (unambiguousDate(value.trim()) !== undefined || unambiguousDate(v) !== undefined) return 'iso';
   const m = NUMERIC_DATE.exec(v);
   if (!m) return YEARLESS.test(v) ? 'yearless' : 'other';
-  const [a, b, y] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  const [a, b] = [Number(m[1]), Number(m[3])];
+  const y = m[4]!.length === 2 ? fullYear(Number(m[4])) : Number(m[4]);
   const asDmy = isValidYmd(y, b, a);
   const asMdy = isValidYmd(y, a, b);
-  if (asDmy && asMdy) return a === b ? 'iso' : 'ambiguous'; // 05/05/1975 reads the same both ways
+  if (asDmy && asMdy) return a === b ? 'same' : 'ambiguous';
   return asDmy ? 'dmy' : asMdy ? 'mdy' : 'other';
 }
 
@@ -125,19 +190,25 @@ export function normaliseDate(value: string, order: DateOrder | undefined): { va
   // Outlook writes 0/0/00 for "no birthday"; others 0000-00-00.
   if (/^0+[/.-]0+[/.-]0+$/.test(v)) return { value: '', evidence: 'other' };
   const evidence = dateEvidence(v);
-  if (evidence === 'iso') return { value: parseCalendarDate(v) ?? v, evidence };
+  if (evidence === 'iso') return { value: unambiguousDate(v) ?? unambiguousDate(v.replace(TRAILING_TIME, '')) ?? v, evidence };
   // A birthday without its year (Google's --11-02, Mailchimp's 11/02): not a date of birth; the rest of the row goes.
   if (evidence === 'yearless') return { value: '', evidence, note: 'a date without a year was not sent' };
   if (evidence === 'other') return { value: v, evidence }; // the target says why it is not a date
   if (!order) {
     if (evidence === 'ambiguous') return { error: `"${v}" can be read day-first or month-first, and this column's order is not settled; say which with --date-order dmy|mdy (or a "date" transform in the mapping)` };
-    order = evidence;
+    order = evidence === 'same' ? 'dmy' : evidence;
   }
-  const m = NUMERIC_DATE.exec(v)!;
-  const [a, b, y] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  const m = NUMERIC_DATE.exec(v.replace(TRAILING_TIME, ''))!;
+  const [a, b] = [Number(m[1]), Number(m[3])];
+  const y = m[4]!.length === 2 ? fullYear(Number(m[4])) : Number(m[4]);
   const [mo, d] = order === 'dmy' ? [b, a] : [a, b];
   if (!isValidYmd(y, mo, d)) return { error: `"${v}" is not a date in this column's ${order === 'dmy' ? 'day/month/year' : 'month/day/year'} order (other rows settle it)` };
   return { value: `${y}-${pad(mo)}-${pad(d)}`, evidence };
+}
+
+/** A cell saved with Excel's text marker: '+61298765432, '02108 (the apostrophe is not part of the value). */
+export function stripSpreadsheetQuote(value: string): string {
+  return value.charCodeAt(0) === 39 && /^'[+=@\d(-]/.test(value) ? value.slice(1) : value;
 }
 
 export function titleCase(value: string): string {

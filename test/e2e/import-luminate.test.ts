@@ -51,11 +51,14 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
         expected.set(input.Email!.trim().toLowerCase(), input);
       }
     });
-    // Which rows fail is known from the fixture: 5 refused locally (row 25 has no email, only an external id; row
-    // 53's gender "Unknown" is not one of the site's choices, read from listUserFields).
-    expect(report.filter((r) => r.status === 'INVALID').map((r) => r.row)).toEqual(['12', '25', '38', '53', '181']);
+    // Which rows fail is known from the fixture: 3 refused locally (row 25 has no email, only an external id); row
+    // 53's gender "Unknown" is not one of the site's choices (read from listUserFields), and row 38's date of birth is
+    // not a date: those two land without that value, and their lines say so.
+    expect(report.filter((r) => r.status === 'INVALID').map((r) => r.row)).toEqual(['12', '25', '181']);
     expect(report[24]!.error_message).toMatch(/primary_email is required to create a constituent/);
-    expect(report[52]!.error_message).toBe('gender "Unknown" is not one of this site\'s choices (Male, Female, Nonbinary, Prefer not to say)');
+    expect(report[52]!.error_message).toBe('not sent: gender "Unknown" is not one of this site\'s choices (Male, Female, Nonbinary, Prefer not to say)');
+    expect(report[37]!.error_message).toMatch(/^not sent: birth_date/);
+    expect(byEmail.get(rows[52]!.Email!.trim().toLowerCase())!.gender).toBeUndefined();
     expect(constituents.filter((c) => c.gender).every((c) => c.gender === 'Male' || c.gender === 'Female')).toBe(true);
     expect(report.filter((r) => r.status === 'VALIDATION_ERROR')).toEqual([]);
     expect(report[150]).toMatchObject({ status: 'UPDATED', remote_id: report[40]!.remote_id }); // row 151 repeats row 41
@@ -114,12 +117,16 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
     const dir = tempDir();
     const file = join(dir, 'long.csv');
     writeFile(file, csv(['Email', 'First Name', 'State'], [['a@example.org', 'x'.repeat(51), 'OR'], ['b@example.org', 'B', 'y'.repeat(31)]]));
+    // A value too long for its field is not cut: the row goes without it (or, --strict-values, is INVALID).
     const res = await runInProcess(['validate', file, '-t', 'luminate', '--quiet']);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(0);
     expect(readReport(join(dir, 'long.validate.report.csv')).map((r) => r.error_message)).toEqual([
-      'name.first is 51 characters long; Luminate accepts at most 50',
-      'primary_address.state is 31 characters long; Luminate accepts at most 30',
+      'not sent: name.first is 51 characters long; Luminate accepts at most 50',
+      expect.stringMatching(/^not sent: primary_address.state is 31 characters long; Luminate accepts at most 30/),
     ]);
+    const strict = await runInProcess(['validate', file, '-t', 'luminate', '--quiet', '--strict-values', '-r', join(dir, 'strict.csv')]);
+    expect(strict.code).toBe(1);
+    expect(readReport(join(dir, 'strict.csv')).map((r) => r.status)).toEqual(['INVALID', 'INVALID']);
   });
 
   it('missing credentials and delete are exit 2 with a message that names what to do', async () => {

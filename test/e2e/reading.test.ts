@@ -89,7 +89,8 @@ describe('input that is not a contact file', () => {
       expect(readReport(join(dir, report)).map((r) => [r.line, r.status, r.error_message.replace(/ levels deep.*/, '')])).toEqual([
         ['1', expect.stringMatching(/DRY_RUN|ADDED/), ''],
         ['2', 'INVALID', 'line 2: nests objects more than 32'],
-        ['3', expect.stringMatching(/DRY_RUN|ADDED/), ''],
+        // Its city alone is no whole address: a preview says it would be held back; a creation sends it.
+        ['3', expect.stringMatching(/DRY_RUN|ADDED/), report.includes('validate') ? expect.stringMatching(/^address not sent: not a whole address/) : ''],
       ]);
     }
   });

@@ -68,10 +68,18 @@ describe('dates are read by their column, never guessed row by row', () => {
   it('a day-first column: 05/03/1975 is 5 March because 31/12/1980 in the same column settles it', async () => {
     sb = await startSalsaSandbox();
     const file = dobFile(tempDir(), ['05/03/1975', '31/12/1980', '1990-01-02', '12/31/1980']);
-    const res = await runInProcess(['import', file, '--json'], { env: sb.env });
-    expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 3, INVALID: 1 });
+    const report = join(tempDir(), 'dob.report.csv');
+    const res = await runInProcess(['import', file, '--json', '-r', report], { env: sb.env });
+    // 12/31/1980 cannot be day-first: that person lands without a date of birth, and the line says why.
+    expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 4 });
     const dob = (e: string) => String(byEmail(sb!).get(e)!.dateOfBirth).slice(0, 10);
     expect([dob('p0@example.org'), dob('p1@example.org'), dob('p2@example.org')]).toEqual(['1975-03-05', '1980-12-31', '1990-01-02']);
+    expect(byEmail(sb).get('p3@example.org')!.dateOfBirth).toBeUndefined();
+    expect(readReport(report)[3]!.error_message).toBe(`not sent: dateOfBirth (from "DOB"): "12/31/1980" is not a date in this column's day/month/year order (other rows settle it)`);
+    expect(res.stderr).toMatch(/rows that went without a value that could not be used: dateOfBirth 1 .*--strict-values/);
+    // --strict-values: such a row is INVALID, as before.
+    const strict = await runInProcess(['import', file, '--json', '--strict-values', '-r', join(tempDir(), 'strict.report.csv')], { env: sb.env });
+    expect(JSON.parse(strict.stdout).counts).toEqual({ UPDATED: 3, INVALID: 1 });
     expect(res.stderr).toMatch(/dates in "DOB" are read day-first .* "31\/12\/1980" \(line 3\)/);
   });
 
@@ -86,13 +94,15 @@ describe('dates are read by their column, never guessed row by row', () => {
     expect(String(byEmail(sb).get('p0@example.org')!.dateOfBirth).slice(0, 10)).toBe('1975-05-03');
   });
 
-  it('stdin cannot be surveyed: an ambiguous date before the column is settled is INVALID with the fix, later ones follow the settled order', async () => {
+  it('stdin cannot be surveyed: an ambiguous date before the column is settled is not sent (the line says how to settle it), later ones follow the settled order', async () => {
     sb = await startSalsaSandbox();
     const dir = tempDir();
     const text = csv(['Email', 'DOB'], [['a@example.org', '05/03/1975'], ['b@example.org', '31/12/1980'], ['c@example.org', '04/02/1990']]);
     const res = await runCli(['import', '-', '--format', 'csv', '-r', join(dir, 'in.report.csv'), '--json'], { env: sb.env, stdin: text, cwd: dir });
-    expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 2, INVALID: 1 });
-    expect(readReport(join(dir, 'in.report.csv'))[0]!.error_message).toMatch(/"05\/03\/1975" can be read day-first or month-first, and this column's order is not settled; say which with --date-order/);
+    // Never guessed: the first row goes without its date of birth, and its line says how to settle the order.
+    expect(JSON.parse(res.stdout).counts).toEqual({ ADDED: 3 });
+    expect(byEmail(sb).get('a@example.org')!.dateOfBirth).toBeUndefined();
+    expect(readReport(join(dir, 'in.report.csv'))[0]!.error_message).toMatch(/^not sent: dateOfBirth .*"05\/03\/1975" can be read day-first or month-first, and this column's order is not settled; say which with --date-order/);
     expect(String(byEmail(sb).get('c@example.org')!.dateOfBirth).slice(0, 10)).toBe('1990-02-04');
   });
 });
@@ -134,11 +144,21 @@ describe('common exports map out of the box', () => {
     expect(byEmail(sb).get('zoe.dupont@example.org')).toMatchObject({ firstName: 'Zoë', dateOfBirth: '1980-12-31T12:00:00.000Z' });
   });
 
-  it('a file with no email column stops before anything is sent, naming the column that holds the addresses', async () => {
+  it('the one column whose values are emails is the email column, said before the run', async () => {
+    sb = await startSalsaSandbox();
+    const file = join(tempDir(), 'odd.csv');
+    writeFileSync(file, csv(['Contact', 'Name'], [['ann@example.org', 'Ann'], ['bo@example.org', 'Bo']]));
+    const res = await runInProcess(['import', file], { env: sb.env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('Note: "Contact" holds the email addresses: it is read as email');
+    expect([...byEmail(sb).keys()].sort()).toEqual(['ann@example.org', 'bo@example.org']);
+  });
+
+  it('a file with no email column, and two columns of emails neither named primary, stops before anything is sent, naming one', async () => {
     sb = await startSalsaSandbox();
     const dir = tempDir();
     const file = join(dir, 'odd.csv');
-    writeFileSync(file, csv(['Contact', 'Name'], [['ann@example.org', 'Ann'], ['bo@example.org', 'Bo']]));
+    writeFileSync(file, csv(['Contact', 'Referrer', 'Name'], [['ann@example.org', 'zed@example.org', 'Ann'], ['bo@example.org', 'zed@example.org', 'Bo']]));
     const res = await runInProcess(['import', file], { env: sb.env });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/no column maps to email or supporterId, so .* every row would be INVALID\. Column "Contact" holds email addresses: map it .*\{"fields": \{"email": "Contact"\}\}/);
@@ -163,7 +183,7 @@ describe('init does not take postcodes, IP addresses or ids for phones', () => {
     const out = join(dir, 'map.json');
     expect((await runInProcess(['init', file, '--yes', '-o', out])).code).toBe(0);
     const fields = JSON.parse(readFileSync(out, 'utf8')).fields as Record<string, unknown>;
-    expect(fields.homePhone).toEqual({ column: 'Contact', transform: ['phone'] });
+    expect(fields.homePhone).toBe('Contact');
     expect(fields.postalCode).toBe('Codigo');
     expect(Object.values(fields).filter((v) => JSON.stringify(v).match(/Last IP|Member Number/))).toEqual([]);
     expect(fields.addressLine1).toEqual({ column: 'Address', transform: 'address' });

@@ -61,7 +61,8 @@ describe('email and SMS subscription status', () => {
     const noCell = join(dir, 'nocell.csv');
     writeFileSync(noCell, csv(['Email', 'SMS Opt In'], [['fay@example.org', 'yes']]));
     await runInProcess(['import', noCell, '--quiet'], { env: sb.env });
-    expect(readReport(join(dir, 'nocell.report.csv'))[0]).toMatchObject({ status: 'INVALID', error_message: expect.stringMatching(/smsStatus OPT_IN has nothing to attach to: .*no cell phone/) });
+    // An SMS opt-in with no number to attach to: the person lands, without it, and the line says so.
+    expect(readReport(join(dir, 'nocell.report.csv'))[0]).toMatchObject({ status: 'ADDED', error_message: expect.stringMatching(/^not sent: smsStatus OPT_IN has nothing to attach to: .*no cell phone/) });
   });
 });
 
@@ -212,12 +213,15 @@ describe('typed custom fields', () => {
     const map = join(dir, 'map.json');
     writeFileSync(map, JSON.stringify({ fields: { email: 'Email' }, customFields: [{ name: 'Board Member', column: 'Board?', type: 'BOOLEAN' }, { name: 'Donor Level', column: 'Gifts', type: 'NUMBER' }, { name: 'Member Since', column: 'Since', type: 'date' }] }));
     const typed = await runInProcess(['import', file, '-m', map, '--json', '--new-email-status', 'account-default'], { env: sb.env });
-    expect(JSON.parse(typed.stdout).counts).toEqual({ ADDED: 1, INVALID: 2 });
+    expect(JSON.parse(typed.stdout).counts).toEqual({ ADDED: 3 });
     const custom = (email: string) => Object.fromEntries(((byEmail(email)!.customFieldValues as Array<{ name: string; value: string }>) ?? []).map((c) => [c.name, c.value]));
     expect(custom('a@example.org')).toEqual({ 'Board Member': 'true', 'Donor Level': '3', 'Member Since': '2020-01-31T12:00:00.000Z' });
+    // A value its type refuses is not sent; the other values of the row are.
+    expect(custom('b@example.org')).toEqual({ 'Board Member': 'false' });
+    expect(custom('c@example.org')).toEqual({});
     expect(readReport(join(dir, 'board.report.csv')).slice(1).map((r) => r.error_message)).toEqual([
-      'custom field Donor Level (NUMBER): "1,000" is not a number (digits, a point for decimals, no thousands separators)',
-      'custom field Board Member (BOOLEAN): "maybe" is not yes or no (yes/no, y/n, true/false, 1/0)',
+      'not sent: custom field Donor Level (NUMBER): "1,000" is not a number (digits, a point for decimals, no thousands separators)',
+      'not sent: custom field Board Member (BOOLEAN): "maybe" is not yes or no (yes/no, y/n, true/false, 1/0)',
     ]);
 
     // The same column sent as typed, with no type declared: Salsa writes the supporter, not the value, and says so.
@@ -259,7 +263,7 @@ describe('check: a read-only preflight', () => {
     expect(refused.stdout).not.toContain('wrong-token');
     // A file no row of which could be matched: check says so as the run would, naming the column with the emails.
     const odd = join(dir, 'odd.csv');
-    writeFileSync(odd, csv(['Contact'], [['a@example.org']]));
+    writeFileSync(odd, csv(['Contact', 'Referrer'], [['a@example.org', 'b@example.org']]));
     const noKey = await runInProcess(['check', odd], { env: sb.env });
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/FAIL +key column +.*no column maps to email or supporterId.*Column "Contact" holds email addresses/);

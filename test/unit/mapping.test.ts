@@ -49,10 +49,17 @@ describe('mapping files', () => {
       },
     });
     expect(m.unusedColumns()).toEqual(['First Name']);
-    expect(m.map({ Mail: 'a@b.org', Given: '', Born: '1990-04-03', Sex: '', OK: '', No: '', Street: '', Vol: '' })).toEqual({
+    // A value that cannot be used: the row goes without it, saying which and why…
+    const lenient = m.map({ Mail: 'a@b.org', Given: '', Born: '1990-04-03', Sex: '', OK: '', No: '', Street: '', Vol: '' });
+    expect(lenient).toMatchObject({ mapped: { dropped: [{ field: 'dateOfBirth', reason: 'dateOfBirth (from "Born"): "1990-04-03" is not a date in the format DD/MM/YYYY' }] } });
+    expect('mapped' in lenient && lenient.mapped.fields).toEqual({ email: 'a@b.org', firstName: '', gender: '', emailStatus: 'OPT_IN', addressLine1: '' });
+    // …and with --strict-values the row is INVALID, as a bad key always is.
+    const m2 = createRowMapper(salsaTarget, spec, 'in.csv', { strictValues: true });
+    m2.bind(['Mail', 'Given', 'Born', 'Sex', 'OK', 'No', 'Street', 'Vol', 'First Name']);
+    expect(m2.map({ Mail: 'a@b.org', Given: '', Born: '1990-04-03', Sex: '', OK: '', No: '', Street: '', Vol: '' })).toEqual({
       error: 'dateOfBirth (from "Born"): "1990-04-03" is not a date in the format DD/MM/YYYY',
     });
-    expect(m.map({ Mail: 'a@b.org', Given: '', Born: '', Sex: 'X', OK: '', No: '', Street: '', Vol: '' })).toEqual({
+    expect(m2.map({ Mail: 'a@b.org', Given: '', Born: '', Sex: 'X', OK: '', No: '', Street: '', Vol: '' })).toEqual({
       error: 'gender (from "Sex"): "X" is not one of the mapped values (m, f)',
     });
   });

@@ -88,9 +88,11 @@ describe('local checks (Salsa)', () => {
     expect(prep({ email: 'a@b.org' }, 'delete')).toMatchObject({ ok: false, error: expect.stringMatching(/supporterId is required to delete/) });
   });
   it('checks lengths, dates and genders with the field named', () => {
-    expect(prep({ email: 'a@b.org', firstName: 'x'.repeat(65) })).toMatchObject({ ok: false, error: 'firstName is 65 characters long; Salsa accepts at most 64' });
-    expect(prep({ email: 'a@b.org', dateOfBirth: '1999-02-30' })).toMatchObject({ ok: false, error: expect.stringMatching(/^dateOfBirth "1999-02-30" is not a date/) });
-    expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, error: expect.stringMatching(/^gender "other" must be MALE or FEMALE/) });
+    // Each names its field, so the row can go without that value (the email is a key: no field, the row is INVALID).
+    expect(prep({ email: 'a@b.org', firstName: 'x'.repeat(65) })).toMatchObject({ ok: false, field: 'firstName', error: 'firstName is 65 characters long; Salsa accepts at most 64' });
+    expect(prep({ email: 'a@b.org', dateOfBirth: '1999-02-30' })).toMatchObject({ ok: false, field: 'dateOfBirth', error: expect.stringMatching(/^dateOfBirth "1999-02-30" is not a date/) });
+    expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, field: 'gender', error: expect.stringMatching(/^gender "other" is not one Salsa stores \(MALE or FEMALE/) });
+    expect(prep({ email: 'x'.repeat(250) + '@b.org' })).toMatchObject({ ok: false, field: undefined });
   });
   it('sends no empty or absent field: the JSON of a supporter holds only what the row gives', () => {
     const p = prep({ email: 'a@b.org', firstName: '', addressLine1: '1 Elm Rd', city: 'Austin', state: '', postalCode: '78701' });

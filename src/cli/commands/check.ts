@@ -164,7 +164,7 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
   const sample: SourceRecord[] = [];
   try {
     for await (const chunk of source.chunks()) {
-      if (rows === 0) mapper.bind(source.columns(), source.fixedColumns);
+      if (rows === 0) mapper.bind(source.columns(), source.fixedColumns, chunk);
       rows += chunk.length;
       for (const r of chunk) if (sample.length < Math.max(VALUE_SAMPLE, c.sampleSize)) sample.push(r);
     }

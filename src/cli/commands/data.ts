@@ -85,6 +85,7 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     allMatches: !!opts.allMatches,
     resume: !!opts.resume,
     changedOnly: !!opts.changedOnly,
+    strictValues: !!opts.strictValues,
     full: !!opts.full,
     mirror: !!opts.mirror,
     failed: opts.failed,

@@ -45,25 +45,37 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
     lines.push('', 'WARNING:');
     for (const p of warnings) lines.push(`  ${p.warning}`);
   }
+  const consent = proposals.filter((p) => p.consent);
+  if (consent.length > 0) {
+    // Who is emailed is decided here: the reading is said in words, and asked for on its own.
+    lines.push('', 'Consent (read the way round each header says; never inverted):');
+    for (const p of consent) lines.push(`  ${p.consent}`);
+  }
   const unmapped = proposals.filter((p) => !p.field);
   if (unmapped.length > 0) {
     lines.push('', 'Not mapped:');
     for (const p of unmapped) lines.push(`  ${p.column}: ${p.hint}`);
   }
   io.stderr.write(printable(lines.join('\n')) + '\n\n');
-  const mapping = mappingFromProposal(target, proposals);
-  const text = JSON.stringify(mapping, null, 2) + '\n';
-  parseMapping(mapping, text, out, target); // what init writes must be a mapping the tool accepts
+  let accepted = proposals;
   if (!opts.yes) {
     if (!process.stdin.isTTY) throw new UsageError(`Not written: run with --yes to accept this proposal without a question (or run it in a terminal).`, 'E_CONFIRM');
     const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
     const answer = await rl.question(`Write this to ${out}? [y/N] `);
+    const consentAnswer = /^y(es)?$/i.test(answer.trim()) && consent.length > 0 ? await rl.question(`Write the consent reading above too (it decides who is emailed)? [y/N] `) : 'y';
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) {
       io.stderr.write('Not written.\n');
       return 1;
     }
+    if (!/^y(es)?$/i.test(consentAnswer.trim())) {
+      accepted = proposals.map((p) => (p.consent ? { ...p, field: undefined, rule: undefined } : p));
+      io.stderr.write('The consent columns are left out of the mapping: the email status is not changed by it.\n');
+    }
   }
+  const mapping = mappingFromProposal(target, accepted);
+  const text = JSON.stringify(mapping, null, 2) + '\n';
+  parseMapping(mapping, text, out, target); // what init writes must be a mapping the tool accepts
   try {
     writeFileSync(out, text);
   } catch (err) {

@@ -6,7 +6,7 @@ import type { FieldSpec } from '../../core/types.js';
  * `email.primary_address` so the record's address is set.
  */
 export const LUMINATE_FIELDS: FieldSpec[] = [
-  { name: 'cons_id', aliases: ['cons id', 'consid', 'constituent id', 'luminate id', 'convio id'], role: 'remoteId' },
+  { name: 'cons_id', aliases: ['cons id', 'consid', 'constituent id', 'luminate id', 'convio id'], role: 'remoteId', ownIds: /^\d+$/ },
   // Never matched from an "External ID" column: createOrUpdate looks up by member_id before primary_email, so a
   // member_id the site does not know makes a second constituent or fails with 11/13 instead of matching by email.
   {
@@ -36,8 +36,9 @@ export const LUMINATE_FIELDS: FieldSpec[] = [
   { name: 'gender', aliases: ['gender', 'sex'], role: 'gender' },
   { name: 'employment.employer', aliases: ['employer', 'company', 'organization'] },
   { name: 'employment.occupation', aliases: ['occupation', 'job title'] },
-  { name: 'add_group_ids', aliases: ['group ids', 'groups', 'add group ids'] },
-  { name: 'add_interest_ids', aliases: ['interest ids', 'interests', 'add interest ids'] },
+  // Never from a "Groups" or "Interests" column: memberships are a change people ask for (README "Segments and groups").
+  { name: 'add_group_ids', aliases: ['add group ids'] },
+  { name: 'add_interest_ids', aliases: ['add interest ids'] },
   { name: 'no_welcome', aliases: ['no welcome'] },
   { name: 'source', aliases: ['source'] },
   { name: 'sub_source', aliases: ['sub source', 'subsource'] },

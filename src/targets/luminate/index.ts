@@ -19,6 +19,7 @@ export const luminateTarget: Target = {
   fields: LUMINATE_FIELDS,
   keyFields: ['primary_email', 'cons_id', 'member_id'],
   isKnownField: isLuminateField,
+  optInValues: { yes: 'true', no: 'false' },
   prepare: prepareLuminate,
   checkFields: checkLuminateFields,
   canClear: canClearLuminate,

@@ -61,7 +61,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   const memberId = (f.member_id ?? '').trim();
   const email = (f.primary_email ?? '').trim();
   const key = consId || memberId || normaliseEmail(email);
-  const fail = (error: string): Prepared => ({ ok: false, key, error });
+  const fail = (error: string, field?: string): Prepared => ({ ok: false, key, error, field: field === 'primary_email' || field === 'cons_id' || field === 'member_id' ? undefined : field });
   if (operation !== 'upsert') return fail('Luminate Online constituents can only be created or updated');
   if (consId && !/^\d+$/.test(consId)) return fail(`cons_id "${consId}" is not a Luminate constituent id (digits only)`);
   if (!consId && !memberId && !email) return fail('primary_email is required to create a constituent (or give cons_id or member_id to update one)');
@@ -70,14 +70,14 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   for (const [field, max] of LIMITS) {
     const v = f[field];
     const limit = site?.get(field)?.maxChars ?? max;
-    if (v !== undefined && v.length > limit) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${limit}`);
+    if (v !== undefined && v.length > limit) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${limit}`, field);
   }
   if (site) {
     for (const field in f) {
       const d = site.get(field);
       const v = f[field]!.trim();
       if (!d || v === '') continue;
-      if (d.maxChars && v.length > d.maxChars) return fail(`${field} is ${v.length} characters long; this site accepts at most ${d.maxChars}`);
+      if (d.maxChars && v.length > d.maxChars) return fail(`${field} is ${v.length} characters long; this site accepts at most ${d.maxChars}`, field);
     }
   }
   const form: Record<string, string> = {};
@@ -87,11 +87,18 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     form[name] = value;
   }
   if (email) form['email.primary_address'] = email;
+  // An address the file cannot give whole (a part it has is not mapped) is not sent: Luminate keeps each part that
+  // is not sent, so a new street over the old state would make an address nobody lives at.
+  let heldBackNote: string | undefined;
+  if (options?.addressIncomplete && !options.replacePartial && Object.keys(form).some((k) => k.startsWith('primary_address.'))) {
+    for (const k of Object.keys(form)) if (k.startsWith('primary_address.')) delete form[k];
+    heldBackNote = 'address not sent: the file has parts of it that are not mapped (see the note before the run); --address replace sends it anyway';
+  }
   // Fields the person asked to clear go as empty parameters (assumed to clear: Luminate documents no other way).
   for (const field of row.clear ?? []) form[field] = '';
   if (form.birth_date) {
     const d = parseCalendarDate(form.birth_date);
-    if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`);
+    if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'birth_date');
     form.birth_date = d;
   }
   // An enumeration goes out as one of the site's own choices (gender "F" → "Female"), never as typed.
@@ -100,7 +107,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
       const d = site.get(field);
       if (d?.valueType !== 'ENUMERATION' || !d.choices?.length || form[field] === '') continue;
       const choice = choiceOf(form[field]!, d.choices);
-      if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`);
+      if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`, field);
       form[field] = choice;
     }
   }
@@ -109,7 +116,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   for (const b of booleans) {
     if (form[b] === undefined || form[b] === '') continue;
     const v = bool(form[b]);
-    if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`);
+    if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`, b);
     form[b] = v;
   }
   // Group changes (--segment, a "segments" field) travel in the row's own call: add_group_ids, remove_interest_ids…
@@ -129,7 +136,10 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (consId) lockKeys.push(`cons:${consId}`);
   if (memberId) lockKeys.push(`member:${memberId}`);
   if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
-  return { ok: true, key, lockKeys, payload: form };
+  // "Not opted out" in the source (an opt-out column's no): a constituent this run creates is opted in, by a second
+  // call once Luminate says it created it; an existing one keeps its own status (never re-subscribed by the file).
+  const afterCreate = form['email.accepts_email'] === undefined && row.newRecordStatus?.['email.accepts_email'] === 'true' ? { 'email.accepts_email': 'true' } : undefined;
+  return { ok: true, key, lockKeys, payload: form, note: heldBackNote, afterCreate };
 }
 
 /**

@@ -5,10 +5,10 @@ import type { FieldSpec } from '../../core/types.js';
  * Lengths are not published; these are conservative limits checked locally and enforced by the emulator.
  */
 export const SALSA_FIELDS: FieldSpec[] = [
-  { name: 'supporterId', aliases: ['supporter id', 'salsa id', 'supporter_id', 'supporter key'], role: 'remoteId' },
+  { name: 'supporterId', aliases: ['supporter id', 'salsa id', 'supporter_id', 'supporter key'], role: 'remoteId', ownIds: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
   { name: 'email', aliases: ['email', 'e-mail', 'email address', 'email_address', 'e-mail address', 'primary email', 'mail'], role: 'email' },
   { name: 'emailStatus', aliases: ['email status', 'email opt in', 'opt in', 'opt-in', 'subscribed', 'email_status'], role: 'emailStatus' },
-  { name: 'smsStatus', aliases: ['sms status', 'sms opt in', 'sms opt-in', 'sms_opt_in', 'mobile_opt_in', 'mobile opt in', 'text opt in', 'can2_sms_status'] },
+  { name: 'smsStatus', aliases: ['sms status', 'sms opt in', 'sms opt-in', 'sms_opt_in', 'mobile_opt_in', 'mobile opt in', 'text opt in', 'can2_sms_status'], role: 'smsStatus' },
   { name: 'title', aliases: ['title', 'salutation', 'prefix', 'honorific'], role: 'title' },
   { name: 'firstName', aliases: ['first name', 'firstname', 'first_name', 'first', 'given name', 'given', 'forename'], role: 'firstName' },
   { name: 'middleName', aliases: ['middle name', 'middlename', 'middle_name', 'middle'], role: 'middleName' },

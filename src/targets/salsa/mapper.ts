@@ -1,6 +1,7 @@
 import type { MappedRow, Operation, Prepared, PrepareOptions } from '../../core/types.js';
 import { isEmail, isUuid, normaliseDate, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
+import { usStateCode } from './us-states.js';
 
 export interface SalsaSupporter {
   supporterId?: string;
@@ -52,7 +53,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const supporterId = f.supporterId ? f.supporterId.trim() : '';
   const normalEmail = email ? normaliseEmail(email) : '';
   const key = supporterId || normalEmail;
-  const fail = (error: string): Prepared => ({ ok: false, key, error });
+  const fail = (error: string, field?: string): Prepared => ({ ok: false, key, error, field });
 
   if (operation === 'delete') {
     // One row may name several supporters (an email matching many, with --all-matches): ids separated by spaces.
@@ -69,24 +70,24 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
 
   for (const field in f) {
     const max = MAX_LENGTH.get(field);
-    if (max !== undefined && f[field]!.length > max) return fail(`${field} is ${f[field]!.length} characters long; Salsa accepts at most ${max}`);
+    if (max !== undefined && f[field]!.length > max) return fail(`${field} is ${f[field]!.length} characters long; Salsa accepts at most ${max}`, field === 'email' ? undefined : field);
   }
 
   let birthDay: string | undefined;
   if (f.dateOfBirth) {
     birthDay = parseCalendarDate(f.dateOfBirth);
-    if (!birthDay) return fail(`dateOfBirth "${f.dateOfBirth}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`);
+    if (!birthDay) return fail(`dateOfBirth "${f.dateOfBirth}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'dateOfBirth');
   }
   let gender: string | undefined;
   if (f.gender) {
     gender = GENDERS[f.gender.trim().toLowerCase()];
-    if (!gender) return fail(`gender "${f.gender}" must be MALE or FEMALE (or M/F); leave it empty otherwise`);
+    if (!gender) return fail(`gender "${f.gender}" is not one Salsa stores (MALE or FEMALE, or M/F)`, 'gender');
   }
   let emailStatus: string | undefined;
   let statusNote: string | undefined;
   if (f.emailStatus) {
     emailStatus = OPT[f.emailStatus.trim().toLowerCase()];
-    if (!emailStatus) return fail(`emailStatus "${f.emailStatus}" must be OPT_IN or OPT_OUT (or yes/no)`);
+    if (!emailStatus) return fail(`emailStatus "${f.emailStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'emailStatus');
     if (f.emailStatus.trim().toLowerCase() === 'hard_bounce') statusNote = BOUNCED;
     // Salsa keeps the status on the EMAIL contact, and a contact without its value is no contact: the status
     // would be dropped while the row read as a success.
@@ -95,16 +96,18 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   let smsStatus: string | undefined;
   if (f.smsStatus) {
     smsStatus = OPT[f.smsStatus.trim().toLowerCase()];
-    if (!smsStatus) return fail(`smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`);
-    if (!f.cellPhone) return fail(`smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone. Add the number to the row`);
+    if (!smsStatus) return fail(`smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'smsStatus');
+    // An SMS opt-out without a number opts nothing out: not sent, nothing to say. An opt-in without one is said.
+    if (!f.cellPhone && smsStatus === 'OPT_OUT') smsStatus = undefined;
+    else if (!f.cellPhone) return fail(`smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone`, 'smsStatus');
   }
   let custom = row.custom;
   for (let i = 0; i < custom.length; i++) {
     const c = custom[i]!;
-    if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`);
+    if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`, `custom ${c.name ?? c.fieldId}`);
     if (c.type && c.value !== '') {
       const v = typedCustomValue(c.value, c.type);
-      if (typeof v !== 'string') return fail(`custom field ${c.name ?? c.fieldId} (${c.type}): ${v.error}`);
+      if (typeof v !== 'string') return fail(`custom field ${c.name ?? c.fieldId} (${c.type}): ${v.error}`, `custom ${c.name ?? c.fieldId}`);
       if (v !== c.value) {
         if (custom === row.custom) custom = [...custom];
         custom[i] = { ...c, value: v };
@@ -119,7 +122,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const anyAddress = ADDRESS_FIELDS.some(given);
   // Whole: the row gives a street and a city, and the file has a column for the state or the zip (a mapped column
   // is in the row, empty or not): otherwise the stored state and zip would be erased by a street and city alone.
-  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f);
+  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f) && !options?.addressIncomplete;
   const sendAddress = anyAddress && (whole || !!options?.replacePartial);
   const heldBackNote = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
@@ -143,7 +146,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.addressLine1) a.addressLine1 = f.addressLine1;
     if (f.addressLine2) a.addressLine2 = f.addressLine2;
     if (f.city) a.city = f.city;
-    if (f.state) a.state = f.state;
+    if (f.state) a.state = usStateCode(f.state, f.country) ?? f.state;
     if (f.postalCode) a.postalCode = f.postalCode;
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
@@ -162,7 +165,8 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   // A status the row does not give is never sent to an existing supporter (it keeps its own). What a new one gets
   // is not documented (perhaps the account's default, perhaps opted in), so a supporter this run creates gets it
   // explicitly, by the second call: --new-email-status (OPT_OUT unless told), and SMS always OPT_OUT.
-  const newEmail = options?.newEmailStatus ?? 'OPT_OUT';
+  // The run's --new-email-status first (a person's explicit choice), then the row's own evidence (not opted out).
+  const newEmail = options?.newEmailStatus ?? (row.newRecordStatus?.emailStatus as PrepareOptions['newEmailStatus']) ?? 'OPT_OUT';
   if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) {
     afterCreate ??= {};
     // Every contact again, not only the ones given a status: however Salsa treats a list of contacts, the second
