@@ -207,7 +207,10 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       notes.push(`undo log: ${job.undoLog} (the prior values of every record written; to put them back: sync-supporters undo ${job.undoLog})`);
     }
     report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
-    if (job.failed) failedWriter = new (await import('../report/failed-rows.js')).FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.());
+    if (job.failed) {
+      const { FailedRowsWriter, sniffTextStyle } = await import('../report/failed-rows.js');
+      failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.(), sniffTextStyle(input, job.encoding));
+    }
     const progress = await chooseProgress(job.quiet, io, verb);
     result = await runSync({
       operation,

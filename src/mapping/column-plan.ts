@@ -118,7 +118,8 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
   const fits = (c: Candidate): boolean => {
     const role = target.fields.find((f) => f.name === c.field)?.role as FieldRole | undefined;
     const v = values(c.column);
-    if (role === 'email') return share(v, isEmail) >= 0.5;
+    // A column named Email is the email column however bad its first rows; one read from words must show emails.
+    if (role === 'email') return c.tier < 2 ? v.length < 5 || share(v, isEmail) >= 0.2 : share(v, isEmail) >= 0.5;
     if (c.reading.role === 'phone' || role === 'homePhone' || role === 'mobilePhone' || role === 'workPhone') return c.tier < 2 || share(v, looksLikePhone) >= 0.5;
     if (role === 'birthDate') return c.tier < 2 || share(v, (x) => dateEvidence(x) !== 'other') >= 0.5;
     return true;

@@ -24,10 +24,17 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/** One line of text per row: messages lose their newlines so a torn write can only cut the last line. */
+/** A cell longer than this is cut (a 5 MB "email" must not make a 10 MB report line). */
+export const MAX_CELL = 4096;
+
+/**
+ * One line of text per row: messages lose their newlines so a torn write can only cut the last line. A value over
+ * MAX_CELL keeps its beginning and its end (where a message says what is wrong), and says how long it was.
+ */
 function oneLine(text: string | undefined): string {
   if (!text) return '';
-  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ').trim() : text;
+  const flat = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ').trim() : text;
+  return flat.length > MAX_CELL ? `${flat.slice(0, 1024)} […${flat.length - 1536} of ${flat.length} characters cut…] ${flat.slice(-512)}` : flat;
 }
 
 export function toReportRecord(r: RowResult): Record<(typeof REPORT_COLUMNS)[number], string | number> {

@@ -175,6 +175,10 @@ async function checkFile(input: string, opts: CheckOptions, c: FileCheck): Promi
   c.facts.rows = rows;
   const mapped = new Set(mapper.matches().map((m) => m.field));
   add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
+  // What the run says before it starts: consent read in words, choices made from the header and the sample.
+  for (const note of mapper.planNotes()) add('reading', true, note);
+  const gaps = mapper.addressGaps();
+  if (gaps.length > 0) add('address', false, `not whole: ${gaps.map((g) => `"${g}"`).join(', ')} look${gaps.length === 1 ? 's' : ''} like part of the address but ${gaps.length === 1 ? 'is' : 'are'} not mapped, so addresses would go only to ${target.nouns.many} the run creates. Map ${gaps.length === 1 ? 'it' : 'them'} (--map), or run with --address replace`);
   // The run's own check, so check says what the run would (and names the column holding the email addresses).
   try {
     requireKeyColumn(mapper, target, sample, input);

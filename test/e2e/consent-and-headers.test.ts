@@ -1,0 +1,155 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { csv, readReport, ROOT, runInProcess, startLuminateSandbox, startSalsaSandbox, tempDir } from '../support/helpers.js';
+
+// Consent is read the way round its header says, never inverted — for people already in the CRM too — and the
+// tool reads exports it has never seen by what their headers mean.
+
+const EXPORTS = join(ROOT, 'fixtures/exports');
+let close: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+type Supporter = { contacts?: Array<{ type: string; value: string; status?: string }>; supporterId?: string };
+const emailStatus = (all: unknown[], email: string) => (all as Supporter[]).find((s) => s.contacts?.some((c) => c.type === 'EMAIL' && c.value.toLowerCase() === email))?.contacts?.find((c) => c.type === 'EMAIL')?.status;
+
+describe('consent, for people already in the CRM', () => {
+  it('Salesforce NPSP: HasOptedOutOfEmail=true opts out a subscribed supporter; =false never re-subscribes one who opted out', async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const file = join(tempDir(), 'npsp.csv');
+    writeFileSync(file, csv(['Id', 'FirstName', 'LastName', 'Email', 'HasOptedOutOfEmail'], [
+      ['0031', 'Ann', 'Lee', 'ann@example.org', 'true'],
+      ['0032', 'Bo', 'Chen', 'bo@example.org', 'false'],
+      ['0033', 'Cy', 'Diaz', 'cy@example.org', 'false'],
+      ['0034', 'Di', 'Eng', 'di@example.org', 'true'],
+    ]));
+    sb.salsa.seed!([
+      { firstName: 'Ann', contacts: [{ type: 'EMAIL', value: 'ann@example.org', status: 'OPT_IN' }] },
+      { firstName: 'Bo', contacts: [{ type: 'EMAIL', value: 'bo@example.org', status: 'OPT_OUT' }] },
+    ]);
+    const res = await runInProcess(['import', file, '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 2, ADDED: 2 }, exitCode: 0 });
+    const all = sb.salsa.supporters();
+    // Ann opted out in Salesforce: out. Bo unsubscribed in Salsa: "not opted out" in Salesforce does not undo that.
+    // Cy is new and Salesforce mails her: in. Di is new and opted out: out.
+    expect(['ann', 'bo', 'cy', 'di'].map((p) => emailStatus(all, `${p}@example.org`))).toEqual(['OPT_OUT', 'OPT_OUT', 'OPT_IN', 'OPT_OUT']);
+    expect(res.stderr).toContain('HasOptedOutOfEmail is an opt-out column (yes means the person opted out): "true" → the person is OPTED OUT; "false" → not opted out');
+  });
+
+  it('Luminate: an opt-out column sets accepts_email=false, and its "no" never changes an existing constituent', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    close = () => sandbox.close();
+    lum.seed([{ 'email.primary_address': 'bo@example.org', primary_email: 'bo@example.org', 'email.accepts_email': 'false' }, { 'email.primary_address': 'ann@example.org', primary_email: 'ann@example.org', 'email.accepts_email': 'true' }]);
+    const file = join(tempDir(), 'hubspot.csv');
+    writeFileSync(file, csv(['Email', 'First Name', 'Unsubscribed from all email'], [['ann@example.org', 'Ann', 'true'], ['bo@example.org', 'Bo', 'false'], ['cy@example.org', 'Cy', 'false'], ['dee@example.org', 'Dee', '']]));
+    expect((await runInProcess(['import', file, '-t', 'luminate', '--quiet'], { env })).code).toBe(0);
+    const by = new Map(lum.constituents().map((c) => [c['email.primary_address'], c['email.accepts_email']]));
+    expect([by.get('ann@example.org'), by.get('bo@example.org'), by.get('cy@example.org'), by.get('dee@example.org')]).toEqual(['false', 'false', 'true', 'false']);
+  });
+
+  it("a mapping that makes an opt-out column's yes an opt-in is refused before anything is read; without a map the column is read its own way", async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const dir = tempDir();
+    const file = join(dir, 'civi.csv');
+    writeFileSync(file, csv(['Email', 'Do Not Email'], [['a@example.org', '1'], ['b@example.org', '0']]));
+    const inverted = join(dir, 'old.json');
+    writeFileSync(inverted, JSON.stringify({ fields: { email: 'Email', emailStatus: { column: 'Do Not Email', map: { '1': 'OPT_IN', '0': 'OPT_OUT' } } } }));
+    const refused = await runInProcess(['import', file, '-m', inverted], { env: sb.env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/"Do Not Email" is an opt-out column \(yes means the person opted out\), but the mapping sends "1" as OPT_IN/);
+    expect(sb.salsa.supporters()).toHaveLength(0);
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, JSON.stringify({ fields: { email: 'Email', emailStatus: 'Do Not Email' } }));
+    expect((await runInProcess(['import', file, '-m', plain, '--quiet'], { env: sb.env })).code).toBe(0);
+    expect(emailStatus(sb.salsa.supporters(), 'a@example.org')).toBe('OPT_OUT');
+    expect(emailStatus(sb.salsa.supporters(), 'b@example.org')).toBe('OPT_IN');
+  });
+
+  it('a consent column whose values do not say which way round is left alone, and said so', async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const file = join(tempDir(), 'hs.csv');
+    writeFileSync(file, csv(['Email', 'Marketing contact status'], [['a@example.org', 'Marketing contact'], ['b@example.org', 'Non-marketing contact']]));
+    sb.salsa.seed!([{ contacts: [{ type: 'EMAIL', value: 'a@example.org', status: 'OPT_IN' }] }]);
+    const res = await runInProcess(['import', file], { env: sb.env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/Columns not used: Marketing contact status/);
+    expect(emailStatus(sb.salsa.supporters(), 'a@example.org')).toBe('OPT_IN');
+  });
+});
+
+describe('init proposes what an import without a mapping does', () => {
+  it.each(['shopify-customers', 'eventbrite-attendees', 'givebutter-donors', 'civicrm-contacts', 'npsp-contacts', 'hubspot-contacts', 'google-forms-responses', 'excel-fr-semicolon'])('%s', async (name) => {
+    const dir = tempDir();
+    const input = join(EXPORTS, `${name}.csv`);
+    const map = join(dir, 'map.json');
+    const init = await runInProcess(['init', input, '--yes', '-o', map]);
+    expect(init.code, init.stderr).toBe(0);
+    const mapping = JSON.parse(readFileSync(map, 'utf8')) as { fields: Record<string, unknown> };
+    expect(mapping.fields.email ?? mapping.fields.primary_email, 'an email column').toBeDefined();
+    // The same rows, the same answers, the same reasons, with the written mapping and without any.
+    const auto = await runInProcess(['validate', input, '-r', join(dir, 'auto.csv'), '--quiet']);
+    const written = await runInProcess(['validate', input, '-m', map, '-r', join(dir, 'mapped.csv'), '--quiet']);
+    expect(written.code).toBe(auto.code);
+    const rows = (f: string) => readReport(join(dir, f)).map((r) => [r.line, r.status, r.error_message]);
+    expect(rows('mapped.csv')).toEqual(rows('auto.csv'));
+    // Every consent reading is shown in words before it is written.
+    for (const [field, rule] of Object.entries(mapping.fields)) if (field === 'emailStatus' && typeof rule === 'object') expect(init.stderr).toMatch(/Consent \(read the way round each header says; never inverted\):\n {2}.* is an opt-(in|out) column/);
+  });
+});
+
+describe("another system's ids, tags and what a report keeps", () => {
+  it("a Salsa Classic export's supporter_KEY is not an Engage supporterId: rows match by email, and init says why the column is left out", async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const dir = tempDir();
+    const file = join(dir, 'classic.csv');
+    writeFileSync(file, csv(['supporter_KEY', 'First_Name', 'Last_Name', 'Email', 'Receive_Email', 'Street', 'City', 'State', 'Zip'], [
+      ['40012345', 'Ann', 'Lee', 'ann@example.org', '1', '1 Elm Rd', 'Boston', 'MA', '02108'],
+      ['40012346', 'Bo', 'Chen', 'bo@example.org', '-1', '22 Pine St', 'Portland', 'OR', '97201'],
+    ]));
+    const res = await runInProcess(['import', file, '--json'], { env: sb.env });
+    expect(JSON.parse(res.stdout)).toMatchObject({ counts: { ADDED: 2 }, exitCode: 0 });
+    expect(res.stderr).toMatch(/Columns not used: supporter_KEY/);
+    const init = await runInProcess(['init', file, '--yes', '-o', join(dir, 'm.json')]);
+    expect(init.stderr).toMatch(/supporter_KEY: ids of another system, not Salsa Engage's own supporterIds/);
+  });
+
+  it("Luminate: a Group(s) column is never sent as group ids by itself", async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    close = () => sandbox.close();
+    const res = await runInProcess(['import', join(EXPORTS, 'civicrm-contacts.csv'), '-t', 'luminate', '-r', join(tempDir(), 'c.csv'), '--quiet'], { env });
+    expect(res.code).toBe(1);
+    expect(lum.constituents().length).toBeGreaterThan(40);
+    expect(lum.constituents().every((c) => c.groups === undefined)).toBe(true);
+  });
+
+  it('--failed from a French Excel file keeps its BOM, semicolons and CRLF; a 5 MB value does not make a 5 MB report line', async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const dir = tempDir();
+    const failed = join(dir, 'a-corriger.csv');
+    const res = await runInProcess(['import', join(EXPORTS, 'excel-fr-semicolon.csv'), '-r', join(dir, 'fr.csv'), '--failed', failed, '--quiet'], { env: sb.env });
+    expect(res.code).toBe(1);
+    const bytes = readFileSync(failed);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.toString('utf8').slice(1);
+    expect(text.split('\r\n')[0]).toMatch(/^Civilité;Prénom;Nom;E-mail;.*;sync_error$/);
+    const outsideQuotes = text.replace(/"[^"]*"/g, '');
+    expect(outsideQuotes.split('\r\n').length).toBeGreaterThan(3);
+    expect(outsideQuotes.replace(/\r\n/g, '')).not.toMatch(/\n/);
+
+    const huge = join(dir, 'huge.csv');
+    writeFileSync(huge, csv(['Email', 'First Name'], [['x'.repeat(5_000_000), 'Big'], ['ok@example.org', 'Ok']]));
+    const big = await runInProcess(['validate', huge, '-r', join(dir, 'huge.report.csv'), '--quiet']);
+    expect(big.code).toBe(1);
+    expect(statSync(join(dir, 'huge.report.csv')).size).toBeLessThan(20_000);
+    const [line] = readReport(join(dir, 'huge.report.csv'));
+    expect(line!.error_message).toMatch(/characters cut…\] .*is not a valid email address$/);
+  });
+});
