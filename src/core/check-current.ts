@@ -1,6 +1,6 @@
 import { callWithRetry } from './call-with-retry.js';
 import { InterruptedError, RunAbortedError } from './errors.js';
-import { alignFieldNames, describeChanges, diffRecord, drift } from './record-changes.js';
+import { alignFieldNames, describeChanges, diffRecord, drift, heldValue } from './record-changes.js';
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
 import type { FoundRecord, IdentityKind, Status } from './types.js';
@@ -64,12 +64,12 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     // A record the row creates also gets what its second call sends (its email status).
     const flat = (p: unknown) => (p === undefined ? {} : options.target.flatten?.(p) ?? {});
     const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
-    const changes = diffRecord(intended, rec?.backup);
+    const changes = diffRecord(intended, rec);
     const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
     if (w.expect !== undefined && !w.force) {
       const problem = w.expect === null
         ? rec ? `a ${nouns.one} with this ${nouns.identity[w.identity!.kind]} exists now (${rec.remoteId}), and was to be created` : undefined
-        : !rec ? `the ${nouns.one} no longer exists` : drift(w.expect, rec.backup).join('; ') || undefined;
+        : !rec ? `the ${nouns.one} no longer exists` : drift(w.expect, rec).join('; ') || undefined;
       if (problem && rec && changes.length === 0) {
         // Someone (or an earlier attempt whose answer was lost) already wrote exactly this: nothing to send.
         ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: 'already holds what this would write; not sent' });
@@ -82,19 +82,28 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     }
     if (ctx.planning) {
       const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
-      const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended } };
+      const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent };
       ctx.planned.set(identityKey, after);
       if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
       if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
       if (status === 'CREATE' && w.afterCreate !== undefined) ctx.planSecondCalls++;
       // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
-      const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, rec.backup[f] ?? ''])) : null;
+      const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, heldValue(rec, f)])) : null;
       ctx.finishWork(w, {
         status,
         remoteId: rec?.remoteId,
         errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), several].filter(Boolean).join('; '),
         details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
       });
+      continue;
+    }
+    const unreadable = changes.filter((c) => c.old === null).map((c) => c.field);
+    if (options.undoLog && unreadable.length > 0) {
+      // The undo log would not know what to put back: the row is not written (never a value undo cannot restore), and
+      // the run stops, as the same field will be unreadable in the records after it.
+      const why = `the current value of ${unreadable.join(', ')} could not be read from ${options.target.displayName}, so the undo log could not record it; leave ${unreadable.length === 1 ? 'that field' : 'those fields'} out of the mapping, or run without --undo-log`;
+      ctx.finishWork(w, { status: 'FAILED', remoteId: rec?.remoteId, errorMessage: `not sent: ${why}` });
+      ctx.requestStop('abort', `stopped before writing: ${why}`);
       continue;
     }
     if (options.undoLog) undo.push({ row: w.row, line: w.line, key: w.key, identity: w.identity, remoteId: rec?.remoteId, before: rec?.backup ?? null, changes, after: intended, ...(several ? { matches: found.length } : {}) });

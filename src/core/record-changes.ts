@@ -1,14 +1,27 @@
-import type { FieldChange } from './types.js';
+import type { FieldChange, FoundRecord } from './types.js';
 
 /**
- * What writing `intended` (a payload in flat form) would change in `current` (the stored record, flat; undefined
- * when there is none): the fields whose value differs, in the payload's order. A field the payload empties and the
- * record does not hold is no change.
+ * What a record holds for a field: its value ("" when empty), or null when the tool could not read it — a shape it
+ * does not know, or a field the answer leaves out where the remote answers every field it has (FoundRecord.absent).
+ * No record at all holds nothing: "".
  */
-export function diffRecord(intended: Record<string, string>, current: Record<string, string> | undefined): FieldChange[] {
+export function heldValue(rec: FoundRecord | undefined, field: string): string | null {
+  if (!rec) return '';
+  if (rec.unknown?.includes(field)) return null;
+  const v = rec.backup[field];
+  if (v !== undefined) return v;
+  return rec.absent === 'unknown' ? null : '';
+}
+
+/**
+ * What writing `intended` (a payload in flat form) would change in `current` (the stored record; undefined when
+ * there is none): the fields whose value differs, in the payload's order. A field the payload empties and the record
+ * does not hold is no change; a field whose current value is unknown is a change from unknown (old: null).
+ */
+export function diffRecord(intended: Record<string, string>, current: FoundRecord | undefined): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const [field, value] of Object.entries(intended)) {
-    const old = current?.[field] ?? '';
+    const old = heldValue(current, field);
     if (old !== value) changes.push({ field, old, new: value });
   }
   return changes;
@@ -31,18 +44,19 @@ export function alignFieldNames(intended: Record<string, string>, current: Recor
 
 /** `firstName: "Ann" → "Anne"; addressLine2: "Apt 3" → ""`, values as JSON strings so any value reads back. */
 export function describeChanges(changes: readonly FieldChange[]): string {
-  return changes.map((c) => `${c.field}: ${JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`).join('; ');
+  return changes.map((c) => `${c.field}: ${c.old === null ? '(unknown: could not be read)' : JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`).join('; ');
 }
 
 /**
  * Which of `expected`'s fields the record no longer holds as expected, said for a person
  * (`firstName is "Annie", expected "Anne"`); empty when it holds all of them.
  */
-export function drift(expected: Record<string, string>, current: Record<string, string> | undefined): string[] {
+export function drift(expected: Record<string, string>, current: FoundRecord | undefined): string[] {
   const out: string[] = [];
   for (const [field, value] of Object.entries(expected)) {
-    const now = current?.[field] ?? '';
-    if (now !== value) out.push(`${field} is ${JSON.stringify(now)}, expected ${JSON.stringify(value)}`);
+    const now = heldValue(current, field);
+    if (now === null) out.push(`${field} could not be read back, expected ${JSON.stringify(value)}`);
+    else if (now !== value) out.push(`${field} is ${JSON.stringify(now)}, expected ${JSON.stringify(value)}`);
   }
   return out;
 }

@@ -137,7 +137,8 @@ export class RunContext {
       attempts,
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
-      errorMessage: r.errorMessage ? this.redact(joinNotes(r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(joinNotes(base.dropped?.text, base.note), membership) : undefined,
+      // What the row went without is said first on its line, whatever else it says (a plan's changes too).
+      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(joinNotes(base.dropped?.text, base.note), membership) : undefined,
     };
     if (ok && base.dropped) for (const f of base.dropped.fields) this.droppedValues[f] = (this.droppedValues[f] ?? 0) + 1;
     if (r.details) result.details = r.details;

@@ -96,7 +96,8 @@ export interface ReadyItem {
 /** One field a write changes: its value before and after (flat form; "" = empty). */
 export interface FieldChange {
   field: string;
-  old: string;
+  /** What the record held ("" when empty); null when the tool could not read it (unknown, never taken for ""). */
+  old: string | null;
   new: string;
 }
 
@@ -189,8 +190,15 @@ export interface FoundRecord {
   remoteId: string;
   /** "Ann Lee <ann@example.org>" for the report and the preview. */
   label: string;
-  /** The record in the flat form `import` reads back (field names as mapping targets use them). */
+  /** The record in the flat form `import` reads back (field names as mapping targets use them); "" = read as empty. */
   backup: Record<string, string>;
+  /** Fields the answer gave in a shape the tool could not read: their value is unknown, never "". */
+  unknown?: readonly string[];
+  /**
+   * What a field missing from `backup` means: 'empty' where the remote leaves empty fields out of its answers
+   * (Salsa), 'unknown' where it answers every field it has (Luminate's getUser) so a missing one was not read.
+   */
+  absent?: 'empty' | 'unknown';
 }
 
 export type LookupOutcome =
@@ -335,6 +343,11 @@ export interface Target {
   readonly optInValues?: { yes: string; no: string };
   /** Whether a flat field name (e.g. a custom field) is acceptable in a mapping file. */
   isKnownField(name: string): boolean;
+  /**
+   * Whether a header is written as the target's own field name beyond its listed fields (Luminate's custom_string1,
+   * primary_address.street3): such a column is that field without a mapping. Not every name a mapping may use.
+   */
+  isOwnFieldName?(header: string): boolean;
   /** Turn a mapped row (field → value) into a request item, or say why it cannot be sent. */
   /**
    * Checks a mapped row and builds its request item. With `checkOnly` (validate and dry runs that neither send
@@ -383,8 +396,6 @@ export interface MappedRow {
   notes?: string[];
   /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
   clear?: string[];
-  /** The status a record the run creates gets, from the row's own evidence (an opt-out column's "no": not opted out). */
-  newRecordStatus?: Record<string, string>;
   /** Values that could not be used and were left out of this row (field, and why), for its report line. */
   dropped?: Array<{ field: string; reason: string }>;
   /** Groups the row names in its own columns (mapping fields `segments`, `removeSegments`), as written. */
@@ -454,6 +465,11 @@ export interface RowMapper {
   planNotes(): string[];
   /** Columns that look like parts of the mapped address but are not mapped: an address from this file is not whole. */
   addressGaps(): string[];
+  /**
+   * Stops sending these fields where they were matched automatically (a work phone column, and a site without
+   * work_phone): returns those a mapping file names, which cannot be dropped so.
+   */
+  dropAutoFields(fields: readonly string[]): string[];
   /** Maps one record whose keys are all among the columns given to `bind`. */
   map(fields: Record<string, string>): { mapped: MappedRow } | { error: string };
   /** Field ← column, for the run's opening lines. */

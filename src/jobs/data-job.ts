@@ -258,7 +258,20 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
               notes.push(...told);
               requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
               const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
-              const problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(stored, prepareOptions.remoteFields) : [];
+              let problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(stored, prepareOptions.remoteFields) : [];
+              if (problems.length > 0) {
+                // A field matched from a header that the account lacks (a work phone, and a site without work_phone)
+                // is left out, said; one a mapping file names is an error.
+                const lacking = [...stored].filter((f) => target.checkFields!(new Set([f]), prepareOptions.remoteFields!).length > 0);
+                const named = m.dropAutoFields(lacking);
+                const dropped = lacking.filter((f) => !named.includes(f));
+                if (dropped.length > 0) {
+                  const line = `not sent: ${dropped.join(', ')} (matched from the file's columns, but not a field this ${target.displayName} account lets the API update)`;
+                  if (!job.quiet) io.stderr.write(printable(`Note: ${line}`) + '\n');
+                  notes.push(line);
+                }
+                problems = target.checkFields!(new Set(named), prepareOptions.remoteFields!);
+              }
               if (problems.length > 0) {
                 throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
               }

@@ -248,8 +248,13 @@ function restoreItem(target: Target, r: RowUndo, force: boolean): SourceRecord['
   if (!e.remoteId) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', errorMessage: 'the undo log has no id for this record' } };
   if (e.matches) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `${e.matches} ${target.nouns.many} matched this row during the import, so which one it wrote is not known: check them by hand` } };
   if (e.changes.length === 0) return { key, lockKeys: [], payload: undefined, decided: { status: 'UNCHANGED', remoteId: e.remoteId, errorMessage: 'the import changed nothing in this record' } };
-  const fields = e.changes.map((c) => c.field);
-  const mapped = target.restoreRow!(e.remoteId, e.before!, fields);
+  // Only what was read is written back: a field whose value before the import was not read is left as it is.
+  const unread = e.changes.filter((c) => c.old === null).map((c) => c.field);
+  const fields = e.changes.filter((c) => c.old !== null).map((c) => c.field);
+  if (fields.length === 0) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `${unread.join(', ')}: the value before the import was not read, so it cannot be put back` } };
+  const before = { ...e.before, ...Object.fromEntries(e.changes.filter((c) => c.old !== null).map((c) => [c.field, c.old!])) };
+  const mapped = target.restoreRow!(e.remoteId, before, fields);
+  if (unread.length > 0) (mapped.notes ??= []).push(`${unread.join(', ')} not put back: the value before the import was not read`);
   const prepared = target.prepare('upsert', mapped, { replacePartial: true, newEmailStatus: 'account-default' });
   if (!prepared.ok) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `cannot be put back: ${prepared.error}` } };
   return {
@@ -321,7 +326,7 @@ async function deletionRecords(
       decided(row, line, key, { status: 'UNCHANGED', remoteId: r.created, errorMessage: r.created || r.entry.identity ? 'already gone: nothing to delete' : 'the undo log has no id for it' });
       continue;
     }
-    const changed = drift(r.entry.after, rec.backup);
+    const changed = drift(r.entry.after, rec);
     if (changed.length > 0 && !ctx.force) {
       decided(row, line, key, { status: 'CONFLICT', remoteId: rec.remoteId, errorMessage: `changed since the import created it: ${changed.join('; ')}; not deleted (--force deletes it anyway)` });
       continue;

@@ -1,5 +1,5 @@
 import type { FieldRole, SourceRecord, Target } from '../core/types.js';
-import { readConsentHeader, readsAsConsent, type ConsentPolarity } from './consent.js';
+import { readConsentHeader, readConsentValue, readsAsConsent, type ConsentPolarity } from './consent.js';
 import { EXPORT_HEADERS } from './export-headers.js';
 import { isAddressRole, readHeader, type HeaderReading } from './header-words.js';
 import { dateEvidence, isEmail, normaliseHeader, stripSpreadsheetQuote } from './values.js';
@@ -22,6 +22,11 @@ export interface PlannedColumn {
   hint?: string;
   /** Columns read, in order, when this one's cell is empty ("Default Address Phone" behind "Phone"). */
   fallback?: string[];
+  /** The field is made of several columns, joined (a street and its house number; a birth year, month and day). */
+  columns?: string[];
+  separator?: string;
+  /** Their joined value is a date in this format ("YYYY-M-D"). */
+  dateFormat?: string;
 }
 
 export interface ColumnPlan {
@@ -76,11 +81,11 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
 
   columns.forEach((column, index) => {
     const reading = readings[index]!;
-    const known = aliases.get(normaliseHeader(column)) ?? (target.isKnownField(column) && target.fields.some((f) => f.name === column) ? { field: column, tier: 0 } : undefined);
+    const known = aliases.get(normaliseHeader(column)) ?? ((target.fields.some((f) => f.name === column) || target.isOwnFieldName?.(column)) && target.isKnownField(column) ? { field: column, tier: 0 } : undefined);
     const consentHeader = readConsentHeader(column);
     // Consent first: "Email Opt Out" names the email, but what it holds is a refusal. A column named as the target's
     // own field ("emailStatus", as the tool's own backups write it) holds the target's own words: read by the target.
-    const ownName = known && normaliseHeader(column) === normaliseHeader(known.field);
+    const ownName = known && column === known.field;
     if (!ownName && (consentHeader || (known && (known.field === emailStatusField || known.field === smsStatusField)))) {
       const polarity = consentHeader?.polarity ?? 'status';
       const field = consentHeader ? (consentHeader.channel === 'email' ? emailStatusField : consentHeader.channel === 'sms' ? smsStatusField : undefined) : known!.field;
@@ -89,6 +94,7 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
         return;
       }
       if (!readsAsConsent(values(column), polarity)) {
+        if (!values(column).some((v) => readConsentValue(v, polarity) !== 'unreadable')) return; // "Email Type": Home, Work
         plan[index]!.hint = `looks like consent, but its values (${[...new Set(values(column))].slice(0, 3).map((v) => `"${v}"`).join(', ')}) do not say which way round: not mapped. Map it with a value map if it is consent`;
         return;
       }
@@ -122,6 +128,8 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
     if (role === 'email') return c.tier < 2 ? v.length < 5 || share(v, isEmail) >= 0.2 : share(v, isEmail) >= 0.5;
     if (c.reading.role === 'phone' || role === 'homePhone' || role === 'mobilePhone' || role === 'workPhone') return c.tier < 2 || share(v, looksLikePhone) >= 0.5;
     if (role === 'birthDate') return c.tier < 2 || share(v, (x) => dateEvidence(x) !== 'other') >= 0.5;
+    // A "Title" of "Program Manager" and "CFO" is a job title, not Mr/Ms/Dr.
+    if (role === 'title') return v.length < 3 || share(v, (x) => HONORIFIC.test(x.trim())) >= 0.5;
     return true;
   };
   const live = candidates.filter((c) => {
@@ -188,12 +196,30 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
     if (!claimed.has(c.field)) place(c);
   }
 
+  // A house number in a column of its own ("Straße" + "Hausnr."): joined to the street, in the file's order.
+  const street = plan.find((p) => p.field && target.fields.find((f) => f.name === p.field)?.role === 'street1');
+  const number = columns.findIndex((_, i) => readings[i]!.role === 'houseNumber' && (readings[i]!.block === '' || readings[i]!.block === block));
+  if (street && number >= 0) {
+    const streetAt = columns.indexOf(street.column);
+    Object.assign(street, { columns: streetAt < number ? [street.column, columns[number]!] : [columns[number]!, street.column], separator: ' ' });
+    Object.assign(plan[number]!, { reason: `joined to "${street.column}"`, hint: `the house number: joined to ${street.field} from "${street.column}"` });
+  }
+  // A date of birth in three columns (Neon's "DOB Year", "DOB Month", "DOB Day").
+  const part = (role: string) => columns.findIndex((_, i) => readings[i]!.role === role);
+  const [y, m, d] = [part('birthYear'), part('birthMonth'), part('birthDay')];
+  const birthField = fieldOf('birthDate');
+  if (birthField && !claimed.has(birthField) && y >= 0 && m >= 0 && d >= 0) {
+    Object.assign(plan[y]!, { field: birthField, reason: 'header words: year, month and day columns', columns: [columns[y]!, columns[m]!, columns[d]!], separator: '-', dateFormat: 'YYYY-M-D' });
+    for (const i of [m, d]) Object.assign(plan[i]!, { reason: `part of ${birthField}`, hint: `part of ${birthField} with "${columns[y]}"` });
+    claimed.add(birthField);
+  }
+
   // A second column for a field already given (Shopify's "Default Address Phone" behind "Phone", NPSP's home email
   // behind "Email"): read where the first one's cell is empty. Never for an address part (blocks stay whole), a
   // consent, or an "other"/"alternate" one; only ways to reach the person (a second "Title" may be a job title).
   for (const c of [...live].sort(order)) {
     const p = plan[c.index]!;
-    if (c.reading.role !== 'phone' && c.reading.role !== 'email') continue;
+    if ((c.reading.role !== 'phone' && c.reading.role !== 'email') || c.tier === 3) continue;
     if (p.field || c.consent || c.reading.secondary || addressCands.includes(c)) continue;
     const first = plan.find((q, i) => q.field && !q.consent && !q.labelColumn && live.some((o) => o.index === i && o.field === c.field && o.reading.role === c.reading.role && (o.reading.phoneKind ?? '') === (c.reading.phoneKind ?? '')));
     if (!first) continue;
@@ -217,13 +243,17 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
   // Address parts the file has and the plan does not send: the address would not be whole.
   const addressGaps = columns.filter((c, i) => {
     const p = plan[i]!;
-    if (p.field || values(c).length === 0) return false;
+    // (A column read as part of another's field — a house number, a fallback, a birth year — has its reason.)
+    if (p.field || p.reason || values(c).length === 0) return false;
     const r = readings[i]!;
-    const addressy = isAddressRole(r.role) || /\b(state|province|region|country|county|zip|postal|postcode|apt|suite|unit|line 2|line 3|address 2|address 3)\b/.test(headerWordsText(c));
+    // ("Region" alone is not: Mailchimp's REGION is where the subscriber's IP was.)
+    const addressy = isAddressRole(r.role) || /\b(state|province|country|county|zip|postal|postcode|apt|suite|unit|line 2|line 3|address 2|address 3|house ?number|hausnr|hausnummer)\b/.test(headerWordsText(c));
     return addressy && (r.block === '' || r.block === block) && !readConsentHeader(c);
   });
   return { columns: plan, notes, addressGaps: plan.some((p) => p.field && isAddressField(target, p.field)) ? addressGaps : [] };
 }
+
+const HONORIFIC = /^(mr|mrs|ms|miss|mx|dr|prof|rev|revd|sir|dame|lady|lord|hon|fr|sr|sra|srta|sgt|capt|col|gen|m|mme|mlle|me|herr|frau|dott|ing|mag|dra|don|dona|dhr|mevr|rabbi|imam|pastor|father|sister|judge)\.?( ?(and|&) ?(mr|mrs|ms|dr)\.?)?$|^(professor|doctor|reverend|mister|madame|monsieur|mademoiselle)$/i;
 
 /** Postcodes whose shape is distinctive: US ZIP, Portugal, Canada, the UK, the Netherlands. */
 const POSTCODES = [/^\d{5}(-\d{4})?$/, /^\d{4}-\d{3}$/, /^[A-Z]\d[A-Z] ?\d[A-Z]\d$/i, /^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/i, /^\d{4} ?[A-Z]{2}$/i];

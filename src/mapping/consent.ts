@@ -11,23 +11,30 @@ import { headerWords } from './header-words.js';
  */
 
 export type ConsentChannel = 'email' | 'sms' | 'phone' | 'postal';
-export type ConsentPolarity = 'opt-in' | 'opt-out' | 'status';
+/**
+ * opt-in: yes = agreed; opt-out: yes = refused; status: the values say which (subscribed, unsubscribed, Explicit);
+ * restrictions: a list of what not to do (Bloomerang's "DoNotCall, DoNotEmail", Raiser's Edge's solicit codes):
+ * an email restriction is an opt-out, anything else says nothing.
+ */
+export type ConsentPolarity = 'opt-in' | 'opt-out' | 'status' | 'restrictions';
 export interface ConsentHeader {
   channel: ConsentChannel;
   polarity: ConsentPolarity;
 }
 /**
  * What one cell says: opted in, opted out, nothing (keep the stored status), "not opted out" (an opt-out column's
- * no: the source system mails this person, so a record the run creates is opted in, while an existing record keeps
- * its own status — someone who unsubscribed in the CRM is never subscribed again by it), or not consent at all.
+ * no: not a refusal, and not consent either — the stored status is kept, a record the run creates gets the run's
+ * new-record status, opted out unless told), or not consent at all.
  */
 export type ConsentValue = 'in' | 'out' | 'not-out' | 'unknown' | 'unreadable';
 
 const OUT_PHRASES = ['opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'do not', 'dont', 'no bulk', 'requests no', 'request no', 'no email', 'no mail', 'no sms', 'no text', 'no phone', 'no call', 'no contact', 'no marketing', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'desabonne', 'desinscrit', 'ne pas', 'abgemeldet', 'abmeldung', 'baja', 'afgemeld', 'withdrawn', 'revoked'];
-const IN_PHRASES = ['opt in', 'opted in', 'opts in', 'optin', 'optedin', 'accepts', 'accept', 'accepted', 'accepte', 'subscribed', 'subscribe', 'subscription', 'join', 'joined', 'receive', 'newsletter', 'consent', 'consents', 'permission', 'mailing list', 'sign up', 'signup', 'keep me', 'agree', 'agrees', 'allow', 'allows', 'abonne', 'inscrit', 'einwilligung', 'suscrito', 'suscripcion', 'aangemeld'];
+const IN_PHRASES = ['hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay in touch', 'keep in touch', 'stay informed', 'keep informed', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'accepts', 'accept', 'accepted', 'accepte', 'subscribed', 'subscribe', 'subscription', 'join', 'joined', 'receive', 'newsletter', 'consent', 'consents', 'permission', 'mailing list', 'sign up', 'signup', 'keep me', 'agree', 'agrees', 'allow', 'allows', 'abonne', 'inscrit', 'einwilligung', 'suscrito', 'suscripcion', 'aangemeld'];
 /** Words of columns about mail sent, terms agreed or dates: "Marketing emails opened", "I accept the terms", "Subscribe date". */
 const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'date', 'time', 'timestamp', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
-const STATUS_WORDS = ['status', 'state', 'statut', 'estado'];
+const STATUS_WORDS = ['status', 'statut', 'permission', 'interest type', 'preference', 'preferences'];
+/** Headers of a list of restrictions: "Communication Restrictions", "Solicit Codes", "Suppressions". */
+const RESTRICTION_WORDS = ['restriction', 'restrictions', 'solicit', 'solicitation', 'solicit codes', 'suppression', 'suppressions', 'do not solicit'];
 
 const has = (text: string, phrase: string) => text.includes(` ${phrase} `);
 
@@ -35,10 +42,13 @@ const has = (text: string, phrase: string) => text.includes(` ${phrase} `);
 export function readConsentHeader(header: string): ConsentHeader | undefined {
   const words = headerWords(header);
   const text = ` ${words.join(' ')} `;
+  if (RESTRICTION_WORDS.some((p) => has(text, p)) && !NOT_CONSENT.some((w) => has(text, w))) return { channel: 'email', polarity: 'restrictions' };
   const out = OUT_PHRASES.some((p) => has(text, p));
   const inn = IN_PHRASES.some((p) => has(text, p));
   const status = STATUS_WORDS.some((p) => has(text, p));
-  if ((!out && !inn) || NOT_CONSENT.some((w) => has(text, w))) return undefined;
+  // "Email Marketing Status", "Email permission status", "Email Interest Type": an email status in the vendor's words.
+  const emailStatus = status && ['email', 'marketing', 'newsletter', 'subscription', 'mailing list'].some((w) => has(text, w));
+  if ((!out && !inn && !emailStatus) || NOT_CONSENT.some((w) => has(text, w))) return undefined;
   // "Do Not Phone", "Accepts SMS Marketing", "Do Not Mail" (post): channels other than email are their own fields.
   const sms = ['sms', 'text', 'texts', 'mobile', 'cell'].some((w) => has(text, w));
   const email = ['email', 'newsletter', 'courriel', 'mailing list', 'bulk'].some((w) => has(text, w));
@@ -47,20 +57,31 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   const channel: ConsentChannel = email ? 'email' : sms ? 'sms' : phone ? 'phone' : postal ? 'postal' : 'email';
   // "Email Subscription Status", "Marketing status": the values say which way (subscribed / unsubscribed).
   const polarity: ConsentPolarity = out ? 'opt-out' : status ? 'status' : 'opt-in';
+  if (!out && !inn && channel !== 'email') return undefined;
   return { channel, polarity };
 }
 
 const norm = (v: string) => v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').trim().toLowerCase().replace(/[\s_-]+/g, ' ');
-const YES = new Set(['yes', 'y', 'true', 't', '1', '-1', 'x', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
+const YES = new Set(['yes', 'y', 'true', 't', '1', 'x', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
 const NO = new Set(['no', 'n', 'false', 'f', '0', 'off', 'unchecked', 'non', 'nein', 'nee', 'nao', 'faux', 'falso', 'onwaar', 'falsch']);
 /** Values that say which way by themselves, whatever the header. */
-const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
+const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
 const OUT_WORDS = new Set(['unsubscribed', 'opted out', 'opt out', 'optout', 'opt_out', 'bounced', 'hard bounce', 'hard bounced', 'soft bounce', 'cleaned', 'complained', 'spam', 'spam report', 'spam complaint', 'suppressed', 'blocked', 'do not email', 'do not contact', 'revoked', 'withdrawn', 'declined', 'denied', 'desabonne', 'desabonnee', 'desinscrit', 'desinscrite', 'abgemeldet', 'baja', 'afgemeld', 'invalid', 'undeliverable']);
 /** Values that say nothing about consent: the stored status is left as it is. */
 const NEUTRAL = new Set(['never', 'never subscribed', 'not subscribed', 'non subscribed', 'nonsubscribed', 'pending', 'unconfirmed', 'transactional', 'unknown', 'none', 'n/a', 'na', 'not set', 'not specified', 'no response', 'inactive', 'archived']);
 
+/** A restriction that is about email: "DoNotEmail", "Do Not Email", "No Email", "Email Opt Out", "Do Not Contact". */
+const EMAIL_RESTRICTION = /\b(do ?not|dont|no|never) ?(e ?mail|email|bulk e ?mail|contact|solicit|solicitation|mail ?ings?)\b|\b(e ?mail|email) ?(opt ?out|opted ?out|unsubscribed?)\b|\bopted ?out\b|\bunsubscribed\b/;
+
 /** One cell of a consent column, read the column's way round. */
 export function readConsentValue(value: string, polarity: ConsentPolarity): ConsentValue {
+  if (polarity === 'restrictions') {
+    // A list: an email restriction in it is an opt-out; a list of others (DoNotCall) or nothing says nothing.
+    const items = value.replace(/([a-z])([A-Z])/g, '$1 $2').split(/[,;|/\n]+/).map(norm).filter(Boolean);
+    return items.some((i) => EMAIL_RESTRICTION.test(i) && !/\b(mail|post)\b/.test(i.replace(/e ?mail/g, ''))) ? 'out' : 'unknown';
+  }
+  // Salsa Classic's Receive_Email and others: a negative number is an unsubscription (never Access's -1 for true).
+  if (/^-\d+$/.test(value.trim())) return 'out';
   const v = norm(value);
   if (v === '') return 'unknown';
   if (IN_WORDS.has(v)) return polarity === 'opt-out' ? 'unreadable' : 'in';
@@ -81,8 +102,8 @@ export function describeConsent(column: string, polarity: ConsentPolarity, value
     by.set(r, [...(by.get(r) ?? []), `"${v}"`]);
   }
   const part = (r: ConsentValue, what: string) => (by.get(r)?.length ? [`${by.get(r)!.slice(0, 4).join(', ')} → ${what}`] : []);
-  const kind = polarity === 'opt-out' ? 'an opt-out column (yes means the person opted out)' : polarity === 'opt-in' ? 'an opt-in column (yes means the person agreed)' : 'a status column (its words say which)';
-  return `${column} is ${kind}: ${[...part('in', 'the person is OPTED IN'), ...part('out', 'the person is OPTED OUT'), ...part('not-out', 'not opted out: opted in if the run creates the record, an existing record keeps its status'), ...part('unknown', 'says nothing: the stored status is left as it is'), ...part('unreadable', 'not read: the row goes without a status')].join('; ')}`;
+  const kind = polarity === 'opt-out' ? 'an opt-out column (yes means the person opted out)' : polarity === 'opt-in' ? 'an opt-in column (yes means the person agreed)' : polarity === 'restrictions' ? 'a list of restrictions (an email restriction means the person opted out)' : 'a status column (its words say which)';
+  return `${column} is ${kind}: ${[...part('in', 'the person is OPTED IN'), ...part('out', 'the person is OPTED OUT'), ...part('not-out', 'not opted out, which is not consent: the stored status is left as it is, and a record the run creates gets the new-record status'), ...part('unknown', 'says nothing: the stored status is left as it is'), ...part('unreadable', 'not read: the row goes without a status')].join('; ')}`;
 }
 
 /** Whether a column's sample reads as consent the header's way (most values read; a column of other words is not). */

@@ -39,7 +39,7 @@ export type PhoneKind = 'home' | 'work' | 'mobile';
 /** What a header says a column is. */
 export interface HeaderReading {
   /** The field's role; 'phone' before its kind is settled; 'fullName' a whole name; 'label' names another column's kind. */
-  role?: FieldRole | 'county' | 'phone' | 'fullName' | 'label';
+  role?: FieldRole | 'county' | 'phone' | 'fullName' | 'label' | 'houseNumber' | 'birthYear' | 'birthMonth' | 'birthDay';
   /** A phone's kind from the header's own words (Home Phone, Phone - Mobile), when it says. */
   phoneKind?: PhoneKind;
   /** The address block a part belongs to ("" when the header names none): billing, shipping, home, mailing… */
@@ -55,8 +55,8 @@ const PHRASES: Array<[HeaderReading['role'], string[]]> = [
   ['email', ['email', 'email address', 'email addr', 'courriel', 'correo electronico', 'correo', 'adresse email', 'email adresse', 'emailadresse', 'direccion de correo', 'direccion de email', 'endereco de email', 'mailadres', 'mail address', 'mail adresse']],
   ['firstName', ['first name', 'firstname', 'first', 'given name', 'given', 'forename', 'prenom', 'vorname', 'nombre', 'voornaam', 'primeiro nome', 'fname', 'nome proprio']],
   ['lastName', ['last name', 'lastname', 'last', 'surname', 'family name', 'nom', 'nom de famille', 'nachname', 'familienname', 'apellido', 'apellidos', 'sobrenome', 'apelido', 'achternaam', 'lname']],
-  ['middleName', ['middle name', 'middle', 'middle initial', 'additional name', 'second name']],
-  ['title', ['title', 'salutation', 'prefix', 'name prefix', 'honorific', 'civilite', 'anrede', 'tratamiento', 'titre', 'form of address']],
+  ['middleName', ['middle name', 'middle', 'middle initial', 'mi', 'additional name', 'second name']],
+  ['title', ['title', 'salutation', 'prefix', 'name prefix', 'honorific', 'civilite', 'anrede', 'tratamiento', 'titre', 'titel', 'form of address']],
   ['suffix', ['suffix', 'name suffix']],
   ['fullName', ['name', 'full name', 'fullname', 'display name', 'nom complet', 'nombre completo', 'nome completo', 'naam', 'volledige naam']],
   ['street1', ['street', 'street address', 'address', 'address 1', 'address line 1', 'address line', 'line 1', 'street 1', 'street line 1', 'addr', 'addr 1', 'address 1 street', 'street and number', 'adresse', 'adresse 1', 'ligne 1', 'strasse', 'direccion', 'morada', 'straat', 'rue', 'endereco', 'street1', 'address1']],
@@ -66,7 +66,11 @@ const PHRASES: Array<[HeaderReading['role'], string[]]> = [
   ['postalCode', ['zip', 'zip code', 'zipcode', 'postal code', 'postalcode', 'postcode', 'post code', 'zip postal code', 'postal zip code', 'zip postal', 'postal', 'zip 5', 'plz', 'postleitzahl', 'code postal', 'codigo postal', 'cep', 'eircode', 'postcode zip']],
   ['country', ['country', 'country code', 'country region', 'country name', 'pays', 'land', 'pais', 'country iso']],
   ['county', ['county']],
-  ['phone', ['phone', 'phone number', 'telephone', 'telephone number', 'tel', 'phone no', 'telefon', 'telefone', 'telefono', 'telefoon', 'numero de telephone', 'numero de telefono', 'phone 1 value', 'mobile', 'mobile number', 'cell', 'cellphone', 'cell number', 'handy', 'portable', 'movil', 'celular', 'mobiel', 'telemovel', 'mob', 'landline']],
+  ['phone', ['phone', 'phone number', 'telephone', 'telephone number', 'tel', 'phone no', 'telefon', 'telefone', 'telefono', 'telefoon', 'numero de telephone', 'numero de telefono', 'phone 1 value', 'mobile', 'mobile number', 'cell', 'cellphone', 'cell number', 'handy', 'portable', 'movil', 'celular', 'mobiel', 'telemovel', 'mob', 'mobil', 'mobiltelefon', 'landline']],
+  ['houseNumber', ['house number', 'house no', 'house nr', 'street number', 'hausnr', 'hausnummer', 'huisnummer', 'numero de rue', 'building number']],
+  ['birthYear', ['birth year', 'year of birth', 'dob year', 'birthday year', 'geburtsjahr']],
+  ['birthMonth', ['birth month', 'dob month', 'birthday month', 'month of birth']],
+  ['birthDay', ['dob day', 'birthday day', 'day of birth']],
   ['birthDate', ['birth date', 'birthdate', 'date of birth', 'dob', 'birthday', 'born at', 'born', 'born on', 'birth', 'geburtsdatum', 'geburtstag', 'date de naissance', 'naissance', 'fecha de nacimiento', 'nacimiento', 'data de nascimento', 'geboortedatum']],
   ['gender', ['gender', 'sex', 'gender identity', 'geschlecht', 'sexe', 'sexo', 'genero', 'geslacht']],
   ['externalId', ['external id', 'external system id', 'externalid']],
@@ -78,8 +82,8 @@ const MAX_PHRASE = Math.max(...[...PHRASE_INDEX.keys()].map((p) => p.split(' ').
 
 /** Words that say where an address or phone is: kept apart as the block, never part of the field's name. */
 const BLOCKS = new Set(['billing', 'shipping', 'mailing', 'home', 'primary', 'default', 'permanent', 'residential', 'postal', 'work', 'business', 'office', 'other', 'alternate', 'alternative', 'secondary', 'current', 'main', 'private', 'personal', 'delivery', 'physical']);
-const MOBILE = new Set(['mobile', 'mob', 'cell', 'cellular', 'cellphone', 'portable', 'movil', 'celular', 'handy', 'mobiel', 'telemovel', 'sms', 'text', 'gsm']);
-const WORK = new Set(['work', 'business', 'office', 'company', 'bureau', 'travail', 'professionnel', 'trabajo', 'arbeit', 'dienstlich', 'daytime', 'werk']);
+const MOBILE = new Set(['mobile', 'mob', 'mobil', 'mobiltelefon', 'natel', 'cell', 'cellular', 'cellphone', 'portable', 'movil', 'celular', 'handy', 'mobiel', 'telemovel', 'sms', 'text', 'gsm']);
+const WORK = new Set(['work', 'business', 'office', 'company', 'bureau', 'travail', 'professionnel', 'trabajo', 'arbeit', 'dienstlich', 'geschaftlich', 'beruflich', 'daytime', 'werk', 'zakelijk']);
 const HOME = new Set(['home', 'private', 'personal', 'domicile', 'maison', 'casa', 'privat', 'evening', 'residence', 'landline', 'fixe', 'fixed']);
 const SECONDARY = new Set(['other', 'alternate', 'alternative', 'secondary', 'additional', 'backup', 'second']);
 
@@ -89,7 +93,7 @@ const NOISE = new Set([
   'at', 'can', 'we', 'which', 'value', 'donor', 'customer', 'client', 'contact', 'attendee', 'purchaser', 'buyer', 'user', 'individual',
   'member', 'supporter', 'constituent', 'person', 'registrant', 'participant', 'guest', 'subscriber', 'preferred', 'votre', 'vos', 'ton',
   'tu', 'su', 'tu', 'ihre', 'ihr', 'dein', 'deine', 'de', 'du', 'la', 'le', 'des', 'el', 'del', 'da', 'do', 'van', 'het', 'uw', 'je',
-  'number', 'no', 'nr', 'num', 'numero', 'here', 'this', 'for', 'on', 'in', 'and', 'or', 'if', 'any', 'only', 'us', 'e', 'g',
+  'number', 'no', 'nr', 'num', 'numero', 'full', 'here', 'this', 'for', 'on', 'in', 'and', 'or', 'if', 'any', 'only', 'us', 'e', 'g',
 ]);
 
 /**
@@ -114,14 +118,16 @@ const ADDRESS_ROLES = new Set<HeaderReading['role']>(['street1', 'street2', 'cit
 
 /** Reads one header; `role` is undefined for a header that names no person's field (or more than one). */
 export function readHeader(header: string): HeaderReading {
-  // Words in parentheses qualify ("Phone number (mobile)") but do not name: "Email (we will never share it)".
+  // Words in parentheses qualify ("Phone number (mobile)") but do not name: "Email (we will never share it)". A form's
+  // placeholders ("And your surname, {{field:first}}?") are not words of the question.
+  header = header.replace(/\{\{[^}]*\}\}/g, ' ');
   const outside = header.replace(/\([^)]*\)|\[[^\]]*\]/g, ' ');
   const all = headerWords(header);
   const words = headerWords(outside.trim() ? outside : header);
   const label = words[words.length - 1] === 'label' || (words[words.length - 1] === 'type' && words.some((w) => w === 'phone' || w === 'email'));
-  const secondary = all.some((w) => SECONDARY.has(w)) || words.some((w) => /^[2-9]$/.test(w) && !ADDRESS_NUMBERED(words));
+
   const phoneKind = all.some((w) => MOBILE.has(w)) ? 'mobile' : all.some((w) => WORK.has(w)) ? 'work' : all.some((w) => HOME.has(w)) ? 'home' : undefined;
-  const found: Array<{ role: NonNullable<HeaderReading['role']>; phrase: string }> = [];
+  const found: Array<{ role: NonNullable<HeaderReading['role']>; phrase: string; end: number }> = [];
   const rest: string[] = [];
   for (let i = 0; i < words.length; ) {
     let hit: string | undefined;
@@ -130,12 +136,15 @@ export function readHeader(header: string): HeaderReading {
       if (PHRASE_INDEX.has(p)) hit = p;
     }
     if (hit) {
-      found.push({ role: PHRASE_INDEX.get(hit)!, phrase: hit });
       i += hit.split(' ').length;
+      found.push({ role: PHRASE_INDEX.get(hit)!, phrase: hit, end: i });
     } else rest.push(words[i++]!);
   }
   // The block is what the words around the field's own name say: "Postal Code" is no postal address's code.
   const block = rest.filter((w) => BLOCKS.has(w)).join(' ');
+  // A second one: "Other Phone", "Alternate Email", or a number right after the field's own words ("E-mail 2
+  // Address", "Phone 2"), not one inside a prefix (ActionNetwork's can2_phone) nor a line of an address (Address 2).
+  const secondary = all.some((w) => SECONDARY.has(w)) || words.some((w, i) => /^[2-9]$/.test(w) && found.some((f) => f.end === i) && !ADDRESS_NUMBERED(words));
   const stem = words.filter((w) => !NOISE.has(w) && !BLOCKS.has(w) && w !== 'label' && w !== 'type' && w !== 'value').join(' ');
   const reading: HeaderReading = { block, secondary, stem, phoneKind };
   if (label) return { ...reading, role: found.length > 0 ? 'label' : undefined };
@@ -149,7 +158,7 @@ export function readHeader(header: string): HeaderReading {
   let roles = [...new Set(found.map((f) => f.role))];
   // "Default Address Address1", "Address 1 - City", "Home Address Zip": the bare "address" is the block's name.
   if (roles.length > 1 && roles.includes('street1')) {
-    const container = found.filter((f) => f.role === 'street1' && /^(address|adresse|addr)( \d)?$/.test(f.phrase));
+    const container = found.filter((f) => f.role === 'street1' && /^(street address|street|address|adresse|addr)( \d)?$/.test(f.phrase));
     if (container.length === found.filter((f) => f.role === 'street1').length) roles = roles.filter((r) => r !== 'street1');
   }
   // "Phone Number (mobile)", "Mobile Phone": the kind is in the words; "First Name" beside "Name" is the first name.

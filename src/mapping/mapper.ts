@@ -4,6 +4,7 @@ import { GROUP_FIELDS, isGroupField, type CustomRule, type FieldRule, type Mappi
 import { planColumns } from './column-plan.js';
 import { readConsentHeader, readConsentValue, describeConsent, type ConsentPolarity } from './consent.js';
 import { phoneKindOfLabel } from './header-words.js';
+import { compileTransform, type Transform } from './transforms.js';
 import { normaliseDate, normaliseHeader, splitWholeAddress, stripSpreadsheetQuote, type AddressPart, type DateOrder } from './values.js';
 
 export type { RowMapper } from '../core/types.js';
@@ -89,9 +90,9 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       claimed.add(p.field);
       // A column called just "Address" may hold the whole address (Mailchimp): read so when a value has that form.
       const wholeAddress = p.field === street1 && normaliseHeader(p.column) === 'address' ? true : undefined;
-      rules.push({ field: p.field, columns: [p.column], separator: ' ', transforms: [], wholeAddress, labelColumn: p.labelColumn, fallback: p.fallback });
-      if (p.labelColumn) used.add(p.labelColumn);
-      for (const c of p.fallback ?? []) used.add(c);
+      const transforms = p.dateFormat ? [compileTransform({ date: p.dateFormat }) as Transform] : [];
+      rules.push({ field: p.field, columns: p.columns ?? [p.column], separator: p.separator ?? ' ', transforms, dateFormat: p.dateFormat, wholeAddress, labelColumn: p.labelColumn, fallback: p.fallback });
+      for (const c of [...(p.labelColumn ? [p.labelColumn] : []), ...(p.fallback ?? []), ...(p.columns ?? [])]) used.add(c);
     }
     for (const [field, reads] of consent) {
       claimed.add(field);
@@ -163,18 +164,16 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
    * A consent field from its columns, each read its own way round: any opt-out wins (two columns about one consent,
    * "Do Not Email" and "No Bulk Emails", cannot make an opt-in of a refusal), then any opt-in; else nothing is sent.
    */
-  const readConsent = (reads: NonNullable<FieldRule['consent']>, fields: Record<string, string>): { value: string; notOut: boolean } | { error: string } => {
+  const readConsent = (reads: NonNullable<FieldRule['consent']>, fields: Record<string, string>): { value: string } | { error: string } => {
     let value = '';
-    let notOut = false;
     for (const { column, polarity } of reads) {
       const raw = (fields[column] ?? '').trim();
       const r = readConsentValue(raw, polarity);
       if (r === 'unreadable') return { error: `"${raw}" in "${column}" does not say whether the person agreed (yes/no, subscribed/unsubscribed…)` };
-      if (r === 'out') return { value: consentWords.no, notOut: false };
+      if (r === 'out') return { value: consentWords.no };
       if (r === 'in') value = consentWords.yes;
-      if (r === 'not-out') notOut = true;
     }
-    return { value, notOut };
+    return { value };
   };
 
   /** A rule that copies one column unchanged (no transforms, value map or default). */
@@ -227,7 +226,6 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
             const e = unusable(rule.field, `${rule.field}: ${c.error}`);
             if (e) return e;
           } else if (c.value !== '') out.fields[rule.field] = c.value;
-          else if (c.notOut) (out.newRecordStatus ??= {})[rule.field] = consentWords.yes;
           continue;
         }
         if (isPlain(rule)) {
@@ -332,7 +330,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     },
     matches() {
       return [
-        ...rules.filter((r) => !droppedDates.has(r.field)).map((r) => ({ field: r.field, column: r.columns.join(' + ') || `(default "${r.defaultValue}")` })),
+        ...rules.filter((r) => !droppedDates.has(r.field)).map((r) => ({ field: r.field, column: (r.columns.join(' + ') || `(default "${r.defaultValue}")`) + (r.fallback ? ` (else ${r.fallback.join(', else ')})` : '') + (r.labelColumn ? ` (which phone: ${r.labelColumn})` : '') })),
         // A whole-address column also gives the other address fields that no column of their own gives.
         ...rules
           .filter((r) => r.wholeAddress)
@@ -343,6 +341,11 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     },
     planNotes() {
       return planNotes;
+    },
+    dropAutoFields(fields) {
+      const named = new Set(spec?.rules.map((r) => r.field) ?? []);
+      for (let i = rules.length - 1; i >= 0; i--) if (fields.includes(rules[i]!.field) && !named.has(rules[i]!.field)) rules.splice(i, 1);
+      return fields.filter((f) => named.has(f));
     },
     addressGaps() {
       return addressGaps;

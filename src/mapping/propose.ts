@@ -82,6 +82,7 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
     }
     if (p.labelColumn) proposal.rule = { label: p.labelColumn };
     if (p.fallback) proposal.rule = { ...proposal.rule, fallback: p.fallback };
+    if (p.columns) proposal.rule = { columns: p.columns, separator: p.separator, ...(p.dateFormat ? { transform: [{ date: p.dateFormat }] } : {}) };
     if (p.field === birth) {
       const fmt = dateFormatOf(values);
       if (fmt) proposal.rule = { transform: [{ date: fmt }] };
@@ -117,7 +118,7 @@ export function mappingFromProposal(target: Target, proposals: Proposal[]): Reco
       fields[p.field] = { columns: [...columns, p.column], consent: { ...ways, [p.column]: p.rule.consent } };
       continue;
     }
-    fields[p.field] = p.rule ? { column: p.column, ...p.rule } : p.column;
+    fields[p.field] = p.rule ? (p.rule.columns ? p.rule : { column: p.column, ...p.rule }) : p.column;
   }
   return { target: target.name, fields, autoMatch: false };
 }

@@ -17,7 +17,7 @@ type Supporter = { contacts?: Array<{ type: string; value: string; status?: stri
 const emailStatus = (all: unknown[], email: string) => (all as Supporter[]).find((s) => s.contacts?.some((c) => c.type === 'EMAIL' && c.value.toLowerCase() === email))?.contacts?.find((c) => c.type === 'EMAIL')?.status;
 
 describe('consent, for people already in the CRM', () => {
-  it('Salesforce NPSP: HasOptedOutOfEmail=true opts out a subscribed supporter; =false never re-subscribes one who opted out', async () => {
+  it('Salesforce NPSP: HasOptedOutOfEmail=true opts out a subscribed supporter; =false is not consent: it never re-subscribes anyone, and opts in new ones only when the run says so', async () => {
     const sb = await startSalsaSandbox();
     close = () => sb.sandbox.close();
     const file = join(tempDir(), 'npsp.csv');
@@ -35,20 +35,25 @@ describe('consent, for people already in the CRM', () => {
     expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 2, ADDED: 2 }, exitCode: 0 });
     const all = sb.salsa.supporters();
     // Ann opted out in Salesforce: out. Bo unsubscribed in Salsa: "not opted out" in Salesforce does not undo that.
-    // Cy is new and Salesforce mails her: in. Di is new and opted out: out.
-    expect(['ann', 'bo', 'cy', 'di'].map((p) => emailStatus(all, `${p}@example.org`))).toEqual(['OPT_OUT', 'OPT_OUT', 'OPT_IN', 'OPT_OUT']);
-    expect(res.stderr).toContain('HasOptedOutOfEmail is an opt-out column (yes means the person opted out): "true" → the person is OPTED OUT; "false" → not opted out');
+    // Cy is new and did not opt out, which is no consent: out (the new-record status). Di is new and opted out: out.
+    expect(['ann', 'bo', 'cy', 'di'].map((p) => emailStatus(all, `${p}@example.org`))).toEqual(['OPT_OUT', 'OPT_OUT', 'OPT_OUT', 'OPT_OUT']);
+    expect(res.stderr).toContain('HasOptedOutOfEmail is an opt-out column (yes means the person opted out): "true" → the person is OPTED OUT; "false" → not opted out, which is not consent');
+    // An organisation that mails everyone Salesforce does not mark says so: new records are opted in, opt-outs stay.
+    const next = join(tempDir(), 'npsp2.csv');
+    writeFileSync(next, csv(['Email', 'HasOptedOutOfEmail'], [['eve@example.org', 'false'], ['fay@example.org', 'true'], ['bo@example.org', 'false']]));
+    expect((await runInProcess(['import', next, '--new-email-status', 'OPT_IN', '--quiet'], { env: sb.env })).code).toBe(0);
+    expect(['eve', 'fay', 'bo'].map((p) => emailStatus(sb.salsa.supporters(), `${p}@example.org`))).toEqual(['OPT_IN', 'OPT_OUT', 'OPT_OUT']);
   });
 
   it('Luminate: an opt-out column sets accepts_email=false, and its "no" never changes an existing constituent', async () => {
     const { lum, sandbox, env } = await startLuminateSandbox();
     close = () => sandbox.close();
-    lum.seed([{ 'email.primary_address': 'bo@example.org', primary_email: 'bo@example.org', 'email.accepts_email': 'false' }, { 'email.primary_address': 'ann@example.org', primary_email: 'ann@example.org', 'email.accepts_email': 'true' }]);
+    lum.seed!([{ 'email.primary_address': 'bo@example.org', primary_email: 'bo@example.org', 'email.accepts_email': 'false' }, { 'email.primary_address': 'ann@example.org', primary_email: 'ann@example.org', 'email.accepts_email': 'true' }]);
     const file = join(tempDir(), 'hubspot.csv');
     writeFileSync(file, csv(['Email', 'First Name', 'Unsubscribed from all email'], [['ann@example.org', 'Ann', 'true'], ['bo@example.org', 'Bo', 'false'], ['cy@example.org', 'Cy', 'false'], ['dee@example.org', 'Dee', '']]));
     expect((await runInProcess(['import', file, '-t', 'luminate', '--quiet'], { env })).code).toBe(0);
     const by = new Map(lum.constituents().map((c) => [c['email.primary_address'], c['email.accepts_email']]));
-    expect([by.get('ann@example.org'), by.get('bo@example.org'), by.get('cy@example.org'), by.get('dee@example.org')]).toEqual(['false', 'false', 'true', 'false']);
+    expect([by.get('ann@example.org'), by.get('bo@example.org'), by.get('cy@example.org'), by.get('dee@example.org')]).toEqual(['false', 'false', 'false', 'false']);
   });
 
   it("a mapping that makes an opt-out column's yes an opt-in is refused before anything is read; without a map the column is read its own way", async () => {
@@ -67,7 +72,7 @@ describe('consent, for people already in the CRM', () => {
     writeFileSync(plain, JSON.stringify({ fields: { email: 'Email', emailStatus: 'Do Not Email' } }));
     expect((await runInProcess(['import', file, '-m', plain, '--quiet'], { env: sb.env })).code).toBe(0);
     expect(emailStatus(sb.salsa.supporters(), 'a@example.org')).toBe('OPT_OUT');
-    expect(emailStatus(sb.salsa.supporters(), 'b@example.org')).toBe('OPT_IN');
+    expect(emailStatus(sb.salsa.supporters(), 'b@example.org')).toBe('OPT_OUT'); // not opted out: no consent, a new record
   });
 
   it('a consent column whose values do not say which way round is left alone, and said so', async () => {

@@ -61,7 +61,8 @@ describe('first run: init, mapping files, failed rows', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/failed rows: .*failed\.csv \(4; fix them there and re-run that file as it is\)/);
     const text = readFileSync(failed, 'utf8');
-    const lines = text.trim().split('\n');
+    // Written as the input is (its CRLF line endings), so a spreadsheet opens it alike.
+    const lines = text.trim().split('\r\n');
     expect(lines[0]).toBe('Email,First Name,Last Name,Address 1,Address 2,City,State,Zip,Phone,Date of Birth,Gender,External ID,Notes,sync_error');
     expect(lines).toHaveLength(5);
     expect(lines[3]).toMatch(/^olivia\.johnson\.69@example\.org,Olivia,.*Calif\..*"line 70: VALIDATION_ERROR: address\.state: Invalid state code/);

@@ -78,9 +78,9 @@ export function closeAfterEach(): <T extends { close(): Promise<unknown> }>(sand
 }
 
 /** A Luminate site in its own sandbox, and the environment that points a run at it. */
-export async function startLuminateSandbox() {
+export async function startLuminateSandbox(options: { unanswered?: string[] } = {}) {
   const { createLuminateEmulator } = await import('../../src/targets/luminate/emulator.js');
-  const lum = createLuminateEmulator();
+  const lum = createLuminateEmulator(options);
   const sandbox = await startSandbox({ emulators: [lum] });
   return { lum, sandbox, env: lum.environment(sandbox.url) };
 }

@@ -43,14 +43,55 @@ export function classifyLuminateReply(reply: HttpReply): AttemptOutcome {
   return { kind: 'results', httpStatus: status, results: [result] };
 }
 
-/** getUser's nested answer as dotted names, the form createOrUpdate's parameters use (name.first, primary_address.city). */
-export function flattenRecord(rec: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
-  for (const [k, v] of Object.entries(rec)) {
-    const name = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flattenRecord(v as Record<string, unknown>, name, out);
-    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = String(v);
-  }
-  return out;
+/**
+ * getUser's answer read as dotted names, the form createOrUpdate's parameters use (name.first, primary_address.city),
+ * by its documented shapes: an empty value is `{}` or null (read as ""), custom fields come as lists by type under
+ * `custom` (`{string: [{id: "custom_string1", content: "Gold"}]}`; a one-item list as a single object), a date may
+ * carry a time part. What has a shape this reading does not know is `unknown`, never "": a field the answer leaves
+ * out is unknown too (FoundRecord.absent), so a plan or an undo never takes it for empty.
+ */
+export function readConstituent(rec: Record<string, unknown>): { values: Record<string, string>; unknown: string[] } {
+  const values: Record<string, string> = {};
+  const unknown: string[] = [];
+  const scalar = (v: unknown): string | undefined =>
+    v === null || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0) ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  const walk = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const name = prefix ? `${prefix}.${k}` : k;
+      if (!prefix && k === 'custom') {
+        readCustom(v);
+        continue;
+      }
+      const s = scalar(v);
+      if (s !== undefined) values[name] = /(^|\.)birth_date$|_date\d*$/.test(name) ? dayOf(s) : s;
+      else if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, name);
+      else unknown.push(name);
+    }
+  };
+  const readCustom = (custom: unknown) => {
+    if (custom === null || custom === undefined || scalar(custom) === '') return;
+    if (typeof custom !== 'object' || Array.isArray(custom)) return void unknown.push('custom');
+    for (const [type, list] of Object.entries(custom as Record<string, unknown>)) {
+      if (scalar(list) === '') continue;
+      for (const item of Array.isArray(list) ? list : [list]) {
+        const id = item && typeof item === 'object' ? scalar((item as Record<string, unknown>).id) : undefined;
+        if (!id) {
+          unknown.push(`custom.${type}`);
+          continue;
+        }
+        const content = scalar((item as Record<string, unknown>).content);
+        if (content === undefined) unknown.push(id);
+        else values[id] = type === 'date' ? dayOf(content) : content;
+      }
+    }
+  };
+  walk(rec, '');
+  return { values, unknown };
+}
+
+/** "1980-05-27-05:00", "1980-05-27T00:00:00" → 1980-05-27: the day a stored date stands for. */
+function dayOf(v: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : v;
 }
 
 /** Connects to one Luminate site: one createOrUpdate call per row, credentials only in the POST body. */
@@ -123,11 +164,11 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
         }
         const rec = json?.getConsResponse as Record<string, unknown> | undefined;
         if (!rec || status !== 200) return { kind: 'retry', reason: `unreadable getUser answer from Luminate (HTTP ${status})`, httpStatus: status };
-        const backup = flattenRecord(rec);
+        const { values: backup, unknown } = readConstituent(rec);
         const consId = backup.cons_id ?? '';
         delete backup.cons_id;
         const name = [backup['name.first'], backup['name.last']].filter(Boolean).join(' ');
-        records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup }]);
+        records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup, unknown, absent: 'unknown' }]);
       }
       return { kind: 'found', records };
     },

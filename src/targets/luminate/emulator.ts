@@ -10,6 +10,8 @@ export interface LuminateEmulatorOptions {
   allowedIps?: string[];
   /** The site's constituent fields, as listUserFields describes them (default: SITE_FIELDS). */
   fields?: SiteField[];
+  /** Fields getUser leaves out of its answer (a site whose read omits what it lets the API write). */
+  unanswered?: string[];
 }
 
 export interface SiteField {
@@ -108,7 +110,7 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
     for (const k of ['name.first', 'name.last', 'name.middle']) if (/[<>{}]/.test(fields[k] ?? '')) return error(p, '35', `Field ${k} contains invalid characters.`);
     const email = fields['email.primary_address'] ?? fields.primary_email;
     if (email !== undefined && !isEmail(email)) return error(p, '22', `Invalid email address: ${email}`);
-    if (fields.birth_date !== undefined && !parseCalendarDate(fields.birth_date)) return error(p, '22', `Invalid date for birth_date: ${fields.birth_date}`);
+    if (fields.birth_date !== undefined && fields.birth_date !== '' && !parseCalendarDate(fields.birth_date)) return error(p, '22', `Invalid date for birth_date: ${fields.birth_date}`);
 
     let target: Record_ | undefined;
     if (fields.cons_id) {
@@ -173,7 +175,11 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
     return reply(p, 200, { listConsFieldsResponse: { field: list.length === 1 ? list[0] : list } });
   }
 
-  /** getUser by cons_id, member_id or primary_email: the record with dotted names nested, values as strings. */
+  /**
+   * getUser by cons_id, member_id or primary_email, answered as Luminate answers (docs/VENDOR-APIS.md "getUser"):
+   * dotted names nested, values as strings, an empty value as {}, custom fields as lists by type under `custom`
+   * (`{string: [{id, content}]}`, a one-item list as a single object), a date with a time part; no groups.
+   */
   function getUser(p: URLSearchParams): EmulatorReply {
     const consId = p.get('cons_id');
     const memberId = p.get('member_id');
@@ -182,14 +188,28 @@ export function createLuminateEmulator(options: LuminateEmulatorOptions = {}): E
     if (matches === undefined) return error(p, '9', 'Required parameter missing: cons_id, member_id or primary_email.');
     if (matches.length === 0) return error(p, '16', 'Record not found.');
     if (matches.length > 1) return error(p, '8', 'The request matched more than one constituent.');
-    const nested: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(matches[0]!)) {
-      const parts = k.split('.');
+    return reply(p, 200, { getConsResponse: answerOf(matches[0]!) });
+  }
+
+  function answerOf(rec: Record_): Record<string, unknown> {
+    const nested: Record<string, unknown> = { cons_id: rec.cons_id };
+    const custom: Record<string, Array<{ id: string; content: unknown }>> = {};
+    for (const f of siteFields) {
+      if (f.name === 'cons_id' || options.unanswered?.includes(f.name)) continue;
+      const v = rec[f.name] ?? '';
+      const kind = /^custom_(string|boolean|date|integer)\d+$/.exec(f.name)?.[1];
+      if (kind) {
+        (custom[kind === 'integer' ? 'number' : kind] ??= []).push({ id: f.name, content: v === '' ? {} : v });
+        continue;
+      }
+      const parts = f.name.split('.');
       let at = nested;
       for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
-      at[parts[parts.length - 1]!] = v;
+      at[parts[parts.length - 1]!] = v === '' ? {} : f.valueType === 'DATE' ? `${v}-00:00` : v;
     }
-    return reply(p, 200, { getConsResponse: nested });
+    // Luminate's JSON: a one-item list is a single object.
+    nested.custom = Object.fromEntries(Object.entries(custom).map(([k, list]) => [k, list.length === 1 ? list[0] : list]));
+    return nested;
   }
 
   return {

@@ -32,6 +32,8 @@ export const LUMINATE_FIELDS: FieldSpec[] = [
   { name: 'primary_address.country', aliases: ['country', 'country code'], role: 'country' },
   { name: 'home_phone', aliases: ['phone', 'home phone', 'homephone', 'telephone', 'phone number'], role: 'homePhone' },
   { name: 'mobile_phone', aliases: ['mobile', 'cell', 'cell phone', 'mobile phone', 'cellphone'], role: 'mobilePhone' },
+  // Where the site has it (listUserFields says; a column matched to it is left out on a site without it).
+  { name: 'work_phone', aliases: ['work phone', 'business phone', 'office phone'], role: 'workPhone' },
   { name: 'birth_date', aliases: ['date of birth', 'dob', 'birth date', 'birthdate', 'birthday'], kind: 'date', role: 'birthDate' },
   { name: 'gender', aliases: ['gender', 'sex'], role: 'gender' },
   { name: 'employment.employer', aliases: ['employer', 'company', 'organization'] },

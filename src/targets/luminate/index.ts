@@ -1,7 +1,7 @@
 import type { Target } from '../../core/types.js';
 import type { TargetModule } from '../../sandbox/emulator-types.js';
 import { LUMINATE_FIELDS } from './fields.js';
-import { canClearLuminate, checkLuminateFields, flattenLuminate, identifyLuminate, isLuminateField, luminateGroups, prepareLuminate, restoreLuminate } from './mapper.js';
+import { canClearLuminate, checkLuminateFields, isOwnLuminateName, flattenLuminate, identifyLuminate, isLuminateField, luminateGroups, prepareLuminate, restoreLuminate } from './mapper.js';
 
 const NO_DELETE =
   "Luminate Online's Constituent API (SRConsAPI) has no delete method: deletion exists only in the separate SOAP API " +
@@ -19,6 +19,7 @@ export const luminateTarget: Target = {
   fields: LUMINATE_FIELDS,
   keyFields: ['primary_email', 'cons_id', 'member_id'],
   isKnownField: isLuminateField,
+  isOwnFieldName: isOwnLuminateName,
   optInValues: { yes: 'true', no: 'false' },
   prepare: prepareLuminate,
   checkFields: checkLuminateFields,

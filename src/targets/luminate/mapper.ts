@@ -17,6 +17,11 @@ export function isLuminateField(name: string): boolean {
   return KNOWN.has(name) || METHOD_PARAMS.has(name) || CUSTOM_FIELD.test(name) || FIELD_NAME.test(name);
 }
 
+/** A header written as a site field: a custom field (custom_string1), a dotted name (primary_address.street3). */
+export function isOwnLuminateName(header: string): boolean {
+  return !RESERVED_PARAMS.has(header) && (CUSTOM_FIELD.test(header) || (FIELD_NAME.test(header) && header.includes('.')));
+}
+
 /** Mapped fields the site does not have, or will not let the API account update (from listUserFields access=update). */
 export function checkLuminateFields(mapped: ReadonlySet<string>, remote: ReadonlyMap<string, RemoteField>): string[] {
   const problems: string[] = [];
@@ -136,10 +141,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (consId) lockKeys.push(`cons:${consId}`);
   if (memberId) lockKeys.push(`member:${memberId}`);
   if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
-  // "Not opted out" in the source (an opt-out column's no): a constituent this run creates is opted in, by a second
-  // call once Luminate says it created it; an existing one keeps its own status (never re-subscribed by the file).
-  const afterCreate = form['email.accepts_email'] === undefined && row.newRecordStatus?.['email.accepts_email'] === 'true' ? { 'email.accepts_email': 'true' } : undefined;
-  return { ok: true, key, lockKeys, payload: form, note: heldBackNote, afterCreate };
+  return { ok: true, key, lockKeys, payload: form, note: heldBackNote };
 }
 
 /**

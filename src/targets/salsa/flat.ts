@@ -21,7 +21,8 @@ export function calendarDayOf(stored: string): string {
   const t = Date.parse(stored);
   if (Number.isNaN(t) || stored.length <= 10) return stored.slice(0, 10);
   const day = 86_400_000;
-  const nearest = t % day === day / 2 ? t : Math.floor((t + day / 2) / day) * day;
+  // (t % day is negative before 1970: measured from the day's start, noon is day / 2 on either side of 1970.)
+  const nearest = ((t % day) + day) % day === day / 2 ? t - day / 2 : Math.floor((t + day / 2) / day) * day;
   return new Date(nearest).toISOString().slice(0, 10);
 }
 

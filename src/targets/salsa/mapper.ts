@@ -165,8 +165,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   // A status the row does not give is never sent to an existing supporter (it keeps its own). What a new one gets
   // is not documented (perhaps the account's default, perhaps opted in), so a supporter this run creates gets it
   // explicitly, by the second call: --new-email-status (OPT_OUT unless told), and SMS always OPT_OUT.
-  // The run's --new-email-status first (a person's explicit choice), then the row's own evidence (not opted out).
-  const newEmail = options?.newEmailStatus ?? (row.newRecordStatus?.emailStatus as PrepareOptions['newEmailStatus']) ?? 'OPT_OUT';
+  const newEmail = options?.newEmailStatus ?? 'OPT_OUT';
   if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) {
     afterCreate ??= {};
     // Every contact again, not only the ones given a status: however Salsa treats a list of contacts, the second

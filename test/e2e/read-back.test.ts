@@ -1,0 +1,73 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, csv, readReport, runInProcess, startLuminateSandbox, tempDir } from '../support/helpers.js';
+
+// A plan and an undo are only as right as the tool's reading of what the CRM holds. Luminate's getUser answers
+// custom fields as lists by type (a one-item list as one object), empties as {}, dates with a time: read so, and
+// what cannot be read is unknown — never taken for "".
+
+const closing = closeAfterEach();
+
+const SEED = [
+  { 'email.primary_address': 'ann@example.org', 'name.first': 'Ann', custom_string1: 'Gold', custom_boolean1: 'true', birth_date: '1980-05-27', 'email.accepts_email': 'true' },
+  { 'email.primary_address': 'bo@example.org', 'name.first': 'Bo', custom_string1: 'Bronze', 'email.accepts_email': 'false' },
+  { 'email.primary_address': 'cy@example.org', 'name.first': 'Cy' },
+];
+const FILE = [
+  ['ann@example.org', 'Annie', 'Silver', 'no', '1980-05-27'],
+  ['bo@example.org', 'Bo', 'Silver', 'yes', ''],
+  ['cy@example.org', 'Cyrus', 'Silver', '', '1990-01-02'],
+];
+const HEADER = ['Email', 'First Name', 'custom_string1', 'custom_boolean1', 'Birth Date'];
+
+/** The store as a person compares it: by cons_id, without the interactions counter, "" as absent. */
+const storeOf = (lum: { constituents(): Array<Record<string, string>> }) =>
+  Object.fromEntries(lum.constituents().map(({ interactions: _, ...c }) => [c.cons_id, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== ''))]));
+
+describe('Luminate: getUser read by its documented shapes', () => {
+  it('--plan shows custom fields with their old values; the undo of the import leaves the store exactly as before', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
+    lum.seed!(SEED);
+    const before = storeOf(lum);
+    const dir = tempDir();
+    const input = join(dir, 'custom.csv');
+    writeFileSync(input, csv(HEADER, FILE));
+
+    const plan = await runInProcess(['import', input, '-t', 'luminate', '--plan', '-r', join(dir, 'p.plan.jsonl'), '--no-state'], { env });
+    expect(plan.code, plan.stderr).toBe(0);
+    const lines = readReport(join(dir, 'p.plan.jsonl'));
+    expect(lines.map((l) => l.status)).toEqual(['UPDATE', 'UPDATE', 'UPDATE']);
+    expect(lines[0]!.error_message).toBe('name.first: "Ann" → "Annie"; custom_string1: "Gold" → "Silver"; custom_boolean1: "true" → "false"');
+    expect(lines[1]!.error_message).toBe('custom_string1: "Bronze" → "Silver"; custom_boolean1: "" → "true"');
+    expect(lines[2]!.error_message).toBe('name.first: "Cy" → "Cyrus"; custom_string1: "" → "Silver"; birth_date: "" → "1990-01-02"');
+
+    const undoLog = join(dir, 'custom.undo.jsonl');
+    const imported = await runInProcess(['import', input, '-t', 'luminate', '--undo-log', undoLog, '-r', join(dir, 'i.csv'), '--no-state'], { env });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(lum.constituents().map((c) => c.custom_string1)).toEqual(['Silver', 'Silver', 'Silver']);
+    const undone = await runInProcess(['undo', undoLog, '-r', join(dir, 'u.csv'), '--no-state'], { env });
+    expect(undone.code, readFileSync(join(dir, "u.csv"), "utf8")).toBe(0);
+    expect(storeOf(lum)).toEqual(before);
+  });
+
+  it('a field the answer leaves out is unknown: the plan says so, --undo-log writes nothing it could not put back', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox({ unanswered: ['custom_string1'] });
+    closing(sandbox);
+    lum.seed!(SEED);
+    const before = storeOf(lum);
+    const dir = tempDir();
+    const input = join(dir, 'custom.csv');
+    writeFileSync(input, csv(HEADER, FILE));
+    const plan = await runInProcess(['import', input, '-t', 'luminate', '--plan', '-r', join(dir, 'p.plan.jsonl'), '--no-state'], { env });
+    expect(readReport(join(dir, 'p.plan.jsonl'))[0]!.error_message).toContain('custom_string1: (unknown: could not be read) → "Silver"');
+    expect(plan.code).toBe(0);
+
+    const res = await runInProcess(['import', input, '-t', 'luminate', '--undo-log', join(dir, 'u.jsonl'), '-r', join(dir, 'i.csv'), '--no-state'], { env });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/the current value of custom_string1 could not be read from Luminate Online, so the undo log could not record it; leave that field out of the mapping, or run without --undo-log/);
+    expect(readReport(join(dir, 'i.csv')).map((r) => r.status).every((s) => s === 'FAILED' || s === 'NOT_ATTEMPTED')).toBe(true);
+    expect(storeOf(lum)).toEqual(before);
+  });
+});
