@@ -18,6 +18,11 @@ export interface MembershipItem {
  */
 export class MembershipStage implements MembershipQueue {
   private readonly queues = new Map<string, { membership: Membership; items: MembershipItem[] }>();
+  /**
+   * Groups whose members the remote will not change through its API (a Salsa segment that is not a CRM segment:
+   * HTTP 405 or NOT_ALLOWED): said once, and no further call is made for them. Label → reason.
+   */
+  readonly refused = new Map<string, string>();
   /** Group changes queued and not yet dispatched. */
   waiting = 0;
   private waitingSince = 0;
@@ -36,6 +41,11 @@ export class MembershipStage implements MembershipQueue {
       return;
     }
     for (const m of todo) {
+      const refused = this.refused.get(m.group.id);
+      if (refused) {
+        this.record({ w, remoteId }, m, 'failed', refused);
+        continue;
+      }
       const key = `${m.change}\u0000${m.group.kind ?? ''}\u0000${m.group.id}`;
       let q = this.queues.get(key);
       if (!q) this.queues.set(key, (q = { membership: m, items: [] }));
@@ -99,6 +109,9 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
         pacer.onSuccess();
         breaker.record(true);
         const again: MembershipItem[] = [];
+        if (outcome.results.some((r) => r.errorCode === 'NOT_ALLOWED')) {
+          return refuse(ctx, stage, membership, pending, 'NOT_ALLOWED');
+        }
         pending.forEach((it, i) => {
           const r = outcome.results[i];
           if (!r) return stage.record(it, membership, 'failed', 'the remote returned no result for it');
@@ -132,6 +145,7 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
       case 'reject': {
         // The remote refused the call as a whole: about the group itself (a segment deleted meanwhile), not one
         // record (an unknown supporter has its own NOT_FOUND): splitting would only repeat the refusal.
+        if (outcome.httpStatus === 405) return refuse(ctx, stage, membership, pending, 'HTTP 405');
         fail(pending, outcome.reason);
         return ctx.callFailed(outcome.reason);
       }
@@ -141,4 +155,14 @@ export async function deliverMemberships(ctx: RunContext, stage: MembershipStage
       }
     }
   }
+}
+
+/**
+ * A group whose members the API cannot change: these rows' changes fail with the reason, every later row's too
+ * without a call, and the summary says it once. Not a failure of the remote, so not one the circuit breaker counts.
+ */
+function refuse(ctx: RunContext, stage: MembershipStage, membership: Membership, pending: MembershipItem[], answer: string): void {
+  const reason = `not a CRM ${ctx.options.target.groups?.noun.one ?? 'group'}: the API cannot change the members of "${membership.group.label}" (${answer})`;
+  stage.refused.set(membership.group.id, reason);
+  for (const it of pending) stage.record(it, membership, 'failed', reason);
 }

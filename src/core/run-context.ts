@@ -49,7 +49,7 @@ export class RunContext {
   readonly planning: boolean;
   readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};
   /** Group changes of written records, sent in calls of their own (runSync sets it). */
-  membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {} };
+  membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {}, refused: new Map() };
   /** Reads what is left of a shared token again during the run (runSync sets it). */
   allowance: { afterCall(throttled: boolean): void } = { afterCall: () => {} };
   /** Deliveries waiting out a retry delay, holding no concurrency slot meanwhile. */

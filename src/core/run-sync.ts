@@ -152,6 +152,7 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     warned: ctx.warned,
     memberships: ctx.membershipCounts,
     membershipCalls: ctx.membershipCalls,
+    refusedGroups: [...ctx.membership.refused.values()],
     lookupCalls: ctx.lookupCalls,
     planFields: ctx.planFields,
     planSecondCalls: ctx.planSecondCalls,

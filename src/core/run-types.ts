@@ -143,6 +143,8 @@ export interface RunResult {
   memberships: Partial<Record<MembershipOutcome, number>>;
   /** Calls that carried group changes (part of `calls`). */
   membershipCalls: number;
+  /** Why the remote would not change some groups' members (a non-CRM segment): one line each. */
+  refusedGroups: string[];
   /** Calls that read records before writing them (plans, the undo log, checks; part of `calls`). */
   lookupCalls: number;
   /** A plan's updates: rows per field that would change. */
@@ -219,6 +221,8 @@ export interface MembershipQueue {
   enqueue(w: Work): void;
   /** Sends every queue that holds anything. */
   flush(): void;
+  /** Groups whose members the remote will not change through its API: group id → why (said once in the summary). */
+  readonly refused: ReadonlyMap<string, string>;
 }
 
 /** The values a row went without, by field, and the words its report line says of them. */

@@ -411,6 +411,8 @@ export interface GroupRef {
   label: string;
   /** For targets with more than one kind of group (Luminate: group, interest). */
   kind?: string;
+  /** The remote's own type of the group, as it answers it (Salsa segments: DEFAULT, CUSTOM…). */
+  type?: string;
 }
 
 export type MembershipChange = 'add' | 'remove';

@@ -333,6 +333,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   if (mode === 'plan') notes.push(...describePlan(result, session?.limits, target));
   const membershipNote = describeMembershipCounts(result, target);
   if (membershipNote) notes.push(membershipNote);
+  for (const why of result.refusedGroups ?? []) notes.push(`${why}: one call was refused, and no other was made for it`);
   if (result.unchanged > 0) {
     const batch = session?.limits.maxBatchSize;
     const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;

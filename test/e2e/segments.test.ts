@@ -171,6 +171,26 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
     expect(membersByName(running)['Spring Volunteers']).toEqual(['ann@example.org', 'bo@example.org', 'cy@example.org', 'di@example.org']);
   });
 
+  it('a segment that is not a CRM segment (405) fails once and clearly: no further call for it, every row says why; the rest go', async () => {
+    running = await startSalsaSandbox({ segments: SEGMENTS, notCrmSegments: ['All Supporters'], maxBatchSize: 5 });
+    closing(running.sandbox);
+    const dir = tempDir();
+    const input = join(dir, 'many.csv');
+    writeFileSync(input, csv(['Email', 'First Name'], Array.from({ length: 23 }, (_, i) => [`p${i}@example.org`, `P${i}`])));
+    const report = join(dir, 'many.report.csv');
+    const res = await runInProcess(['import', input, '--segment', 'All Supporters', '--segment', 'Volunteer', '-r', report, '--json'], { env: running.env });
+    expect(JSON.parse(res.stdout)).toMatchObject({ exitCode: 1, counts: { FAILED: 23 } });
+    const lines = readReport(report);
+    expect(lines.every((l) => l.error_code === 'MEMBERSHIP' && /not a CRM segment: the API cannot change the members of "All Supporters"/.test(l.error_message))).toBe(true);
+    expect(res.stderr).toMatch(/not a CRM segment: the API cannot change the members of "All Supporters" \(HTTP 405\): one call was refused, and no other was made for it/);
+    expect(res.stderr.match(/not a CRM segment/g)!.length).toBe(1);
+    // Every supporter is written and in the CRM segment; the segment listing asked for no member counts.
+    expect(membersByName(running).Volunteer).toHaveLength(23);
+    expect(running.salsa.countedSegmentSearches()).toBe(0);
+    // One refused members call at most per batch in flight when the refusal came: far fewer than the 5 batches.
+    expect(running.sandbox.stats.statuses[405] ?? 0).toBeLessThanOrEqual(4);
+  });
+
   it('--dry-run says per row which segments it would join, after checking the names against the account', async () => {
     running = await startSalsaSandbox({ segments: SEGMENTS });
     closing(running.sandbox);

@@ -94,11 +94,14 @@ describe('local checks (Salsa)', () => {
     expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, field: 'gender', error: expect.stringMatching(/^gender "other" is not one Salsa stores \(MALE or FEMALE/) });
     expect(prep({ email: 'x'.repeat(250) + '@b.org' })).toMatchObject({ ok: false, field: undefined });
   });
-  it('sends no empty or absent field: the JSON of a supporter holds only what the row gives', () => {
+  it('sends no empty or absent field, but a whole address clears its empty parts on purpose ("" clears, left out is kept)', () => {
     const p = prep({ email: 'a@b.org', firstName: '', addressLine1: '1 Elm Rd', city: 'Austin', state: '', postalCode: '78701' });
-    expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"addressLine1":"1 Elm Rd","city":"Austin","postalCode":"78701"},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
+    expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"addressLine1":"1 Elm Rd","city":"Austin","postalCode":"78701","state":""},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');
+    // --address replace replaces the stored address whole: every part the row does not give is sent as "".
+    const r = prepareSalsa('upsert', { fields: { email: 'a@b.org', postalCode: '78701' }, custom: [] }, { replacePartial: true });
+    expect(r.ok && (r.payload as { address: unknown }).address).toEqual({ addressLine1: '', addressLine2: '', city: '', state: '', postalCode: '78701', county: '', country: '' });
   });
-  it('holds back an address without street or city (Salsa replaces a stored address whole) for a second call after a creation', () => {
+  it('holds back an address without street or city (it would mix with the stored one: Salsa keeps the parts a request leaves out) for a second call after a creation', () => {
     const p = prep({ email: 'a@b.org', postalCode: '10001' });
     expect(p).toMatchObject({ ok: true, payload: { contacts: [{ type: 'EMAIL', value: 'a@b.org' }] }, afterCreate: { address: { postalCode: '10001' } }, heldBackNote: expect.stringMatching(/^address not sent/) });
     expect(JSON.stringify(p.ok && p.payload)).not.toContain('address');

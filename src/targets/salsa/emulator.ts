@@ -24,6 +24,8 @@ export interface SalsaEmulatorOptions {
   customFields?: string[];
   /** Segments (groups) that exist in this account, by name. */
   segments?: string[];
+  /** Segments the API cannot manage (not CRM segments): their members calls answer 405 (the built-in sandbox has "All Supporters"). */
+  notCrmSegments?: string[];
   now?: () => number;
 }
 
@@ -49,7 +51,7 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
  * An in-memory Salsa Engage account that answers as docs/VENDOR-APIS.md describes. It is strict on purpose: a lenient
  * emulator would hide the bugs real users hit.
  */
-export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; segments(): Array<{ segmentId: string; name: string; type: string; members: string[] }>; otherClient(): { sent: number; refused: number } } {
+export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulator & { supporters(): Obj[]; segments(): Array<{ segmentId: string; name: string; type: string; members: string[] }>; countedSegmentSearches(): number; otherClient(): { sent: number; refused: number } } {
   const token = options.token ?? 'sandbox-salsa-token';
   const rateLimit = options.rateLimit ?? 300;
   const maxBatchSize = options.maxBatchSize ?? 20;
@@ -65,7 +67,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   const fits = (type: string, v: unknown) =>
     typeof v === 'string' && (v === '' || type === 'STRING' || (type === 'BOOLEAN' && (v === 'true' || v === 'false')) || (type === 'NUMBER' && /^-?\d+(\.\d+)?$/.test(v)) || (type === 'DATE' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{3})?Z)?$/.test(v)));
   const store = new Map<string, Obj>();
-  const segments = createSegmentStore({ maxBatchSize, names: options.segments ?? ['Spring Volunteers', 'Donors 2025', 'Volunteer', 'Volunteer Leads'], supporterExists: (id) => store.has(id) });
+  const segments = createSegmentStore({ maxBatchSize, names: options.segments ?? ['Spring Volunteers', 'Donors 2025', 'Volunteer', 'Volunteer Leads'], notCrm: options.notCrmSegments ?? [], supporterExists: (id) => store.has(id) });
   const byEmail = new Map<string, Set<string>>();
   /** Call times of the last minute (the sliding count, and what metrics reports left). */
   const window: number[] = [];
@@ -174,8 +176,18 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
   function merge(existing: Obj, s: Obj): Obj {
     const next: Obj = { ...existing };
     for (const f of SIMPLE_FIELDS) if (s[f] !== undefined) next[f] = s[f];
-    // A sent object replaces the stored one whole (seed: "Partial Updates").
-    if (s.address !== undefined) next.address = { ...(s.address as Obj) };
+    // Inside a sent address, a part sent as "" (or null) is cleared and a part left out is kept, as Engage does (its
+    // help: every sent field is updated "including nulls, empty strings"; the vendor's Go client had to stop omitting
+    // empty parts to clear them). Engage leaves empty fields out of its answers: a cleared part is removed.
+    if (s.address !== undefined) {
+      const address: Obj = { ...((existing.address as Obj | undefined) ?? {}) };
+      for (const [k, v] of Object.entries(s.address as Obj)) {
+        if (k === 'errors') continue;
+        if (v === '' || v === null) delete address[k];
+        else address[k] = v;
+      }
+      next.address = address;
+    }
     if (s.contacts !== undefined) {
       const byType = new Map(((existing.contacts as Obj[] | undefined) ?? []).map((c) => [c.type, c]));
       // A contact sent without a status keeps the stored one; a new contact without one gets the account's default,
@@ -271,6 +283,7 @@ export function createSalsaEmulator(options: SalsaEmulatorOptions = {}): Emulato
     environment: (baseUrl) => ({ SALSA_API_URL: baseUrl, SALSA_API_TOKEN: token }),
     supporters: () => [...store.values()].map((s) => structuredClone(s)),
     segments: () => segments.list(),
+    countedSegmentSearches: () => segments.countedSearches(),
     otherClient: () => ({ sent: other.sent, refused: other.refused }),
     snapshot: () => ({ supporters: [...store.values()], segments: segments.list(), metrics: { ...metrics, rateLimit, maxBatchSize } }),
     seed(records) {

@@ -29,7 +29,7 @@ export function calendarDayOf(stored: string): string {
 /**
  * A supporter object in the flat form mappings use (firstName, addressLine1, email, emailStatus, custom:<Name>…).
  * A stored record gives the fields it holds; a payload (`asPayload`) gives what writing it leaves: the fields it sets,
- * "" for those it empties — every part of a sent address, as Salsa replaces an address whole.
+ * "" for those it sends empty (Salsa clears a part sent as ""; one left out is kept).
  */
 export function flatSupporter(s: Obj, asPayload = false): Record<string, string> {
   const out: Record<string, string> = {};
@@ -39,7 +39,8 @@ export function flatSupporter(s: Obj, asPayload = false): Record<string, string>
   for (const f of SIMPLE) put(f, s[f]);
   if (typeof s.dateOfBirth === 'string') put('dateOfBirth', s.dateOfBirth ? calendarDayOf(s.dateOfBirth) : '');
   const a = s.address as Obj | undefined;
-  if (a && typeof a === 'object') for (const f of ADDRESS_FIELDS) put(f, asPayload ? (a[f] ?? '') : a[f]);
+  // A payload's address leaves what it sends, "" for a part it clears; a part it leaves out is kept, so not listed.
+  if (a && typeof a === 'object') for (const f of ADDRESS_FIELDS) put(f, a[f]);
   for (const c of (s.contacts as Obj[] | undefined) ?? []) {
     const field = FIELD_OF_CONTACT[String(c.type)];
     if (field) put(field, c.value);

@@ -38,5 +38,5 @@ export const salsaTarget: Target = {
 
 export const salsa: TargetModule = {
   target: salsaTarget,
-  createEmulator: async (settings) => (await import('./emulator.js')).createSalsaEmulator({ rateLimit: settings.rateLimit, maxBatchSize: settings.maxBatchSize }),
+  createEmulator: async (settings) => (await import('./emulator.js')).createSalsaEmulator({ rateLimit: settings.rateLimit, maxBatchSize: settings.maxBatchSize, notCrmSegments: ['All Supporters'] }),
 };

@@ -116,8 +116,9 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   }
   // Fields the person asked to clear (their cells are empty): sent as "", Salsa's clearing value.
   const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
-  // Salsa replaces a sent address whole (an omitted part is not kept): an address without its street or city would
-  // erase the stored street or city, so it is only sent deliberately. A part being cleared is a part the file gives.
+  // Salsa keeps each part of a stored address that a request leaves out: an address without its street or city would
+  // mix with the stored one (a new zip under the old street), so it is only sent deliberately. A part being cleared
+  // is a part the file gives.
   const given = (part: string) => !!f[part] || !!cleared?.has(part);
   const anyAddress = ADDRESS_FIELDS.some(given);
   // Whole: the row gives a street and a city, and the file has a column for the state or the zip (a mapped column
@@ -151,6 +152,12 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
     if (cleared) for (const part of ADDRESS_FIELDS) if (cleared.has(part)) a[part] = '';
+    // A whole address replaces the stored one: Salsa keeps a part left out, so each part the file has a column for
+    // and this row leaves empty is sent as "" on purpose (a mover's old "Apt 3" is cleared). A part the file does
+    // not mention at all is left as it is.
+    // --address replace replaces the stored address whole, as asked: every part the row does not give is "".
+    if (options?.replacePartial) for (const part of ADDRESS_FIELDS) a[part] ??= '';
+    else if (whole) for (const part of ADDRESS_FIELDS) if (a[part] === undefined && part in f) a[part] = '';
     if (sendAddress) s.address = a;
     else afterCreate = { address: a };
   }
@@ -203,7 +210,7 @@ export function typedCustomValue(value: string, type: string): string | { error:
 
 const CLEARABLE_SIMPLE = new Set(['title', 'firstName', 'middleName', 'lastName', 'suffix', 'dateOfBirth', 'gender', 'externalSystemId']);
 
-/** What an empty cell may clear in Salsa: plain fields and address parts are sent as "". */
+/** What an empty cell may clear in Salsa: plain fields and address parts are sent as "" (Salsa's clearing value). */
 export function canClearSalsa(field: string): true | string {
   if (CLEARABLE_SIMPLE.has(field) || (ADDRESS_FIELDS as readonly string[]).includes(field)) return true;
   if (field === 'supporterId' || field === 'email') return 'it identifies the supporter';
@@ -212,7 +219,7 @@ export function canClearSalsa(field: string): true | string {
   return 'it is not a Salsa field that can be cleared';
 }
 
-export const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Salsa replaces a stored address whole, so it is sent only to a supporter the run creates (--address replace sends it anyway)';
+export const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Salsa keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a supporter the run creates (--address replace sends it anyway)';
 
 /** Said before the run: what becomes of addresses given the columns the file maps. */
 export function describeSalsaMapping(mapped: ReadonlySet<string>, options: PrepareOptions): string[] {
@@ -221,9 +228,9 @@ export function describeSalsaMapping(mapped: ReadonlySet<string>, options: Prepa
   if (options.replacePartial) return [`addresses: --address replace: every row's address parts are sent, and replace the stored address whole (parts the row lacks are erased)`];
   if (!mapped.has('addressLine1') || !mapped.has('city') || (!mapped.has('state') && !mapped.has('postalCode'))) {
     const lacking = ['addressLine1', 'city'].filter((p) => !mapped.has(p)).concat(!mapped.has('state') && !mapped.has('postalCode') ? ['state or postalCode'] : []);
-    return [`addresses go only to supporters this run creates: the file maps ${parts.join(', ')} but no ${lacking.join(', ')}, and Salsa replaces a stored address whole, so sending them to existing supporters would erase what they have there. To replace addresses anyway: --address replace`];
+    return [`addresses go only to supporters this run creates: the file maps ${parts.join(', ')} but no ${lacking.join(', ')}, and Salsa keeps the parts of a stored address a request leaves out, so sending them to existing supporters would mix them with what they have there. To replace addresses anyway: --address replace`];
   }
-  return ['an address replaces the stored one whole: a row with a street and a city sends its address (its empty parts included); a partial one (no street or no city) goes only to a supporter this run creates; --address replace sends it to every supporter'];
+  return ['an address replaces the stored one whole: a row with a street and a city sends its address, the parts it leaves empty as "" so they are cleared; a partial one (no street or no city) goes only to a supporter this run creates; --address replace sends it to every supporter'];
 }
 
 /**

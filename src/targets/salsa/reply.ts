@@ -18,6 +18,8 @@ const RESULT_STATUS: Record<string, Status> = {
   NOT_FOUND: 'NOT_FOUND',
   VALIDATION_ERROR: 'VALIDATION_ERROR',
   SYSTEM_ERROR: 'SYSTEM_ERROR',
+  // A segment's members call on a segment that is not a CRM segment (docs/VENDOR-APIS.md "Segments").
+  NOT_ALLOWED: 'VALIDATION_ERROR',
 };
 
 /** Field errors hang on the object that failed: the supporter, a contact, the address or a custom field. */
@@ -52,6 +54,9 @@ export function toItemResult(s: Record<string, unknown>): ItemResult {
   if (errors.length > 0) {
     result.errorCode = errors[0]!.code !== undefined ? String(errors[0]!.code) : undefined;
     result.errorMessage = describeErrors(errors);
+  } else if (s.result === 'NOT_ALLOWED') {
+    result.errorCode = 'NOT_ALLOWED';
+    result.errorMessage = 'NOT_ALLOWED';
   } else if (status === 'VALIDATION_ERROR') result.errorMessage = 'Salsa refused the supporter without naming a field';
   else if (status === 'NOT_FOUND') result.errorMessage = 'no supporter with this supporterId';
   else if (status === 'SYSTEM_ERROR') result.errorMessage = 'Salsa failed on this supporter (SYSTEM_ERROR)';

@@ -9,6 +9,8 @@ export interface Segment {
   name: string;
   type: string;
   members: Set<string>;
+  /** A CRM segment, whose members the API may change. */
+  crm: boolean;
 }
 
 interface Replies {
@@ -23,14 +25,18 @@ interface Replies {
  * are not documented, so the emulator answers in the supporters call's words: ADDED (now a member), UPDATED (was
  * one already), DELETED (removed), NOT_FOUND (no such supporter, or not a member to remove).
  */
-export function createSegmentStore(options: { maxBatchSize: number; names: string[]; supporterExists(id: string): boolean }) {
+export function createSegmentStore(options: { maxBatchSize: number; names: string[]; supporterExists(id: string): boolean; notCrm?: string[] }) {
   const segments = new Map<string, Segment>();
-  const add = (name: string) => {
-    const s: Segment = { segmentId: randomUUID(), name, type: 'CUSTOM', members: new Set() };
+  const add = (name: string, crm = true) => {
+    const s: Segment = { segmentId: randomUUID(), name, type: crm ? 'CUSTOM' : 'DEFAULT', members: new Set(), crm };
     segments.set(s.segmentId, s);
     return s;
   };
   for (const n of options.names) add(n);
+  // Segments the API cannot manage (not CRM segments): their members calls answer 405 "Method not allowed".
+  for (const n of options.notCrm ?? []) add(n, false);
+  /** Searches that computed member counts (the vendor's clients turn them off: they slow the call down). */
+  let countedSearches = 0;
   const view = (s: Segment) => ({ segmentId: s.segmentId, name: s.name, type: s.type });
   const page = <T>(items: T[], payload: Obj) => {
     const offset = Math.max(0, Number(payload.offset ?? 0));
@@ -42,6 +48,7 @@ export function createSegmentStore(options: { maxBatchSize: number; names: strin
 
   return {
     add,
+    countedSearches: () => countedSearches,
     list: () => [...segments.values()].map((s) => ({ ...view(s), members: [...s.members].sort() })),
     /** Forgets a deleted supporter's memberships. */
     forget(supporterId: string) {
@@ -60,8 +67,12 @@ export function createSegmentStore(options: { maxBatchSize: number; names: strin
           if (refused) return refused;
         }
         const found = ids ? (ids as string[]).map((id) => segments.get(String(id))).filter((s): s is Segment => !!s) : [...segments.values()];
-        const p = page(found.map(view), payload);
-        return r.ok({ offset: p.offset, count: p.items.length, segments: p.items.map((s) => ({ ...s, result: 'FOUND' })) });
+        const counts = payload.includeMemberCounts !== false;
+        if (counts) countedSearches++;
+        const p = page(found, payload);
+        const items = p.items.map((s) => ({ ...view(s), ...(counts ? { totalMembers: s.members.size } : {}), result: 'FOUND' }));
+        // Engage leaves empty fields out of its answers: an empty page has no segments list at all.
+        return r.ok(items.length > 0 ? { offset: p.offset, count: items.length, segments: items } : { offset: p.offset, count: 0 });
       }
       const segment = segments.get(String(payload.segmentId ?? ''));
       if (!segment) return r.error(400, `No segment with segmentId ${String(payload.segmentId ?? '(none)')}`);
@@ -71,6 +82,7 @@ export function createSegmentStore(options: { maxBatchSize: number; names: strin
         return r.ok({ offset: p.offset, count: p.items.length, supporters: p.items.map((supporterId) => ({ supporterId })) });
       }
       if (method !== 'PUT' && method !== 'DELETE') return r.error(405, `Method ${method} is not allowed here`);
+      if (!segment.crm) return r.error(405, 'Method not allowed');
       const ids = payload.supporterIds;
       if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) return r.error(400, 'payload.supporterIds must be a list of supporter ids');
       const refused = tooMany(ids.length, r);

@@ -12,17 +12,19 @@ export async function listSegments(post: Post, pageSize: number, nextCall?: () =
   const groups: GroupRef[] = [];
   for (let offset = 0; ; ) {
     if (offset > 0) await nextCall?.();
-    const r = await post(JSON.stringify({ payload: { offset, count: pageSize } }));
+    // Without member counts: counting "really slows this call down" (the vendor's own clients turn it off).
+    const r = await post(JSON.stringify({ payload: { offset, count: pageSize, includeMemberCounts: false } }));
     if (!r.ok) return { kind: 'retry', reason: r.reason };
-    const json = (tryJson(r.reply.text) ?? {}) as { payload?: { total?: number; segments?: Array<Record<string, unknown>> } };
-    const page = json.payload?.segments;
+    const json = (tryJson(r.reply.text) ?? {}) as { payload?: { total?: number; count?: number; segments?: Array<Record<string, unknown>> } };
+    // Engage leaves empty fields out of its answers: a page without a segments list is an empty page.
+    const page = r.reply.status === 200 && json.payload && json.payload.segments === undefined ? [] : json.payload?.segments;
     if (r.reply.status !== 200 || !Array.isArray(page)) {
       const classified = classifySalsaReply(r.reply, 0);
       if (classified.kind === 'results') return { kind: 'retry', reason: `unexpected segments search answer (HTTP ${r.reply.status})`, httpStatus: r.reply.status };
       return classified;
     }
     for (const s of page) {
-      if (typeof s.segmentId === 'string' && typeof s.name === 'string') groups.push({ id: s.segmentId, label: s.name });
+      if (typeof s.segmentId === 'string' && typeof s.name === 'string') groups.push({ id: s.segmentId, label: s.name, ...(typeof s.type === 'string' ? { type: s.type } : {}) });
     }
     offset += page.length;
     const total = json.payload?.total;
