@@ -71,3 +71,41 @@ describe('Luminate: getUser read by its documented shapes', () => {
     expect(storeOf(lum)).toEqual(before);
   });
 });
+
+describe('check tells the truth, on stdout, with an exit code a script can use', () => {
+  it('the read-back check names a field the account does not give back; member_id is looked up as member_id', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox({ unanswered: ['custom_string1'] });
+    closing(sandbox);
+    lum.seed!([...SEED.slice(0, 2), { ...SEED[2]!, member_id: 'M-77' }]);
+    const dir = tempDir();
+    const input = join(dir, 'custom.csv');
+    writeFileSync(input, csv(HEADER, FILE));
+    const res = await runInProcess(['check', input, '-t', 'luminate', '--sample', '3'], { env });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/WARN +read-back +custom_string1 \(3 of 3\) cannot be read back from the account: --plan would show it as unknown/);
+    expect(res.stdout).toMatch(/of the first 3 rows, 3 would update an existing constituent and 0 would create one/);
+
+    const byMember = join(dir, 'members.csv');
+    writeFileSync(byMember, csv(['member_id', 'First Name'], [['M-77', 'Cyrus'], ['M-78', 'New']]));
+    const map = join(dir, 'm.json');
+    writeFileSync(map, JSON.stringify({ fields: { member_id: 'member_id', 'name.first': 'First Name' } }));
+    const members = await runInProcess(['check', byMember, '-t', 'luminate', '-m', map, '--sample', '2', '--json'], { env });
+    expect(JSON.parse(members.stdout)).toMatchObject({ sampleLooked: 2, sampleUpdated: 1, sampleCreated: 1 });
+  });
+
+  it('exit 1 when sampled rows would be INVALID, one tally line per problem; exit 0 only when a run would go through', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
+    void lum;
+    const dir = tempDir();
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, csv(['Email', 'First Name'], Array.from({ length: 150 }, (_, i) => [i % 2 ? `p${i}@example` : `p${i}@example.org`, `P${i}`])));
+    const res = await runInProcess(['check', bad, '-t', 'luminate'], { env });
+    expect(res.code).toBe(1);
+    const values = res.stdout.split('\n').find((l) => /values/.test(l))!;
+    expect(values).toMatch(/WARN +values +75 of the first 150 rows would be INVALID: 75 × primary_email "…" is not a valid email address$/);
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, csv(['Email', 'First Name'], [['a@example.org', 'A']]));
+    expect((await runInProcess(['check', good, '-t', 'luminate'], { env })).code).toBe(0);
+  });
+});

@@ -123,13 +123,13 @@ describe('segments (Salsa): --segment, a tags column, --remove-segment', () => {
     expect(res.code).toBe(2);
     const segments = (JSON.parse(res.stdout).checks as Array<{ check: string; ok: boolean; detail: string }>).filter((c) => c.check === 'segments');
     expect(segments).toEqual([
-      { check: 'segments', ok: false, detail: '--segment "Spring Volunteer": no segment is named "Spring Volunteer" (close: "Spring Volunteers", "Volunteer"); names must match exactly, or give the segment\'s id' },
+      { check: 'segments', ok: false, severity: 'fail', detail: '--segment "Spring Volunteer": no segment is named "Spring Volunteer" (close: "Spring Volunteers", "Volunteer"); names must match exactly, or give the segment\'s id' },
       { check: 'segments', ok: true, detail: '--remove-segment "Volunteer": segment "Volunteer" (' + running.salsa.segments().find((x) => x.name === 'Volunteer')!.segmentId + ')' },
-      { check: 'segments', ok: true, detail: '2 of the first 4 rows name a segment the account does not have; they would be INVALID: 2 × no segment is named "Donor 2025" (close: "Donors 2025"); names must match exactly, or give the segment\'s id' },
+      { check: 'segments', ok: false, severity: 'problem', detail: '2 of the first 4 rows name a segment the account does not have; they would be INVALID: 2 × "Donor 2025" (close: "Donors 2025")' },
     ]);
     const fixed = await runInProcess(['check', f.input, '--segment', 'Spring Volunteers'], { env: running.env });
     expect(fixed.code).toBe(0);
-    expect(fixed.stderr).toMatch(/ok {4}segments +--segment "Spring Volunteers": segment "Spring Volunteers" \(/);
+    expect(fixed.stdout).toMatch(/ok {4}segments +--segment "Spring Volunteers": segment "Spring Volunteers" \(/);
     expect(running.salsa.supporters()).toEqual([]); // read-only
     expect(running.salsa.segments().every((x) => x.members.length === 0)).toBe(true);
   });

@@ -257,8 +257,10 @@ describe('check: a read-only preflight', () => {
     // the sandbox says what is left of its minute, and the estimate paces at that.
     await runInProcess(['check', file, '--sample', '60', '--json'], { env: sb.env });
     const human = await runInProcess(['check', file], { env: sb.env });
-    expect(human.stderr).toMatch(/ok {4}time +1200 rows = 120 calls at 10 a call; at 1[01]\d calls a minute about 1\.\d min/);
-    expect(human.stderr).toMatch(/A run would go through\./);
+    // The result is on stdout: `check file.csv > out.txt` keeps it.
+    expect(human.stdout).toMatch(/ok {4}time +1200 rows = 120 calls at 10 a call; at 1[01]\d calls a minute about 1\.\d min/);
+    expect(human.stdout).toMatch(/A run would go through\./);
+    expect(human.stderr).toBe('');
     const refused = await runInProcess(['check', file, '--json'], { env: { ...sb.env, SALSA_API_TOKEN: 'wrong-token' } });
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stdout).checks).toContainEqual(expect.objectContaining({ check: 'credentials', ok: false, detail: expect.stringMatching(/refused the API token/) }));
@@ -268,7 +270,7 @@ describe('check: a read-only preflight', () => {
     writeFileSync(odd, csv(['Contact', 'Referrer'], [['a@example.org', 'b@example.org']]));
     const noKey = await runInProcess(['check', odd], { env: sb.env });
     expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toMatch(/FAIL +key column +.*no column maps to email or supporterId.*Column "Contact" holds email addresses/);
+    expect(noKey.stdout).toMatch(/FAIL +key column +.*no column maps to email or supporterId.*Column "Contact" holds email addresses/);
   });
 
   it("Luminate: a good mapping passes against the site's listUserFields; a mapping naming a field the site lacks fails, naming it; a value outside the site's choices is reported", async () => {
@@ -281,12 +283,13 @@ describe('check: a read-only preflight', () => {
     expect(ok.code).toBe(0);
     const checks = JSON.parse(ok.stdout).checks as Array<{ check: string; ok: boolean; detail: string }>;
     expect(checks.find((c) => c.check === 'mapped fields')).toMatchObject({ ok: true });
-    expect(checks.find((c) => c.check === 'values')!.detail).toMatch(/1 of the first 2 rows would be INVALID: 1 × gender "…" is not one of this site's choices \(Male, Female, Nonbinary, Prefer not to say\)/);
+    // A gender the site does not have: the row would go without it (as the run does), said with the site's choices.
+    expect(checks.find((c) => c.check === 'values')!.detail).toMatch(/1 of the first 2 rows pass every check; 1 would go without a value \(--strict-values: INVALID\): 1 × gender "…" is not one of this site's choices \(Male, Female, Nonbinary, Prefer not to say\)/);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ fields: { primary_email: 'Email', 'name.first': 'First Name', spouse_name: 'Spouse' } }));
     const refused = await runInProcess(['check', file, '-t', 'luminate', '-m', bad, '--sandbox']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/FAIL +mapped fields +spouse_name is not a field this site lets the API account update \(listUserFields\)/);
-    expect(refused.stderr).toMatch(/A run would not go through/);
+    expect(refused.stdout).toMatch(/FAIL +mapped fields +spouse_name is not a field this site lets the API account update \(listUserFields\)/);
+    expect(refused.stdout).toMatch(/A run would not go through/);
   });
 });
