@@ -6,6 +6,7 @@ import { TARGETS } from '../targets/index.js';
 
 export interface DataCommandOptions {
   strictValues?: boolean;
+  trace?: string;
   target?: string;
   map?: string;
   format?: string;

@@ -69,7 +69,8 @@ function addDataOptions(cmd: Command): Command {
     .option('--failed <file>', 'also write the rows that did not succeed, in the input\'s format and columns plus sync_error')
     .option('--new-email-status <status>', 'Salsa: the email status a supporter the run creates gets when its row has none: OPT_OUT (default), OPT_IN or account-default. Existing supporters keep theirs; a row\'s own status is always sent as given. SMS: OPT_OUT unless the row says')
     .option('--empty <skip|clear>', 'what an empty cell does: skip (default: not sent, the stored value stays) or clear (the stored value is cleared; a mapping field can say "empty": "clear" alone). Keys and, for Salsa, phones and emails are never cleared')
-    .option('--address <complete|replace>', 'Salsa replaces a stored address whole: complete (default) sends a partial address (no street or no city) only to supporters the run creates; replace sends it to everyone, erasing the parts a row lacks')
+    .option('--address <complete|replace>', 'Salsa keeps the parts of a stored address a request leaves out: complete (default) sends a partial address (no street or no city) only to supporters the run creates, and a whole one with its empty parts cleared; replace sends every row\'s address to everyone, clearing the parts it lacks')
+    .option('--trace <file>', 'append every request to the CRM and its answer to this file, one JSON line each (method, URL, status, time, bodies; credentials masked; readable by you only): evidence for a first real run or a support question')
     .option('--strict-values', 'a value that cannot be used (a date that is not one, a gender the target does not store) makes its row INVALID; by default the row goes without that value and its report line says so')
     .option('--date-order <dmy|mdy>', 'how to read 05/03/1975 in date columns: dmy (5 March) or mdy (May 3) (default: told from the column\'s own values; an undecidable column stops the run)')
     .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)')
@@ -147,6 +148,7 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--rate <n>', 'requests per minute at most (default: the account\'s limit)')
     .option('--timeout <seconds>', 'per-request timeout (default: 60)')
     .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
+    .option('--trace <file>', 'append every request to the CRM and its answer to this file (JSON lines, credentials masked)')
     .option('--state <path>', `local state to keep in step (default: ${DEFAULT_STATE_PATH})`)
     .option('--no-state', 'keep no local state')
     .option('--json', 'print the summary as one JSON object on stdout')
@@ -166,8 +168,9 @@ export function buildProgram(io: CommandIO, setExit: (code: number) => void): Co
     .option('--segment <name|id>', 'check that this segment (group) exists, as import --segment would resolve it; repeatable', collect)
     .option('--remove-segment <name|id>', 'the same for import --remove-segment; repeatable', collect)
     .option('--sandbox', 'check against the built-in emulator')
+    .option('--trace <file>', 'append every request to the CRM and its answer to this file (JSON lines, credentials masked)')
     .option('--json', 'the result as one JSON object on stdout')
-    .addHelpText('after', '\nExit status: 0 a run would go through · 2 it would not (the reasons are listed)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check volunteers.csv -m mailchimp-map.json --segment "Spring Volunteers"\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
+    .addHelpText('after', '\nThe result is printed on stdout.\nExit status: 0 a run would go through · 1 it would run, but some rows would not go through as written (WARN) · 2 it would not (FAIL)\n\nExamples:\n  $ sync-supporters check contacts.csv --sample 50\n  $ sync-supporters check volunteers.csv -m mailchimp-map.json --segment "Spring Volunteers"\n  $ sync-supporters check contacts.csv -t luminate -m luminate-map.json --json')
     .action(async (file: string | undefined, opts: CheckOptions) => setExit(await (await import('./commands/check.js')).runCheck(file, opts, io)));
 
   const stateCmd = program

@@ -283,8 +283,25 @@ export interface FieldSpec {
   caution?: { aliases: string[]; warning: string };
 }
 
+/** One request and its answer, for --trace (the trace file masks credentials before anything is written). */
+export interface HttpTraceEntry {
+  at: string;
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody?: string;
+  status?: number;
+  responseHeaders?: Record<string, unknown>;
+  responseBody?: string;
+  /** Why there was no answer (a timeout, a reset). */
+  error?: string;
+  ms: number;
+}
+
 export interface ConnectOptions {
   env: Record<string, string | undefined>;
+  /** --trace: every request and answer, as it happens. */
+  trace?: (entry: HttpTraceEntry) => void;
   /** Per-request timeout. */
   timeoutMs: number;
   /** Requests the run will have in flight at most (sizes the connection pool). */

@@ -34,6 +34,8 @@ export interface DataJob {
   allMatches: boolean;
   resume: boolean;
   changedOnly: boolean;
+  /** --trace: every request and answer, appended to this file as JSON lines (credentials masked). */
+  trace?: string;
   /** --strict-values: a value that cannot be used makes its row INVALID. */
   strictValues: boolean;
   full: boolean;

@@ -101,6 +101,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   let report: ReportWriter | undefined;
   let failedWriter: FailedRowsWriter | undefined;
   let undoLog: UndoLogWriter | undefined;
+  let trace: import('../report/trace-file.js').TraceFile | undefined;
   let result: RunResult | undefined;
   const interrupt = new AbortController();
   setMaxListeners(0, interrupt.signal); // each request in flight and each wait listens to it
@@ -135,7 +136,11 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
         notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
       }
       try {
-        session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8 });
+        if (job.trace) {
+          const { TraceFile } = await import('../report/trace-file.js');
+          trace = new TraceFile(job.trace, [...allSecrets(remoteEnv), ...allSecrets(env), remoteEnv.LUMINATE_LOGIN_NAME, env.LUMINATE_LOGIN_NAME]);
+        }
+        session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8, trace: trace?.record });
         notes.push(...(session.notes ?? []));
         // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked
         // against it before the first row, and values are sent as it needs them (an enumeration's own choices).
@@ -311,6 +316,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     await sandbox?.close();
     failedWriter?.close();
     undoLog?.close();
+    trace?.close();
     // The report is the record of what happened; a state that was not saved costs the next --changed-only run
     // a resend of those rows, so it is a warning, not a failed run.
     await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
@@ -340,6 +346,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     notes.push(`${result.unchanged} rows unchanged since the last sync were not sent${saved ? `: about ${saved} API call${saved === 1 ? '' : 's'} saved` : ''}`);
   }
   if (stateDb) notes.push(`state: ${stateDb.path}`);
+  if (trace) notes.push(`trace: ${trace.path} (${trace.count} request${trace.count === 1 ? '' : 's'} and their answers, credentials masked)`);
   if (failedWriter) {
     notes.push(failedWriter.count > 0 ? `failed rows: ${failedWriter.path} (${failedWriter.count}; fix them there and re-run that file as it is)` : `failed rows: none (${failedWriter.path} not written)`);
   }

@@ -24,6 +24,7 @@ export function guardRunFiles(job: DataJob): void {
       ...(failedFile ? [failedFile] : []),
       ...(job.backup ? [{ path: job.backup, role: 'the backup', option: '--backup' }] : []),
       ...(job.undoLog ? [{ path: job.undoLog, role: 'the undo log', option: '--undo-log' }] : []),
+      ...(job.trace ? [{ path: job.trace, role: 'the trace', option: '--trace' }] : []),
       ...(statePath ? [{ path: statePath, role: 'the local state', option: '--state', createsFolder: true }] : []),
     ],
   );

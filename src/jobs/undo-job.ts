@@ -35,6 +35,8 @@ export interface UndoJob {
   retries?: number;
   statePath?: string;
   quiet: boolean;
+  /** --trace: every request and answer, appended as JSON lines (credentials masked). */
+  trace?: string;
 }
 
 export interface UndoOutcome {
@@ -111,6 +113,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
   ]);
   const release = lockReport(job.reportPath, `undo ${job.log}`);
   let session: TargetSession | undefined;
+  let trace: import('../report/trace-file.js').TraceFile | undefined;
   let stateDb: StateDb | undefined;
   let report: ReportWriter | undefined;
   const interrupt = new AbortController();
@@ -137,7 +140,8 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
     }
     await writeRunRecord(job.reportPath, { version: 1, mode: sending ? 'send' : 'dry-run', ...current, startedAt: new Date().toISOString() });
 
-    const connected = await target.connect({ env, timeoutMs: job.timeoutSec * 1000, concurrency: job.concurrency ?? 4 });
+    if (job.trace) trace = new (await import('../report/trace-file.js')).TraceFile(job.trace, [...allSecrets(env), env.LUMINATE_LOGIN_NAME]);
+    const connected = await target.connect({ env, timeoutMs: job.timeoutSec * 1000, concurrency: job.concurrency ?? 4, trace: trace?.record });
     session = connected;
     const limits = connected.limits;
     const rate = job.rate && limits.ratePerMinute ? Math.min(job.rate, limits.ratePerMinute) : job.rate ?? limits.ratePerMinute;
@@ -208,6 +212,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await session?.close();
+    trace?.close();
     await stateDb?.close().catch(() => undefined);
     release();
   }

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { UsageError } from '../core/errors.js';
+import type { HttpTraceEntry } from '../core/types.js';
 
 /** Loopback hosts, the only ones plain http:// is allowed to (docs/CONTRACT.md). */
 export function isLoopback(hostname: string): boolean {
@@ -33,7 +34,7 @@ export interface HttpReply {
 export type HttpResult = { ok: true; reply: HttpReply } | { ok: false; reason: string };
 
 /** A connection pool sized to the run's concurrency, with timeouts; network trouble comes back as a value. */
-export function createHttp(connections: number, timeoutMs: number) {
+export function createHttp(connections: number, timeoutMs: number, trace?: (entry: HttpTraceEntry) => void) {
   const agent = new Agent({
     connections: Math.max(1, connections),
     headersTimeout: timeoutMs,
@@ -51,12 +52,18 @@ export function createHttp(connections: number, timeoutMs: number) {
       const timer = setTimeout(() => deadline.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
       const cancel = () => deadline.abort(new DOMException('interrupted', 'AbortError'));
       init.signal?.addEventListener('abort', cancel, { once: true });
+      const started = performance.now();
+      const at = new Date().toISOString();
+      const log = trace && ((e: Partial<HttpTraceEntry>) => trace({ at, method: init.method, url: url.toString(), requestHeaders: init.headers, requestBody: init.body, ms: Math.round(performance.now() - started), ...e }));
       try {
         const res = await request(url, { method: init.method as 'PUT', headers: init.headers, body: init.body, dispatcher: agent, signal: deadline.signal });
         const text = await res.body.text();
+        log?.({ status: res.statusCode, responseHeaders: res.headers, responseBody: text });
         return { ok: true, reply: { status: res.statusCode, headers: res.headers, text } };
       } catch (err) {
-        return { ok: false, reason: describeNetworkError(err, timeoutMs) };
+        const reason = describeNetworkError(err, timeoutMs);
+        log?.({ error: reason });
+        return { ok: false, reason };
       } finally {
         clearTimeout(timer);
         init.signal?.removeEventListener('abort', cancel);

@@ -109,3 +109,51 @@ describe('check tells the truth, on stdout, with an exit code a script can use',
     expect((await runInProcess(['check', good, '-t', 'luminate'], { env })).code).toBe(0);
   });
 });
+
+describe('--trace: what the vendor really answered, with no secret in it', () => {
+  it('import, check and undo write every request and answer as JSON lines; no credential appears; the file is the owner\'s only', async () => {
+    const { statSync, readFileSync: read } = await import('node:fs');
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
+    lum.seed!(SEED);
+    const dir = tempDir();
+    const input = join(dir, 'custom.csv');
+    writeFileSync(input, csv(HEADER, FILE));
+    const trace = join(dir, 'trace.jsonl');
+    const undoLog = join(dir, 'u.jsonl');
+    const imported = await runInProcess(['import', input, '-t', 'luminate', '--undo-log', undoLog, '-r', join(dir, 'i.csv'), '--no-state', '--trace', trace], { env });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stderr).toMatch(/trace: .*trace\.jsonl \(\d+ requests and their answers, credentials masked\)/);
+    expect((await runInProcess(['check', input, '-t', 'luminate', '--sample', '2', '--trace', trace], { env })).code).toBe(0);
+    expect((await runInProcess(['undo', undoLog, '-r', join(dir, 'u.csv'), '--no-state', '--trace', trace], { env })).code).toBe(0);
+    const text = read(trace, 'utf8');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { method: string; url: string; status: number; ms: number; requestBody: string; responseBody: string });
+    // listUserFields, getUser before each write, createOrUpdate, the check's reads, the undo's reads and writes.
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.every((l) => l.method === 'POST' && /\/SRConsAPI$/.test(l.url) && l.status === 200 && typeof l.ms === 'number')).toBe(true);
+    expect(lines.some((l) => l.requestBody.includes('method=getUser') && l.responseBody.includes('"custom"'))).toBe(true);
+    expect(lines.some((l) => l.requestBody.includes('method=createOrUpdate') && l.requestBody.includes('custom_string1=Silver'))).toBe(true);
+    for (const secret of [env.LUMINATE_API_KEY, env.LUMINATE_LOGIN_PASSWORD, env.LUMINATE_LOGIN_NAME]) {
+      expect(secret!.length).toBeGreaterThan(3);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(encodeURIComponent(secret!));
+    }
+    expect(statSync(trace).mode & 0o777).toBe(0o600);
+  });
+
+  it('Salsa: the token never appears, neither in headers nor anywhere else', async () => {
+    const { startSalsaSandbox } = await import('../support/helpers.js');
+    const sb = await startSalsaSandbox();
+    closing(sb.sandbox);
+    const dir = tempDir();
+    const input = join(dir, 's.csv');
+    writeFileSync(input, csv(['Email', 'First Name'], [['a@example.org', 'A'], ['b@example.org', 'B']]));
+    const trace = join(dir, 'trace.jsonl');
+    expect((await runInProcess(['import', input, '-r', join(dir, 'r.csv'), '--trace', trace, '--quiet'], { env: sb.env })).code).toBe(0);
+    const text = readFileSync(trace, 'utf8');
+    expect(text).not.toContain(sb.token);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { method: string; url: string; requestHeaders: Record<string, string> });
+    expect(lines.map((l) => `${l.method} ${new URL(l.url).pathname}`)).toEqual(expect.arrayContaining(['GET /api/integration/ext/v1/metrics', 'PUT /api/integration/ext/v1/supporters']));
+    expect(lines.every((l) => l.requestHeaders.authToken === '***')).toBe(true);
+  });
+});

@@ -25,6 +25,7 @@ export interface CheckOptions {
   sample?: string;
   sandbox?: boolean;
   json?: boolean;
+  trace?: string;
   segment?: string[];
   removeSegment?: string[];
 }
@@ -55,6 +56,7 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
   let env = io.env;
   let sandbox: Sandbox | undefined;
   let session: TargetSession | undefined;
+  let trace: import('../../report/trace-file.js').TraceFile | undefined;
   const redact = createRedactor(allSecrets(io.env));
   try {
     if (opts.sandbox) {
@@ -66,7 +68,8 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
     if (missing.length > 0) add('credentials', false, `missing ${missing.join(', ')} (environment or .env)`);
     else {
       try {
-        session = await target.connect({ env, timeoutMs: 30_000, concurrency: 2 });
+        if (opts.trace) trace = new (await import('../../report/trace-file.js')).TraceFile(opts.trace, [...allSecrets(env), ...allSecrets(io.env), env.LUMINATE_LOGIN_NAME, io.env.LUMINATE_LOGIN_NAME]);
+        session = await target.connect({ env, timeoutMs: 30_000, concurrency: 2, trace: trace?.record });
         const limits = session.limits;
         if (limits.fromRemote) {
           add('credentials', true, `${target.displayName} accepted the credentials (its limits were read)`);
@@ -93,6 +96,7 @@ export async function runCheck(input: string | undefined, opts: CheckOptions, io
     else if (opts.map) add('mapping', true, `${opts.map} read (give the input file to check it against the file and the account)`);
   } finally {
     await session?.close();
+    trace?.close();
     await sandbox?.close();
   }
   // Exit 0 only when a run would really go through; 1 when it would run but rows would fail (INVALID values, unknown

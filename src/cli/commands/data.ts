@@ -86,6 +86,7 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     resume: !!opts.resume,
     changedOnly: !!opts.changedOnly,
     strictValues: !!opts.strictValues,
+    trace: opts.trace,
     full: !!opts.full,
     mirror: !!opts.mirror,
     failed: opts.failed,

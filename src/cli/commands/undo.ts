@@ -21,6 +21,7 @@ export interface UndoOptions {
   state?: string | boolean;
   json?: boolean;
   quiet?: boolean;
+  trace?: string;
 }
 
 /** `undo <undo-log>`: flags to an UndoJob, the job, the summary. */
@@ -44,6 +45,7 @@ export async function runUndoCommand(log: string, opts: UndoOptions, io: Command
       retries: intOption(opts.retries, '--retries', 0, 20),
       statePath: opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH,
       quiet: !!opts.quiet,
+      trace: opts.trace,
     },
     io,
   );

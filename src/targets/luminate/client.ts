@@ -100,7 +100,7 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
   if (!raw) throw new UsageError('LUMINATE_API_URL is not set (e.g. https://secure2.convio.net/myorg/site).', 'E_CONFIG');
   const site = checkEndpoint(raw, 'LUMINATE_API_URL');
   const endpoint = new URL(`${site.pathname.replace(/\/+$/, '').replace(/\/SRConsAPI$/i, '')}/SRConsAPI`, site);
-  const http = createHttp(options.concurrency, options.timeoutMs);
+  const http = createHttp(options.concurrency, options.timeoutMs, options.trace);
   const common = {
     v: '1.0',
     response_format: 'json',

@@ -23,7 +23,7 @@ export interface SalsaMetrics {
 export async function connectSalsa(options: ConnectOptions): Promise<TargetSession> {
   const base = checkEndpoint(options.env.SALSA_API_URL || DEFAULT_SALSA_URL, 'SALSA_API_URL');
   const token = options.env.SALSA_API_TOKEN ?? '';
-  const http = createHttp(options.concurrency + 1, options.timeoutMs);
+  const http = createHttp(options.concurrency + 1, options.timeoutMs, options.trace);
   const url = (path: string) => new URL(base.pathname.replace(/\/$/, '') + path, base);
   const headers = { authToken: token, 'content-type': 'application/json', accept: 'application/json' };
   const notes: string[] = [];
