@@ -1,3 +1,4 @@
+import { exitCodeOf } from './outcome.js';
 import pLimit from 'p-limit';
 import { admitRow } from './admit-row.js';
 import { deliverBatch } from './deliver-batch.js';
@@ -7,7 +8,7 @@ import { InternalError } from './errors.js';
 import { silentProgress } from './progress.js';
 import { RunContext } from './run-context.js';
 import type { RunOptions, RunResult } from './run-types.js';
-import { SUCCESS_STATUSES, type SourceRecord, type Status } from './types.js';
+import type { SourceRecord } from './types.js';
 
 export type { Finished, Outcome, PendingMemberships, PreviousRow, UndoEntry, UndoSink, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
 
@@ -136,9 +137,9 @@ function result(ctx: RunContext, durationMs: number): RunResult {
   const s = ctx.pacer.stats;
   const spanMs = s.firstGrantAt !== undefined && s.lastGrantAt !== undefined ? s.lastGrantAt - s.firstGrantAt : 0;
   const achievedPerMinute = ctx.calls > 1 && spanMs > 0 ? ((ctx.calls - 1) / spanMs) * 60_000 : undefined;
-  const allOk = Object.entries(counts).every(([st, n]) => !n || SUCCESS_STATUSES.has(st as Status));
   const stop = ctx.stop;
-  const exitCode = stop?.kind === 'interrupt' ? 130 : stop?.kind === 'abort' ? 3 : allOk && ctx.warned === 0 ? 0 : 1;
+  const abortReason = stop?.kind === 'abort' ? stop.message : undefined;
+  const interrupted = stop?.kind === 'interrupt';
   return {
     rows: ctx.rowsRead,
     counts,
@@ -158,8 +159,8 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     planSecondCalls: ctx.planSecondCalls,
     ceilingPerMinute: s.ceilingPerMinute,
     achievedPerMinute,
-    abortReason: stop?.kind === 'abort' ? stop.message : undefined,
-    interrupted: stop?.kind === 'interrupt',
-    exitCode,
+    abortReason,
+    interrupted,
+    exitCode: exitCodeOf({ counts, warned: ctx.warned, interrupted, abortReason }),
   };
 }

@@ -1,9 +1,10 @@
+import { combineOutcomes } from '../core/outcome.js';
 import { UsageError } from '../core/errors.js';
 import type { RequestPacer } from '../core/pace-requests.js';
 import { planDeletes } from '../core/plan-deletes.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import { runSync, type ReportSink, type RunResult } from '../core/run-sync.js';
-import { SUCCESS_STATUSES, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
+import type { SourceRecord, Target, TargetSession } from '../core/types.js';
 import type { MappingSpec } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import { chunkedSource } from '../core/chunked-source.js';
@@ -105,22 +106,6 @@ export async function runMirror(args: {
   notes.push(args.sending ? `mirror: deleted ${deleted} of ${candidates.length}` : `mirror preview: ${mirrored.counts.DRY_RUN ?? 0} would be deleted`);
   return {
     notes,
-    merge(imported: RunResult): RunResult {
-      const counts: Partial<Record<Status, number>> = { ...imported.counts };
-      for (const [s, n] of Object.entries(mirrored.counts)) counts[s as Status] = (counts[s as Status] ?? 0) + (n ?? 0);
-      const allOk = Object.entries(counts).every(([s, n]) => !n || SUCCESS_STATUSES.has(s as Status));
-      const exitCode = mirrored.exitCode === 130 ? 130 : mirrored.exitCode === 3 ? 3 : allOk ? 0 : 1;
-      return {
-        ...imported,
-        rows: imported.rows + mirrored.rows,
-        counts,
-        calls: imported.calls + mirrored.calls + plan.lookups,
-        rateLimited: imported.rateLimited + mirrored.rateLimited,
-        durationMs: imported.durationMs + mirrored.durationMs,
-        abortReason: mirrored.abortReason,
-        interrupted: mirrored.interrupted,
-        exitCode,
-      };
-    },
+    merge: (imported: RunResult): RunResult => combineOutcomes(imported, mirrored, { calls: imported.calls + mirrored.calls + plan.lookups }),
   };
 }

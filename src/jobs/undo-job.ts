@@ -1,3 +1,4 @@
+import { combineOutcomes } from '../core/outcome.js';
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { callWithRetry } from '../core/call-with-retry.js';
@@ -6,7 +7,7 @@ import { RequestPacer } from '../core/pace-requests.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import { runSync, type RunResult, type UndoEntry } from '../core/run-sync.js';
-import { readBatchSize, SUCCESS_STATUSES, type FoundRecord, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
+import { readBatchSize, type FoundRecord, type SourceRecord, type Target, type TargetSession } from '../core/types.js';
 import { drift } from '../core/record-changes.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import { checkRunFiles, lockReport, prepareReportPath } from '../report/output-guard.js';
@@ -199,7 +200,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
       deleted = await runSync({ ...common, operation: 'delete', mode: sending ? 'send' : 'dry-run', source: recordsSource(deletions.map((d) => d.record)), firstRow: restores.length + 1, progress: deleting });
     }
     report.close(true);
-    const result = deleted ? merge(restored, deleted) : restored;
+    const result = deleted ? combineOutcomes(restored, deleted) : restored;
     if (!sending) notes.push('nothing was changed: each line says what the undo would do (UPDATE with the fields it puts back, DRY_RUN for a deletion) or why it would not (CONFLICT)');
     const conflicts = result.counts.CONFLICT ?? 0;
     if (conflicts > 0) notes.push(`${conflicts} ${conflicts === 1 ? target.nouns.one : target.nouns.many} changed again since the import: not overwritten (their lines say how; --force overwrites)`);
@@ -347,10 +348,3 @@ async function deletionRecords(
   return out;
 }
 
-function merge(a: RunResult, b: RunResult): RunResult {
-  const counts: Partial<Record<Status, number>> = { ...a.counts };
-  for (const [s, n] of Object.entries(b.counts)) counts[s as Status] = (counts[s as Status] ?? 0) + (n ?? 0);
-  const allOk = Object.entries(counts).every(([s, n]) => !n || SUCCESS_STATUSES.has(s as Status));
-  const exitCode = b.exitCode === 130 || a.exitCode === 130 ? 130 : b.exitCode === 3 || a.exitCode === 3 ? 3 : allOk ? 0 : 1;
-  return { ...a, rows: a.rows + b.rows, counts, calls: a.calls + b.calls, rateLimited: a.rateLimited + b.rateLimited, durationMs: a.durationMs + b.durationMs, abortReason: a.abortReason ?? b.abortReason, interrupted: a.interrupted || b.interrupted, exitCode };
-}

@@ -4,7 +4,7 @@ import { RequestPacer } from '../../core/pace-requests.js';
 import { DEFAULT_RETRY_POLICY } from '../../core/retry-policy.js';
 import { readBatchSize, type FoundRecord, type GroupDirectory, type IdentityKind, type PrepareOptions, type SourceRecord, type TargetSession } from '../../core/types.js';
 import { alignFieldNames, heldValue } from '../../core/record-changes.js';
-import { readGroupDirectory, rowMemberships } from '../../core/memberships.js';
+import { readGroupDirectory } from '../../core/memberships.js';
 import { createRedactor } from '../../core/redact.js';
 import { isGroupField, loadMappingFile } from '../../mapping/mapping-file.js';
 import { createRowMapper } from '../../mapping/mapper.js';
