@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { SyncError, UsageError } from '../core/errors.js';
@@ -18,10 +17,7 @@ import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
 import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
-import type { CommandIO } from '../cli/io.js';
-import { printable } from '../cli/printable.js';
-import type { ProgressSink } from '../core/progress.js';
-import { silentProgress } from '../core/progress.js';
+import type { JobIO } from './job-io.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
 import { guardRunFiles, recordRun } from './run-files.js';
 import type { mirrorCandidates } from './mirror.js';
@@ -49,7 +45,7 @@ export interface DataJobOutcome {
  * sandbox, the connection and the account's field list, the state, the delete plan and its cap and backup, the send
  * loop, mirror. The CLI turns flags into the DataJob and prints what this returns.
  */
-export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOutcome> {
+export async function runDataJob(job: DataJob, io: JobIO): Promise<DataJobOutcome> {
   const { command, input, mode, reportPath } = job;
   guardRunFiles(job);
   const release = lockReport(reportPath, `${command}${mode === 'dry-run' ? ' --dry-run' : ''} ${input}`);
@@ -70,7 +66,7 @@ export async function runDataJob(job: DataJob, io: CommandIO): Promise<DataJobOu
 
 
 /** The run, under the report's lock. */
-async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], commandLabel: string): Promise<DataJobOutcome> {
+async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLabel: string): Promise<DataJobOutcome> {
   const { command, input, target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = job;
   const env = io.env;
   const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
@@ -103,21 +99,9 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
   let undoLog: UndoLogWriter | undefined;
   let trace: import('../report/trace-file.js').TraceFile | undefined;
   let result: RunResult | undefined;
-  const interrupt = new AbortController();
-  setMaxListeners(0, interrupt.signal); // each request in flight and each wait listens to it
-  const onSignal = (sig: string) => {
-    if (interrupt.signal.aborted) {
-      report?.close(false);
-      io.stderr.write(`\nSecond ${sig}: quitting now. Rows without an answer are missing from the report; run again with --resume.\n`);
-      process.exit(130);
-    }
-    interrupt.abort();
-    io.stderr.write(`\n${sig}: stopping — finishing the requests in flight, then writing the report (press Ctrl-C again to quit at once).\n`);
-    // Bounded wait: a request that does not come back in time is not waited for.
-    setTimeout(() => onSignal(sig), (timeoutSec + 5) * 1000).unref();
-  };
-  const sigint = () => onSignal('SIGINT');
-  const sigterm = () => onSignal('SIGTERM');
+  // The person's stop (Ctrl-C): the CLI's signal; quitting at once closes the report as it stands.
+  const interrupt = { signal: io.stop };
+  io.onQuit(() => report?.close(false));
   // The environment the remote is reached with: the user's, or the sandbox's endpoints and credentials.
   let remoteEnv = env;
   // Groups named by name need the account's list: a dry run reads it too when it can (a read, nothing sent).
@@ -158,7 +142,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       const { openStateDb } = await import('../state/sqlite-state.js');
       stateDb = openStateDb(statePath!, {
         // Said as it happens (stderr is written synchronously): the run is paused, not hung.
-        onWait: (n) => job.quiet || io.stderr.write(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are\n`),
+        onWait: (n) => job.quiet || io.say(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are`),
       });
       state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
     }
@@ -173,8 +157,6 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
     // Connecting read the limits from the remote: that call counts in its windows too.
     if (limits?.fromRemote) pacer.noteCall();
-    process.on('SIGINT', sigint);
-    process.on('SIGTERM', sigterm);
     let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
     if (listsGroups && session?.listGroups && !abortBeforeStart) {
       const { directory, count } = await readGroupDirectory({ pacer, retry, signal: interrupt.signal }, session, target.groups!.noun);
@@ -216,7 +198,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
       const { FailedRowsWriter, sniffTextStyle } = await import('../report/failed-rows.js');
       failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.(), sniffTextStyle(input, job.encoding));
     }
-    const progress = await chooseProgress(job.quiet, io, verb);
+    const progress = await io.progress(verb, job.quiet);
     result = await runSync({
       operation,
       mode: sending ? 'send' : mode === 'plan' ? 'plan' : 'dry-run',
@@ -259,7 +241,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
                 prepareOptions.addressIncomplete = true;
                 told.push(`the address is not whole: ${gaps.map((g) => `"${g}"`).join(', ')} look${gaps.length === 1 ? 's' : ''} like ${gaps.length === 1 ? 'a part' : 'parts'} of it but ${gaps.length === 1 ? 'is' : 'are'} not mapped, so addresses go only to ${target.nouns.many} this run creates (map ${gaps.length === 1 ? 'it' : 'them'} in a --map file, or --address replace to send them anyway)`);
               }
-              if (!job.quiet) for (const line of told) io.stderr.write(printable(`Note: ${line}`) + '\n');
+              if (!job.quiet) for (const line of told) io.say(`Note: ${line}`);
               notes.push(...told);
               requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
               const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
@@ -272,7 +254,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
                 const dropped = lacking.filter((f) => !named.includes(f));
                 if (dropped.length > 0) {
                   const line = `not sent: ${dropped.join(', ')} (matched from the file's columns, but not a field this ${target.displayName} account lets the API update)`;
-                  if (!job.quiet) io.stderr.write(printable(`Note: ${line}`) + '\n');
+                  if (!job.quiet) io.say(`Note: ${line}`);
                   notes.push(line);
                 }
                 problems = target.checkFields!(new Set(named), prepareOptions.remoteFields!);
@@ -283,7 +265,7 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
               // Said before the first request, and again in the summary.
               const policy = target.describeMapping?.(stored, prepareOptions) ?? [];
               if (job.empty === 'clear') policy.push(describeClearing(m, target));
-              if (!job.quiet) for (const line of policy) io.stderr.write(printable(`Note: ${line}`) + '\n');
+              if (!job.quiet) for (const line of policy) io.say(`Note: ${line}`);
               notes.push(...policy);
             }
           },
@@ -310,8 +292,6 @@ async function runLocked(job: DataJob, io: CommandIO, keptNotes: string[], comma
     if (!report && err instanceof UsageError && !previous && !existsSync(reportPath)) rmSync(runRecordPathOf(reportPath), { force: true });
     throw err;
   } finally {
-    process.off('SIGINT', sigint);
-    process.off('SIGTERM', sigterm);
     await session?.close();
     await sandbox?.close();
     failedWriter?.close();
@@ -428,7 +408,7 @@ function describeMembershipCounts(result: RunResult, target: Target): string | u
 }
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
-function resumeCommand(job: DataJob, io: CommandIO): string {
+function resumeCommand(job: DataJob, io: JobIO): string {
   const args = io.argv ?? [];
   const quoted = (args.length > 0 ? args : [job.command, job.input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   if (!job.resume) quoted.push('--resume');
@@ -441,19 +421,11 @@ export function retryTuning(env: Record<string, string | undefined>) {
   return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
 }
 
-export async function chooseProgress(quiet: boolean, io: CommandIO, label: string): Promise<ProgressSink> {
-  if (quiet) return silentProgress;
-  const { createBarProgress, createLineProgress } = await import('../cli/progress.js');
-  if (io.stderr.isTTY) return createBarProgress();
-  return createLineProgress(label, 5000, (s) => io.stderr.write(s));
-}
 
-function describeMapping(mapper: RowMapper, io: CommandIO, quiet: boolean) {
+function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean) {
   if (quiet) return;
   const matches = mapper.matches();
   const unused = mapper.unusedColumns();
-  io.stderr.write(printable(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`) + '\n');
-  if (unused.length > 0) {
-    io.stderr.write(printable(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`) + '\n');
-  }
+  io.say(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`);
+  if (unused.length > 0) io.say(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`);
 }

@@ -1,26 +1,18 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../core/errors.js';
 import type { FoundRecord } from '../core/types.js';
-import type { CommandIO } from '../cli/io.js';
+import type { JobIO } from './job-io.js';
 
 /**
  * Deleting cannot be undone: above the cap, a person at a terminal must type the number; a script must say
  * --yes or raise --max-deletes. Either way nothing is deleted before that.
  */
-export async function confirmLargeDelete(count: number, max: number, io: CommandIO, nouns: { many: string }): Promise<void> {
+export async function confirmLargeDelete(count: number, max: number, io: JobIO, nouns: { many: string }): Promise<void> {
   const advice = `Check what would be deleted with --dry-run, then re-run with --max-deletes ${count} (or --yes).`;
-  if (!process.stdin.isTTY || !io.stderr.isTTY) {
-    throw new UsageError(`Refusing to delete ${count} ${nouns.many}: that is more than --max-deletes ${max}. ${advice} Nothing was deleted.`, 'E_MAX_DELETES');
-  }
-  const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
-  try {
-    const answer = await rl.question(`This would delete ${count} ${nouns.many} (more than --max-deletes ${max}); deletion cannot be undone.\nType ${count} to go on, anything else to stop: `);
-    if (answer.trim() !== String(count)) throw new UsageError(`Not confirmed: nothing was deleted. ${advice}`, 'E_MAX_DELETES');
-  } finally {
-    rl.close();
-  }
+  const answer = await io.confirm(`This would delete ${count} ${nouns.many} (more than --max-deletes ${max}); deletion cannot be undone.\nType ${count} to go on, anything else to stop: `, String(count));
+  if (answer === undefined) throw new UsageError(`Refusing to delete ${count} ${nouns.many}: that is more than --max-deletes ${max}. ${advice} Nothing was deleted.`, 'E_MAX_DELETES');
+  if (!answer) throw new UsageError(`Not confirmed: nothing was deleted. ${advice}`, 'E_MAX_DELETES');
 }
 
 /** `<report>.<what>-<time>.jsonl` beside the report: a new file for every run, never overwritten. */

@@ -1,5 +1,4 @@
 import { combineOutcomes } from '../core/outcome.js';
-import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { callWithRetry } from '../core/call-with-retry.js';
 import { UsageError } from '../core/errors.js';
@@ -17,9 +16,9 @@ import { checkResumable, exists, fingerprint, runRecordPathOf, writeRunRecord } 
 import type { UndoHeader, UndoLine } from '../report/undo-log.js';
 import { openStateDb, type StateDb } from '../state/sqlite-state.js';
 import { allSecrets, TARGETS } from '../targets/index.js';
-import type { CommandIO } from '../cli/io.js';
+import type { JobIO } from './job-io.js';
 import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
-import { chooseProgress, recordsSource, retryTuning } from './data-job.js';
+import { recordsSource, retryTuning } from './data-job.js';
 
 export interface UndoJob {
   log: string;
@@ -95,7 +94,7 @@ export async function readUndoLog(path: string): Promise<{ header: UndoHeader; r
  * A record changed again since the import is a CONFLICT, not overwritten (--force overwrites). One report line per
  * record, resumable with --resume like an import.
  */
-export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutcome> {
+export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> {
   const { header, rows } = await readUndoLog(job.log);
   const target = Object.hasOwn(TARGETS, header.target) ? TARGETS[header.target] : undefined;
   if (!target) throw new UsageError(`${job.log} is the undo log of a ${header.target} import, which this version does not know.`, 'E_UNDO');
@@ -117,15 +116,9 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
   let trace: import('../report/trace-file.js').TraceFile | undefined;
   let stateDb: StateDb | undefined;
   let report: ReportWriter | undefined;
-  const interrupt = new AbortController();
-  setMaxListeners(0, interrupt.signal); // each request in flight and each wait listens to it
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort();
-    io.stderr.write('\nSIGINT: stopping — finishing the requests in flight, then writing the report (press Ctrl-C again to quit at once).\n');
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  // The person's stop (Ctrl-C): the CLI's signal; quitting at once closes the report as it stands.
+  const interrupt = { signal: io.stop };
+  io.onQuit(() => report?.close(false));
   const notes: string[] = [];
   const redact = createRedactor(allSecrets(env));
   try {
@@ -180,7 +173,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
       expectLabel: 'since the import',
       forceHint: '--force puts it back anyway',
     };
-    const progress = await chooseProgress(job.quiet, io, sending ? 'Undo' : 'Undo preview');
+    const progress = await io.progress(sending ? 'Undo' : 'Undo preview', job.quiet);
     const restored = await runSync({ ...common, operation: 'upsert', mode: sending ? 'send' : 'plan', source: recordsSource(restores), progress });
 
     // Pass 2: records the import created: deleted (Salsa), with the delete rules; Luminate cannot delete them.
@@ -196,7 +189,7 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
         await writeBackup(backupPath, toDelete.map((d) => d.found!));
         notes.push(`backup of the ${toDelete.length} ${toDelete.length === 1 ? target.nouns.one : target.nouns.many} the undo deletes: ${backupPath}`);
       }
-      const deleting = deletions.length > 0 ? await chooseProgress(job.quiet, io, sending ? 'Undo: deleting what the import created' : 'Undo preview: what the import created') : undefined;
+      const deleting = deletions.length > 0 ? await io.progress(sending ? 'Undo: deleting what the import created' : 'Undo preview: what the import created', job.quiet) : undefined;
       deleted = await runSync({ ...common, operation: 'delete', mode: sending ? 'send' : 'dry-run', source: recordsSource(deletions.map((d) => d.record)), firstRow: restores.length + 1, progress: deleting });
     }
     report.close(true);
@@ -210,8 +203,6 @@ export async function runUndoJob(job: UndoJob, io: CommandIO): Promise<UndoOutco
     report?.close(false);
     throw err;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     await session?.close();
     trace?.close();
     await stateDb?.close().catch(() => undefined);

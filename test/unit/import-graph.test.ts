@@ -47,6 +47,12 @@ describe('the import graph', () => {
     const bad = [...g].filter(([m]) => m.startsWith('core/')).flatMap(([m, deps]) => deps.filter((d) => !d.startsWith('core/')).map((d) => `${m} → ${d}`));
     expect(bad).toEqual([]);
   });
+  it('jobs import nothing of the CLI, and touch neither the process\'s signals nor its exit code', () => {
+    const bad = [...g].filter(([m]) => m.startsWith('jobs/')).flatMap(([m, deps]) => deps.filter((d) => d.startsWith('cli/')).map((d) => `${m} → ${d}`));
+    expect(bad).toEqual([]);
+    const touching = files(join(SRC, 'jobs')).filter((f) => /process\.(exit|on|once|off)\(|readline/.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f));
+    expect(touching).toEqual([]);
+  });
   it('a target imports no other target and nothing of the CLI', () => {
     const bad = [...g]
       .filter(([m]) => m.startsWith('targets/') && m.split('/').length > 2)

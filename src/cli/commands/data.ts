@@ -3,6 +3,7 @@ import type { Operation, PrepareOptions } from '../../core/types.js';
 import { DEFAULT_STATE_PATH } from '../../state/paths.js';
 import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
 import { runDataJob } from '../../jobs/data-job.js';
+import { cliJobIO } from '../job-io.js';
 import { undoLogPathFor } from '../../report/undo-log.js';
 import { resolveTarget, type CommandIO, type DataCommandOptions } from '../io.js';
 import { intOption } from '../options.js';
@@ -104,7 +105,8 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
 /** import, delete, validate: flags to a job, the job run, its summary printed; the exit status. */
 export async function runDataCommand(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO): Promise<number> {
   const job = parseDataJob(command, input, opts, io.env);
-  const { result, notes, reportPath, verb, redact } = await runDataJob(job, io);
+  const jobIO = cliJobIO(io, { graceMs: (job.timeoutSec + 5) * 1000 });
+  const { result, notes, reportPath, verb, redact } = await runDataJob(job, jobIO).finally(() => jobIO.dispose());
   // --quiet silences progress and the summary, never the reason a run was aborted (exit 3 with no word is a mystery in a cron mail).
   if (job.quiet && result.abortReason) io.stderr.write(printable(redact(`ABORTED: ${result.abortReason} (report: ${reportPath})`)) + '\n');
   if (!job.quiet) io.stderr.write(printable(redact(formatSummary(result, { verb, target: job.target.displayName, report: reportPath, notes }))));
