@@ -236,8 +236,6 @@ export interface TargetSession {
    * whoever made the others; undefined when the remote does not say. Read again during long runs (allowance.ts).
    */
   readAllowance?(signal?: AbortSignal): Promise<number | undefined>;
-  /** One record as the remote holds it, by a row's key (id or email), for `check --sample`: found, not found, or why not. */
-  findOne?(key: { field: string; value: string }): Promise<{ found: boolean } | { error: string }>;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
 import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
+import { formatMinutes } from './estimate.js';
 import type { JobIO } from './job-io.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
 import { guardRunFiles, recordRun } from './run-files.js';
@@ -384,11 +385,6 @@ function describePlan(result: RunResult, limits: TargetLimits | undefined, targe
   return out;
 }
 
-function formatMinutes(minutes: number): string {
-  if (minutes < 1) return `${Math.max(1, Math.round(minutes * 60))} s`;
-  if (minutes < 120) return `${Math.round(minutes)} min`;
-  return `${(minutes / 60).toFixed(1)} h`;
-}
 
 /** Records already in memory (a plan's) as a source. */
 export function recordsSource(records: SourceRecord[]): Source {

@@ -172,11 +172,6 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
       }
       return { kind: 'found', records };
     },
-    async findOne(key) {
-      const r = await call({ method: 'getUser', [key.field === 'cons_id' || key.field === 'member_id' ? key.field : 'primary_email']: key.value });
-      if ('error' in r) return r.code === '16' ? { found: false } : r;
-      return { found: !!r.json.getConsResponse };
-    },
     close: () => http.close(),
   };
 
