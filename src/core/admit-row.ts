@@ -106,8 +106,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const work = newWork(payload, { fallback, hash });
   if (ctx.planning || options.undoLog) {
     // Its record is read before it is written: by the id the state remembers (what will be sent), else as the row names it.
-    const identity = payload !== prepared.payload && fallback !== undefined ? { kind: 'id' as const, value: stateId(options, prepared.key)! } : target.identify?.(mapped.mapped);
-    if (!identity || 'error' in identity) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: identity?.error ?? `${target.displayName} records cannot be read before writing` });
+    const identity = payload !== prepared.payload && fallback !== undefined ? { kind: 'id' as const, value: stateId(options, prepared.key)! } : target.identify(mapped.mapped);
+    if ('error' in identity) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: identity.error });
     work.identity = identity;
   }
   if (said) work.membershipResults = said;

@@ -62,7 +62,7 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     const identityKey = `${w.identity!.kind}:${w.identity!.value.toLowerCase()}`;
     const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
     // A record the row creates also gets what its second call sends (its email status).
-    const flat = (p: unknown) => (p === undefined ? {} : options.target.flatten?.(p) ?? {});
+    const flat = (p: unknown) => (p === undefined ? {} : options.target.readBack?.flatten(p) ?? {});
     const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
     const changes = diffRecord(intended, rec);
     const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;

@@ -47,7 +47,7 @@ export async function planDeletes(options: {
   const { target, session, mapper } = options;
   const nouns = target.nouns;
   const clock = options.clock ?? realClock;
-  if (!target.identify || !target.deleteRow || !session.lookup) throw new InternalError(`${target.displayName} cannot resolve rows for delete`);
+  if (!target.deletes || !session.lookup) throw new InternalError(`${target.displayName} cannot resolve rows for delete`);
   const pending: Pending[] = [];
   const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
   for await (const chunk of options.source.chunks()) {
@@ -124,7 +124,7 @@ export async function planDeletes(options: {
     for (const m of matches) toDelete.set(m.remoteId, m);
     const ids = matches.map((m) => m.remoteId);
     annotations.set(row, { remoteId: ids.join(' '), message: matches.map((m) => `${m.label} (${m.remoteId})`).join('; ') });
-    const fields = target.deleteRow(ids).fields;
+    const fields = target.deletes.deleteRow(ids).fields;
     for (const k in fields) deleteColumns.add(k);
     records.push({ row, line, fields });
   }

@@ -375,10 +375,13 @@ export interface Target {
   canClear?(field: string): true | string;
   /** What the target will leave out or replace given the fields a file maps, said before the run (and the options it reads). */
   describeMapping?(mappedFields: ReadonlySet<string>, options: PrepareOptions): string[];
-  /** For delete: which identity a row names (id first), or why it names none. */
-  identify?(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
-  /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */
-  deleteRow?(remoteIds: string[]): MappedRow;
+  /** Which identity a row names (id first, else email, else external id), or why it names none: how it is read. */
+  identify(mapped: MappedRow): { kind: IdentityKind; value: string } | { error: string };
+  /** Deleting, for a target whose API can (its operations include 'delete'; checked when the target is registered). */
+  readonly deletes?: {
+    /** The mapped row that deletes these remote records (what `prepare('delete', …)` accepts). */
+    deleteRow(remoteIds: string[]): MappedRow;
+  };
   /** How the target puts records into groups (Salsa segments, Luminate groups and interests), when it can. */
   readonly groups?: GroupSupport;
   /** Environment variables this target needs, checked before anything is read. */
@@ -390,16 +393,22 @@ export interface Target {
   /** The payload with the remote id learned earlier, so the remote matches by id (supporterId, cons_id). */
   withRemoteId?(payload: unknown, remoteId: string): unknown;
   /**
-   * What a payload leaves in the record, in the flat form of FoundRecord.backup (field names as mappings use them;
-   * "" for a field it empties, e.g. the address parts a whole address replaces): compared with the stored record
-   * for --plan, the undo log and the checks before --apply-plan and undo send.
+   * Reading records back to compare and restore them, all together or not at all: --plan, --undo-log, --apply-plan,
+   * undo and check's read-back need both (and the session's lookup).
    */
-  flatten?(payload: unknown): Record<string, string>;
-  /**
-   * The mapped row that puts these fields of a record back as they were (`before`, flat form; "" = was empty), by
-   * its remote id: what `undo` sends. Fields that cannot be put back through the API are named in `notes`.
-   */
-  restoreRow?(remoteId: string, before: Record<string, string>, fields: string[]): MappedRow;
+  readonly readBack?: {
+    /**
+     * What a payload leaves in the record, in the flat form of FoundRecord.backup (field names as mappings use them;
+     * "" for a field it empties): compared with the stored record for --plan, the undo log and the checks before
+     * --apply-plan and undo send.
+     */
+    flatten(payload: unknown): Record<string, string>;
+    /**
+     * The mapped row that puts these fields of a record back as they were (`before`, flat form; "" = was empty), by
+     * its remote id: what `undo` sends. Fields that cannot be put back through the API are named in `notes`.
+     */
+    restoreRow(remoteId: string, before: Record<string, string>, fields: string[]): MappedRow;
+  };
   connect(options: ConnectOptions): Promise<TargetSession>;
 }
 

@@ -70,11 +70,11 @@ export async function sampleLookups(rows: SourceRecord[], mapper: ReturnType<typ
   for (const r of rows) {
     const m = r.fields ? mapper.map(r.fields) : undefined;
     if (!m || 'error' in m) continue;
-    const identity = target.identify?.(m.mapped);
-    if (!identity || 'error' in identity) continue;
+    const identity = target.identify(m.mapped);
+    if ('error' in identity) continue;
     named++;
     const prepared = target.prepare('upsert', m.mapped, c.prepare);
-    const fields = prepared.ok && prepared.payload !== undefined ? Object.keys(target.flatten?.(prepared.payload) ?? {}) : [];
+    const fields = prepared.ok && prepared.payload !== undefined ? Object.keys(target.readBack?.flatten(prepared.payload) ?? {}) : [];
     asks.push({ ...identity, fields });
   }
   let found = 0;

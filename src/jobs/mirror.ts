@@ -72,7 +72,7 @@ export async function runMirror(args: {
 }) {
   const { target, candidates, firstRow } = args;
   const notes: string[] = [];
-  const records: SourceRecord[] = candidates.map((c, i) => ({ row: firstRow + i, line: 0, fields: target.deleteRow!([c.remoteId]).fields }));
+  const records: SourceRecord[] = candidates.map((c, i) => ({ row: firstRow + i, line: 0, fields: target.deletes!.deleteRow([c.remoteId]).fields }));
   const source = chunkedSource(() => Object.keys(records[0]?.fields ?? {}), async function* () { if (records.length) yield records; }, true);
   const plan = await planDeletes({ source, mapper: createRowMapper(target, undefined, 'state'), target, session: args.session, pacer: args.pacer, retry: args.retry, allMatches: false, operation: 'delete', signal: args.signal });
   // Those the remote no longer has are simply forgotten.

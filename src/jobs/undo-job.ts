@@ -250,7 +250,7 @@ function restoreItem(target: Target, r: RowUndo, force: boolean): SourceRecord['
   const fields = e.changes.filter((c) => c.old !== null).map((c) => c.field);
   if (fields.length === 0) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `${unread.join(', ')}: the value before the import was not read, so it cannot be put back` } };
   const before = { ...e.before, ...Object.fromEntries(e.changes.filter((c) => c.old !== null).map((c) => [c.field, c.old!])) };
-  const mapped = target.restoreRow!(e.remoteId, before, fields);
+  const mapped = target.readBack!.restoreRow(e.remoteId, before, fields);
   if (unread.length > 0) (mapped.notes ??= []).push(`${unread.join(', ')} not put back: the value before the import was not read`);
   const prepared = target.prepare('upsert', mapped, { replacePartial: true, newEmailStatus: 'account-default' });
   if (!prepared.ok) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `cannot be put back: ${prepared.error}` } };
@@ -282,7 +282,7 @@ async function deletionRecords(
     const ready = { key, lockKeys: [], payload: undefined, decided: d };
     out.push({ record: { row, line, ready }, ready });
   };
-  const canDelete = target.operations.includes('delete') && !!target.deleteRow && !!session.lookup;
+  const canDelete = !!target.deletes && !!session.lookup;
   const todo = creations.filter((c) => !ctx.previous?.has(c.row));
   // Read them all first, by id (or by the row's identity when the id was not recorded), maxBatchSize a call.
   const found = new Map<number, FoundRecord | null>();
@@ -328,7 +328,7 @@ async function deletionRecords(
       decided(row, line, key, { status: 'CONFLICT', remoteId: rec.remoteId, errorMessage: `changed since the import created it: ${changed.join('; ')}; not deleted (--force deletes it anyway)` });
       continue;
     }
-    const prepared = target.prepare('delete', target.deleteRow!([rec.remoteId]));
+    const prepared = target.prepare('delete', target.deletes!.deleteRow([rec.remoteId]));
     if (!prepared.ok) {
       decided(row, line, key, { status: 'INVALID', remoteId: rec.remoteId, errorMessage: prepared.error });
       continue;

@@ -32,8 +32,8 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
   const sending = command !== 'validate' && !opts.dryRun && !opts.plan;
   // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
-  const needsRemote = sending || !!opts.plan || (command === 'delete' && !!target.identify) || (command === 'import' && !!opts.mirror);
-  if ((opts.plan || opts.undoLog || opts.applyPlan) && (!target.flatten || !target.identify)) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
+  const needsRemote = sending || !!opts.plan || (command === 'delete' && !!target.deletes) || (command === 'import' && !!opts.mirror);
+  if ((opts.plan || opts.undoLog || opts.applyPlan) && !target.readBack) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
   if (needsRemote && !opts.sandbox) {
     const missing = target.missingCredentials(env);
     if (missing.length > 0) {
@@ -47,7 +47,7 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
   const useState = command !== 'validate' && opts.state !== false;
   if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
-  if (opts.mirror && (command !== 'import' || !target.operations.includes('delete') || !target.identify)) {
+  if (opts.mirror && (command !== 'import' || !target.deletes)) {
     throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
   }
   const groups = { add: (opts.segment ?? []).map((x) => x.trim()).filter(Boolean), remove: (opts.removeSegment ?? []).map((x) => x.trim()).filter(Boolean) };

@@ -31,8 +31,7 @@ export const luminateTarget: Target = {
   accountId: (env) => `${env.LUMINATE_API_URL ?? ''}#${env.LUMINATE_LOGIN_NAME ?? ''}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as Record<string, string>), cons_id: remoteId }),
   identify: identifyLuminate,
-  flatten: flattenLuminate,
-  restoreRow: restoreLuminate,
+  readBack: { flatten: flattenLuminate, restoreRow: restoreLuminate },
   // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
   connect: async (options) => (await import('./client.js')).connectLuminate(options),
 };

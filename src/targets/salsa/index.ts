@@ -24,14 +24,13 @@ export const salsaTarget: Target = {
   identify: identifySalsa,
   // Segments are joined and left by calls of their own after the supporter is written, by its supporterId.
   groups: { noun: { one: 'segment', many: 'segments' }, delivery: 'calls' },
-  deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }),
+  deletes: { deleteRow: (ids) => ({ fields: { supporterId: ids.join(' ') }, custom: [] }) },
   missingCredentials: (env) => (env.SALSA_API_TOKEN ? [] : ['SALSA_API_TOKEN']),
   secrets: (env) => [env.SALSA_API_TOKEN ?? ''],
   // One token is one account; only a short hash of it is kept, never the token.
   accountId: (env) => `${env.SALSA_API_URL || DEFAULT_SALSA_URL}#${createHash('sha256').update(env.SALSA_API_TOKEN ?? '').digest('hex').slice(0, 12)}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as object), supporterId: remoteId }),
-  flatten: (payload) => flatSupporter(payload as Record<string, unknown>, true),
-  restoreRow: restoreSalsa,
+  readBack: { flatten: (payload) => flatSupporter(payload as Record<string, unknown>, true), restoreRow: restoreSalsa },
   // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
   connect: async (options) => (await import('./client.js')).connectSalsa(options),
 };
