@@ -17,13 +17,13 @@ import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
 import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
-import { formatMinutes } from './estimate.js';
 import type { JobIO } from './job-io.js';
+import { runNotes } from './run-notes.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
 import { guardRunFiles, recordRun } from './run-files.js';
 import type { mirrorCandidates } from './mirror.js';
 import type { DataJob } from './data-job-types.js';
-import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target, TargetLimits } from '../core/types.js';
+import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target } from '../core/types.js';
 import { chunkedSource } from '../core/chunked-source.js';
 import type { UndoLogWriter } from '../report/undo-log.js';
 import { readGroupDirectory } from '../core/memberships.js';
@@ -303,36 +303,15 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
   }
 
-  if (mode === 'dry-run' && command === 'delete') notes.push(`nothing was deleted; the report lists what would be (remote_id and the name and email found)`);
-  if (result.interrupted) notes.push('interrupted: requests in flight were finished; the rest are NOT_ATTEMPTED');
-  for (const [note, n] of Object.entries(result.rowNotes)) notes.push(`${n} row${n === 1 ? '' : 's'}: ${note}`);
-  const droppedRows = Object.entries(result.droppedValues);
-  if (droppedRows.length > 0) {
-    notes.push(`rows that went without a value that could not be used: ${droppedRows.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line names the value and why; --strict-values makes such rows INVALID instead)`);
-  }
-  if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
-  if (result.followUps > 0) {
-    notes.push(
-      `${result.followUps} ${result.followUps === 1 ? target.nouns.one : target.nouns.many} created: a second call set what could not go in the first without risk to existing ${target.nouns.many} ` +
-        `(email status ${prepareOptions.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
-    );
-  }
-  if (mode === 'plan') notes.push(...describePlan(result, session?.limits, target));
-  const membershipNote = describeMembershipCounts(result, target);
-  if (membershipNote) notes.push(membershipNote);
-  for (const why of result.refusedGroups ?? []) notes.push(`${why}: one call was refused, and no other was made for it`);
-  if (result.unchanged > 0) {
-    const batch = session?.limits.maxBatchSize;
-    const saved = batch ? Math.ceil(result.unchanged / batch) : undefined;
-    notes.push(`${result.unchanged} rows unchanged since the last sync were not sent${saved ? `: about ${saved} API call${saved === 1 ? '' : 's'} saved` : ''}`);
-  }
-  if (stateDb) notes.push(`state: ${stateDb.path}`);
-  if (trace) notes.push(`trace: ${trace.path} (${trace.count} request${trace.count === 1 ? '' : 's'} and their answers, credentials masked)`);
-  if (failedWriter) {
-    notes.push(failedWriter.count > 0 ? `failed rows: ${failedWriter.path} (${failedWriter.count}; fix them there and re-run that file as it is)` : `failed rows: none (${failedWriter.path} not written)`);
-  }
-  const unfinished = (result.counts.FAILED ?? 0) + (result.counts.SYSTEM_ERROR ?? 0) + (result.counts.NOT_ATTEMPTED ?? 0);
-  if (unfinished > 0 && sending && input !== '-') notes.push(`to send the ${unfinished} unfinished rows: ${resumeCommand(job, io)}`);
+  notes.push(...runNotes(result, {
+    job,
+    limits: session?.limits,
+    newEmailStatus: prepareOptions.newEmailStatus,
+    statePath: stateDb?.path,
+    trace: trace && { path: trace.path, count: trace.count },
+    failed: failedWriter && { path: failedWriter.path, count: failedWriter.count },
+    resumeCommand: resumeCommand(job, io),
+  }));
   return { result, notes, reportPath, verb, redact };
 }
 
@@ -362,28 +341,6 @@ function resolveFlagGroups(job: DataJob, target: Target, directory: GroupDirecto
   return out;
 }
 
-/**
- * A plan's summary: creates, updates per field, no-changes, and how long the real run takes at the account's
- * ceiling (one call per batch; creations that need a second call, their email status, one more per batch) — and applying
- * the plan, which reads each batch before writing it, in batches one read answers.
- */
-function describePlan(result: RunResult, limits: TargetLimits | undefined, target: Target): string[] {
-  const c = result.counts;
-  const creates = c.CREATE ?? 0;
-  const updates = c.UPDATE ?? 0;
-  const fields = Object.entries(result.planFields).sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f}: ${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`);
-  const out = [`plan: ${creates.toLocaleString('en-US')} to create, ${updates.toLocaleString('en-US')} to update, ${(c.NO_CHANGE ?? 0).toLocaleString('en-US')} with no change${fields.length ? `; updates per field — ${fields.join(', ')}` : ''}`];
-  const writes = (batch: number) => Math.ceil((creates + updates) / batch) + Math.ceil(result.planSecondCalls / batch);
-  const calls = writes(limits?.maxBatchSize ?? 1);
-  const readBatch = limits ? readBatchSize(limits) : 1;
-  const applying = writes(readBatch) + Math.ceil((creates + updates) / readBatch);
-  const rate = limits?.ratePerMinute;
-  const n = (x: number) => x.toLocaleString('en-US');
-  if (rate) out.push(`the import would make about ${n(calls)} calls: ${formatMinutes(calls / rate)} at the account's ceiling of ${n(rate)} calls a minute; applying this plan reads each batch first: about ${n(applying)} calls, ${formatMinutes(applying / rate)} (reading this plan took ${n(result.lookupCalls)} call${result.lookupCalls === 1 ? '' : 's'})`);
-  else out.push(`the import would make about ${n(calls)} calls; applying this plan reads each record first: about ${n(applying)} calls (${target.displayName} publishes no rate; --rate paces it)`);
-  out.push(`to send exactly this: sync-supporters import <the same file> --apply-plan <this plan> (rows whose record changes meanwhile are refused)`);
-  return out;
-}
 
 
 /** Records already in memory (a plan's) as a source. */
@@ -394,14 +351,6 @@ export function recordsSource(records: SourceRecord[]): Source {
 }
 
 /** "segments: 120 added to, 30 already in, 2 failed (4 calls)" for the summary. */
-function describeMembershipCounts(result: RunResult, target: Target): string | undefined {
-  const c = result.memberships;
-  const words: Array<[keyof typeof c, string]> = [['added', 'added'], ['already', 'already members'], ['removed', 'removed'], ['not-member', 'not members (nothing to remove)'], ['would-add', 'would be added'], ['would-remove', 'would be removed'], ['failed', 'failed']];
-  const parts = words.filter(([k]) => c[k]).map(([k, w]) => `${c[k]} ${w}`);
-  if (parts.length === 0) return undefined;
-  const calls = result.membershipCalls > 0 ? ` (${result.membershipCalls} call${result.membershipCalls === 1 ? '' : 's'} of their own)` : '';
-  return `${target.groups?.noun.one ?? 'group'} memberships: ${parts.join(', ')}${calls}${c.failed ? ' — their rows are FAILED with error_code MEMBERSHIP; --resume sends only those changes' : ''}`;
-}
 
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
 function resumeCommand(job: DataJob, io: JobIO): string {
