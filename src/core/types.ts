@@ -220,7 +220,7 @@ export interface TargetSession {
    */
   lookup?(kind: IdentityKind, values: string[], signal?: AbortSignal, nextCall?: () => Promise<void>): Promise<LookupOutcome>;
   /** The fields this account accepts on update, as the remote describes them, or why they could not be read. */
-  describeFields?(): Promise<{ fields: RemoteField[] } | { error: string }>;
+  describeFields?(): Promise<{ kind: 'ok'; value: RemoteField[] } | Exclude<AttemptOutcome, { kind: 'results' }>>;
   /**
    * One attempt at reading every group of the account (Salsa's segments search, paged to a short page), so that a
    * run can name groups by name. Targets whose groups are named by id (GroupSupport.offline) leave it out.

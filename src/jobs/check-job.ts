@@ -1,3 +1,4 @@
+import { callWithRetry } from '../core/call-with-retry.js';
 import { SyncError, UsageError } from '../core/errors.js';
 import { readGroupDirectory } from '../core/memberships.js';
 import { RequestPacer } from '../core/pace-requests.js';
@@ -80,17 +81,20 @@ export async function runCheckJob(req: CheckRequest, io: JobIO): Promise<CheckOu
       }
     }
     const prepare: PrepareOptions = {};
-    if (session?.describeFields) {
-      const described = await session.describeFields();
-      if ('fields' in described) {
-        prepare.remoteFields = new Map(described.fields.map((f) => [f.name, f]));
-        add('credentials', true, `${target.displayName} accepted the API key, login and this machine's address (IP whitelist)`);
-        add('site fields', true, `${described.fields.length} fields the API account may update (listUserFields)`);
-        facts.siteFields = described.fields.map((f) => f.name);
-      } else add('credentials', false, described.error);
-    }
-    // One pacer for every read of the check (the group listing, the sample's lookups): one budget, as in a run.
+    // One pacer for every read of the check (the field list, the group listing, the sample's lookups): one budget.
     const reads = session ? { pacer: new RequestPacer(session.limits.ratePerMinute, undefined, session.limits.startRatePerMinute), retry: DEFAULT_RETRY_POLICY, signal: io.stop } : undefined;
+    if (session?.describeFields && reads) {
+      try {
+        const { value: fields } = await callWithRetry(reads, `reading the ${target.displayName} field list`, () => session!.describeFields!());
+        prepare.remoteFields = new Map(fields.map((f) => [f.name, f]));
+        add('credentials', true, `${target.displayName} accepted the API key, login and this machine's address (IP whitelist)`);
+        add('site fields', true, `${fields.length} fields the API account may update (listUserFields)`);
+        facts.siteFields = fields.map((f) => f.name);
+      } catch (err) {
+        if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
+        add('credentials', false, err.message.replace(/^reading the .* field list was refused: /, ''));
+      }
+    }
     const directory = await readGroups(opts, target, session, reads, add);
     if (input !== undefined) await checkFile(input, opts, { target, session, reads, prepare, sampleSize, add, facts, directory });
     else if (opts.map) add('mapping', true, `${opts.map} read (give the input file to check it against the file and the account)`);

@@ -17,6 +17,7 @@ import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
 import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
+import { callWithRetry } from '../core/call-with-retry.js';
 import type { JobIO } from './job-io.js';
 import { runNotes } from './run-notes.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
@@ -127,13 +128,6 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
         }
         session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8, trace: trace?.record });
         notes.push(...(session.notes ?? []));
-        // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked
-        // against it before the first row, and values are sent as it needs them (an enumeration's own choices).
-        if (operation === 'upsert' && session.describeFields) {
-          const described = await session.describeFields();
-          if ('fields' in described) prepareOptions.remoteFields = new Map(described.fields.map((f) => [f.name, f]));
-          else notes.push(`could not read the ${target.displayName} field list (${described.error}): fields were checked by name only`);
-        }
       } catch (err) {
         if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
         else throw err;
@@ -158,6 +152,18 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
     // Connecting read the limits from the remote: that call counts in its windows too.
     if (limits?.fromRemote) pacer.noteCall();
+    // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked against
+    // it before the first row, and values are sent as it needs them (an enumeration's own choices). One call,
+    // through the run's pacer and retry policy like every other.
+    if (operation === 'upsert' && session?.describeFields && !abortBeforeStart) {
+      try {
+        const { value } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the ${target.displayName} field list`, () => session!.describeFields!());
+        prepareOptions.remoteFields = new Map(value.map((f) => [f.name, f]));
+      } catch (err) {
+        if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
+        notes.push(`could not read the ${target.displayName} field list (${err.message}): fields were checked by name only`);
+      }
+    }
     let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
     if (listsGroups && session?.listGroups && !abortBeforeStart) {
       const { directory, count } = await readGroupDirectory({ pacer, retry, signal: interrupt.signal }, session, target.groups!.noun);

@@ -118,15 +118,27 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
       if (!r.ok) return { kind: 'retry', reason: r.reason };
       return classifyLuminateReply(r.reply);
     },
+    /** One attempt at listUserFields (access=update, with choices): the caller retries it through the run's pacer. */
     async describeFields() {
-      const r = await call({ method: 'listUserFields', access: 'update', include_choices: 'true' });
-      if ('error' in r) return r;
-      const list = r.json.listConsFieldsResponse as Record<string, unknown> | undefined;
-      const raw = list?.field;
-      if (!raw) return { error: 'listUserFields answered without a field list' };
+      const body = new URLSearchParams({ method: 'listUserFields', access: 'update', include_choices: 'true', ...common }).toString();
+      const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+      if (!r.ok) return { kind: 'retry', reason: r.reason };
+      const { status } = r.reply;
+      if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (listUserFields)`, httpStatus: status, rateLimited: status === 429 };
+      const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
+      const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
+      if (err) {
+        const code = text(err.code) ?? '';
+        if (code === '1') return { kind: 'retry', reason: `Luminate failed on listUserFields (code 1: ${text(err.message) ?? ''})` };
+        return { kind: 'reject', reason: CONFIG_CODES[code] ?? `Luminate answered code ${code}: ${text(err.message) ?? ''}`, errorCode: code };
+      }
+      const raw = (json?.listConsFieldsResponse as Record<string, unknown> | undefined)?.field;
+      if (!json || status !== 200) return { kind: 'retry', reason: `unreadable answer from Luminate (HTTP ${status}: ${excerpt(r.reply.text, 60) || 'empty body'})`, httpStatus: status };
+      if (!raw) return { kind: 'reject', reason: 'listUserFields answered without a field list' };
       const fields = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
       return {
-        fields: fields.map((f) => {
+        kind: 'ok',
+        value: fields.map((f) => {
           const choices = (f.choices as { choice?: string | string[] } | undefined)?.choice;
           return {
             name: String(f.name),
@@ -174,25 +186,4 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     },
     close: () => http.close(),
   };
-
-  /** One read call (listUserFields, getUser): its JSON, or why not (with Luminate's code). */
-  async function call(params: Record<string, string>): Promise<{ json: Record<string, unknown> } | { error: string; code?: string }> {
-    const body = new URLSearchParams({ ...params, ...common }).toString();
-    // A read before the run: a few quick tries through resets and gateway errors (5xx), then its reason.
-    let r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
-    for (let attempt = 1; attempt < 4 && (!r.ok || r.reply.status >= 500); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
-    }
-    if (!r.ok) return { error: r.reason };
-    const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
-    const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
-    if (err) {
-      const code = text(err.code) ?? '';
-      return { error: CONFIG_CODES[code] ?? `Luminate answered code ${code}: ${text(err.message) ?? ''}`, code };
-    }
-    if (!json || r.reply.status !== 200) return { error: `unreadable answer from Luminate (HTTP ${r.reply.status}: ${excerpt(r.reply.text, 60) || 'empty body'})` };
-    return { json };
-  }
 }
-
