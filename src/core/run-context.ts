@@ -48,16 +48,14 @@ export class RunContext {
   /** `--plan`: rows are read and compared, never sent. */
   readonly planning: boolean;
   readonly membershipCounts: Partial<Record<MembershipOutcome, number>> = {};
-  /** Group changes of written records, sent in calls of their own (runSync sets it). */
-  membership: MembershipQueue = { waiting: 0, waitedMs: () => 0, enqueue: () => { throw new Error('no membership queue'); }, flush: () => {}, refused: new Map() };
-  /** Reads what is left of a shared token again during the run (runSync sets it). */
-  allowance: { afterCall(throttled: boolean): void } = { afterCall: () => {} };
+  /** Group changes of written records, sent in calls of their own. */
+  readonly membership: MembershipQueue;
+  /** Reads what is left of a shared token again during the run. */
+  readonly allowance: { afterCall(throttled: boolean): void };
   /** Deliveries waiting out a retry delay, holding no concurrency slot meanwhile. */
   retrying = 0;
-  /** Runs a delivery in one of the run's concurrency slots (runSync sets it). */
-  dispatch: (delivery: () => Promise<void>) => void = () => {
-    throw new Error('dispatch before the run started');
-  };
+  /** Runs a delivery in one of the run's concurrency slots. */
+  readonly dispatch: (delivery: () => Promise<void>) => void;
   readonly rowNotes: Record<string, number> = {};
   readonly droppedValues: Record<string, number> = {};
   stop: { kind: 'abort' | 'interrupt'; message: string } | undefined;
@@ -67,7 +65,11 @@ export class RunContext {
   /** Resolves at the next change the loop must look at (a row finished, a stop). */
   woken: Promise<void>;
 
-  constructor(readonly options: RunOptions) {
+  /**
+   * Built whole: what runSync owns (its concurrency slots) and the parts that need the context itself (the group
+   * changes' queue, the shared token's watch) come in as `wiring`, so no member is a stub replaced later.
+   */
+  constructor(readonly options: RunOptions, wiring: RunWiring) {
     // Every waiting call (a pacer slot, a retry's wait) listens to it: dozens at once are normal, not a leak.
     setMaxListeners(0, this.stopController.signal);
     this.sending = options.mode === 'send';
@@ -81,6 +83,9 @@ export class RunContext {
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);
     this.woken = new Promise<void>((r) => (this.wake = r));
+    this.dispatch = wiring.dispatch;
+    this.membership = wiring.membership(this);
+    this.allowance = wiring.allowance(this);
   }
 
   /** A row whose keys are free: to the send queue, or, its record already written, straight to its group changes. */
@@ -235,4 +240,11 @@ export class RunContext {
 function joinNotes(...parts: Array<string | undefined>): string | undefined {
   const kept = parts.filter(Boolean);
   return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/** What runSync hands a RunContext as it is built (see its constructor). */
+export interface RunWiring {
+  dispatch: (delivery: () => Promise<void>) => void;
+  membership: (ctx: RunContext) => MembershipQueue;
+  allowance: (ctx: RunContext) => { afterCall(throttled: boolean): void };
 }

@@ -19,19 +19,10 @@ export type { Finished, Outcome, PendingMemberships, PreviousRow, UndoEntry, Und
  */
 export async function runSync(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  const ctx = new RunContext(options);
   const { operation, target, mapper, report } = options;
   const progress = options.progress ?? silentProgress;
-  if ((ctx.sending || ctx.planning) && !options.session && !options.abortBeforeStart) throw new InternalError(`runSync: ${options.mode} mode needs a session`);
   const concurrency = Math.max(1, options.concurrency);
-  const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * ctx.batchLimit * 20);
   const limit = pLimit(concurrency);
-  const onInterrupt = () => ctx.requestStop('interrupt', 'interrupted before this row was sent');
-  options.signal?.addEventListener('abort', onInterrupt, { once: true });
-  if (options.abortBeforeStart) ctx.requestStop('abort', options.abortBeforeStart);
-  if (options.signal?.aborted) onInterrupt();
-
-  const inFlight = () => limit.activeCount + limit.pendingCount;
   const tasks = new Set<Promise<void>>();
   let failure: unknown;
   // Every call — a batch of records, a group's members — takes one of the run's concurrency slots.
@@ -48,9 +39,15 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
       });
     tasks.add(task);
   };
-  ctx.dispatch = dispatch;
-  ctx.membership = new MembershipStage(ctx);
-  ctx.allowance = new AllowanceWatch(ctx);
+  const ctx: RunContext = new RunContext(options, { dispatch, membership: (c) => new MembershipStage(c), allowance: (c) => new AllowanceWatch(c) });
+  if ((ctx.sending || ctx.planning) && !options.session && !options.abortBeforeStart) throw new InternalError(`runSync: ${options.mode} mode needs a session`);
+  const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * ctx.batchLimit * 20);
+  const onInterrupt = () => ctx.requestStop('interrupt', 'interrupted before this row was sent');
+  options.signal?.addEventListener('abort', onInterrupt, { once: true });
+  if (options.abortBeforeStart) ctx.requestStop('abort', options.abortBeforeStart);
+  if (options.signal?.aborted) onInterrupt();
+
+  const inFlight = () => limit.activeCount + limit.pendingCount;
   progress.start({ operation: operation === 'upsert' ? 'import' : operation, target: target.displayName });
   const iterator = options.source.chunks()[Symbol.asyncIterator]();
   let sourceDone = false;
