@@ -25,15 +25,20 @@ const HEADER = ['Email', 'First Name', 'custom_string1', 'custom_boolean1', 'Bir
 const storeOf = (lum: { constituents(): Array<Record<string, string>> }) =>
   Object.fromEntries(lum.constituents().map(({ interactions: _, ...c }) => [c.cons_id, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== ''))]));
 
+/** A Luminate site holding SEED, and the file that changes it. */
+async function site(options: { unanswered?: string[] } = {}) {
+  const { lum, sandbox, env } = await startLuminateSandbox(options);
+  closing(sandbox);
+  lum.seed!(SEED);
+  const dir = tempDir();
+  const input = join(dir, 'custom.csv');
+  writeFileSync(input, csv(HEADER, FILE));
+  return { lum, env, before: storeOf(lum), dir, input };
+}
+
 describe('Luminate: getUser read by its documented shapes', () => {
   it('--plan shows custom fields with their old values; the undo of the import leaves the store exactly as before', async () => {
-    const { lum, sandbox, env } = await startLuminateSandbox();
-    closing(sandbox);
-    lum.seed!(SEED);
-    const before = storeOf(lum);
-    const dir = tempDir();
-    const input = join(dir, 'custom.csv');
-    writeFileSync(input, csv(HEADER, FILE));
+    const { lum, env, before, dir, input } = await site();
 
     const plan = await runInProcess(['import', input, '-t', 'luminate', '--plan', '-r', join(dir, 'p.plan.jsonl'), '--no-state'], { env });
     expect(plan.code, plan.stderr).toBe(0);
@@ -53,13 +58,7 @@ describe('Luminate: getUser read by its documented shapes', () => {
   });
 
   it('a field the answer leaves out is unknown: the plan says so, --undo-log writes nothing it could not put back', async () => {
-    const { lum, sandbox, env } = await startLuminateSandbox({ unanswered: ['custom_string1'] });
-    closing(sandbox);
-    lum.seed!(SEED);
-    const before = storeOf(lum);
-    const dir = tempDir();
-    const input = join(dir, 'custom.csv');
-    writeFileSync(input, csv(HEADER, FILE));
+    const { lum, env, before, dir, input } = await site({ unanswered: ['custom_string1'] });
     const plan = await runInProcess(['import', input, '-t', 'luminate', '--plan', '-r', join(dir, 'p.plan.jsonl'), '--no-state'], { env });
     expect(readReport(join(dir, 'p.plan.jsonl'))[0]!.error_message).toContain('custom_string1: (unknown: could not be read) → "Silver"');
     expect(plan.code).toBe(0);
