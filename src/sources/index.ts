@@ -34,6 +34,9 @@ export function resolveFormat(path: string, format?: string): InputFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  // A spreadsheet or a document is not a CSV with another name: say what to do with it first.
+  const saveAs: Record<string, string> = { '.xlsx': 'an Excel workbook', '.xls': 'an old Excel workbook', '.xlsm': 'an Excel workbook', '.ods': 'a LibreOffice spreadsheet', '.numbers': 'a Numbers spreadsheet' };
+  if (saveAs[ext]) throw new UsageError(`${path} is ${saveAs[ext]}: open it and save it as "CSV UTF-8" (File > Save As), then import the .csv.`, 'E_INPUT');
   throw new UsageError(`Cannot tell the format of ${path} from its extension: add --format csv or --format jsonl.`);
 }
 

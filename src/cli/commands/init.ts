@@ -81,6 +81,8 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
   } catch (err) {
     throw new UsageError(`Cannot write the mapping ${out}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another path with --out.`, 'E_OUTPUT_PATH', { cause: err });
   }
-  io.stderr.write(`Wrote ${out}. Check it, then: sync-supporters validate ${input} -t ${target.name} -m ${out}\n`);
+  // Quoted for a shell: "Sign-up (Responses).csv" is one argument.
+  const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  io.stderr.write(`Wrote ${out}. Check it, then: sync-supporters validate ${q(input)} -t ${target.name} -m ${q(out)}\n`);
   return 0;
 }
