@@ -11,8 +11,12 @@ export interface SummaryInfo {
 export function formatSummary(result: RunResult, info: SummaryInfo): string {
   const secs = result.durationMs / 1000;
   const lines: string[] = [];
-  const rate = secs > 0 ? Math.round(result.rows / secs) : result.rows;
-  lines.push(`${info.verb} → ${info.target}: ${result.rows} rows in ${secs.toFixed(1)} s (${rate} rows/s)`);
+  // After a stop, the rows it never got to are not rows done: the pace is of the rows that have an answer.
+  const notAttempted = result.counts.NOT_ATTEMPTED ?? 0;
+  const done = result.interrupted || result.abortReason ? result.rows - notAttempted : result.rows;
+  const rate = secs > 0 ? Math.round(done / secs) : done;
+  const what = done === result.rows ? `${result.rows} rows` : `${done} of ${result.rows} rows done (the other ${notAttempted} NOT_ATTEMPTED)`;
+  lines.push(`${info.verb} → ${info.target}: ${what} in ${secs.toFixed(1)} s (${rate} rows/s)`);
   const counts = STATUSES.filter((s) => result.counts[s]).map((s) => `${s} ${result.counts[s]}`);
   lines.push(`  ${counts.join(' · ') || 'no rows'}`);
   if (result.calls > 0) {

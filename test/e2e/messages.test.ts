@@ -37,4 +37,14 @@ describe('messages', () => {
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(`sync-supporters validate '${file}' -t salsa -m ${join(dir, 'map.json')}`);
   });
+
+  it('after a stop, the summary counts the rows done, not the rows read', async () => {
+    const sb = await startSalsaSandbox();
+    closing(sb.sandbox);
+    const file = join(tempDir(), 'two.csv');
+    writeFileSync(file, csv(['Email'], [['a@example.org'], ['b@example.org']]));
+    const res = await runInProcess(['import', file], { env: { ...sb.env, SALSA_API_TOKEN: 'not-the-token' } });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/Import → Salsa Engage: 0 of 2 rows done \(the other 2 NOT_ATTEMPTED\) in [\d.]+ s \(0 rows\/s\)/);
+  });
 });
