@@ -28,6 +28,8 @@ export interface PlannedColumn {
   separator?: string;
   /** Their joined value is a date in this format ("YYYY-M-D"). */
   dateFormat?: string;
+  /** A whole name: split into `field` (the first name) and `lastField` (the last name). */
+  lastField?: string;
 }
 
 export interface ColumnPlan {
@@ -65,6 +67,8 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
   p.placeRest();
   p.joinHouseNumber();
   p.joinBirthParts();
+  p.splitFullName();
+  p.joinSurnamePrefix();
   p.addFallbacks();
   p.emailByValues();
   return { columns: p.plan, notes: p.notes, addressGaps: p.addressGaps() };
@@ -254,8 +258,11 @@ class Planner {
     const number = columns.findIndex((_, i) => readings[i]!.role === 'houseNumber' && (readings[i]!.block === '' || readings[i]!.block === this.block));
     if (!street || number < 0) return;
     const streetAt = columns.indexOf(street.column);
-    Object.assign(street, { columns: streetAt < number ? [street.column, columns[number]!] : [columns[number]!, street.column], separator: ' ' });
-    Object.assign(plan[number]!, { reason: `joined to "${street.column}"`, hint: `the house number: joined to ${street.field} from "${street.column}"` });
+    // Its addition ("Toevoeging": A, bis) follows the number.
+    const suffix = columns.findIndex((_, i) => readings[i]!.role === 'houseNumberSuffix');
+    const numberParts = suffix >= 0 ? [columns[number]!, columns[suffix]!] : [columns[number]!];
+    Object.assign(street, { columns: streetAt < number ? [street.column, ...numberParts] : [...numberParts, street.column], separator: ' ' });
+    for (const i of [number, ...(suffix >= 0 ? [suffix] : [])]) Object.assign(plan[i]!, { reason: `joined to "${street.column}"`, hint: `part of the house number: joined to ${street.field} from "${street.column}"` });
   }
 
   /** A date of birth in three columns (Neon's "DOB Year", "DOB Month", "DOB Day"). */
@@ -270,6 +277,27 @@ class Planner {
     this.claimed.add(birthField);
   }
 
+  /** A whole name ("Full Name", "Your name") where no column gives the first or the last name: split into both. */
+  splitFullName(): void {
+    const first = this.fieldOf('firstName');
+    const last = this.fieldOf('lastName');
+    if (!first || !last || this.claimed.has(first) || this.claimed.has(last)) return;
+    const i = this.columns.findIndex((_, k) => this.readings[k]!.role === 'fullName' && !this.readings[k]!.secondary && !this.plan[k]!.field);
+    if (i < 0) return;
+    Object.assign(this.plan[i]!, { field: first, lastField: last, reason: 'a whole name: split into first and last', hint: undefined });
+    this.claimed.add(first);
+    this.claimed.add(last);
+  }
+
+  /** A surname's particle in a column of its own (Dutch "Tussenvoegsel": van der): joined before the last name. */
+  joinSurnamePrefix(): void {
+    const last = this.plan.find((p) => p.field && this.roleOf(p.field) === 'lastName' && !p.columns);
+    const prefix = this.columns.findIndex((_, i) => this.readings[i]!.role === 'surnamePrefix');
+    if (!last || prefix < 0) return;
+    Object.assign(last, { columns: [this.columns[prefix]!, last.column], separator: ' ' });
+    Object.assign(this.plan[prefix]!, { reason: `joined to "${last.column}"`, hint: `the surname's particle: joined to ${last.field} from "${last.column}"` });
+  }
+
   /**
    * A second column for a field already given (Shopify's "Default Address Phone" behind "Phone", NPSP's home email
    * behind "Email"): read where the first one's cell is empty. Never for an address part (blocks stay whole), a
@@ -281,7 +309,8 @@ class Planner {
     for (const c of this.sorted(this.candidates)) {
       const p = plan[c.index]!;
       if ((c.reading.role !== 'phone' && c.reading.role !== 'email') || c.tier === 3) continue;
-      if (p.field || c.consent || c.reading.secondary || this.addressCands.includes(c)) continue;
+      // A second email ("Other email", "Secondary Email") is still the person's: read where the first is empty.
+      if (p.field || c.consent || (c.reading.secondary && c.reading.role !== 'email') || this.addressCands.includes(c)) continue;
       const first = plan.find((q, i) => q.field && !q.consent && !q.labelColumn && this.candidates.some((o) => o.index === i && o.field === c.field && o.reading.role === c.reading.role && (o.reading.phoneKind ?? '') === (c.reading.phoneKind ?? '')));
       if (!first) continue;
       (first.fallback ??= []).push(c.column);

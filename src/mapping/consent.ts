@@ -28,13 +28,13 @@ export interface ConsentHeader {
  */
 export type ConsentValue = 'in' | 'out' | 'not-out' | 'unknown' | 'unreadable';
 
-const OUT_PHRASES = ['opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'do not', 'dont', 'no bulk', 'requests no', 'request no', 'no email', 'no mail', 'no sms', 'no text', 'no phone', 'no call', 'no contact', 'no marketing', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'desabonne', 'desinscrit', 'ne pas', 'abgemeldet', 'abmeldung', 'baja', 'afgemeld', 'withdrawn', 'revoked'];
-const IN_PHRASES = ['hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay in touch', 'keep in touch', 'stay informed', 'keep informed', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'accepts', 'accept', 'accepted', 'accepte', 'subscribed', 'subscribe', 'subscription', 'join', 'joined', 'receive', 'newsletter', 'consent', 'consents', 'permission', 'mailing list', 'sign up', 'signup', 'keep me', 'agree', 'agrees', 'allow', 'allows', 'abonne', 'inscrit', 'einwilligung', 'suscrito', 'suscripcion', 'aangemeld'];
+const OUT_PHRASES = ['blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'delivery disabled', 'email disabled', 'emails disabled', 'do not allow', 'not allowed', 'niet gewenst', 'opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'do not', 'dont', 'no bulk', 'requests no', 'request no', 'no email', 'no mail', 'no sms', 'no text', 'no phone', 'no call', 'no contact', 'no marketing', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'desabonne', 'desinscrit', 'ne pas', 'abgemeldet', 'abmeldung', 'baja', 'afgemeld', 'withdrawn', 'revoked'];
+const IN_PHRASES = ['nieuwsbrief', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'informativo', 'lettre d information', 'hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay in touch', 'keep in touch', 'stay informed', 'keep informed', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'accepts', 'accept', 'accepted', 'accepte', 'subscribed', 'subscribe', 'subscription', 'join', 'joined', 'receive', 'newsletter', 'consent', 'consents', 'permission', 'mailing list', 'sign up', 'signup', 'keep me', 'agree', 'agrees', 'allow', 'allows', 'abonne', 'inscrit', 'einwilligung', 'suscrito', 'suscripcion', 'aangemeld'];
 /** Words of columns about mail sent, terms agreed or dates: "Marketing emails opened", "I accept the terms", "Subscribe date". */
 const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'date', 'time', 'timestamp', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
 const STATUS_WORDS = ['status', 'statut', 'permission', 'interest type', 'preference', 'preferences'];
 /** Headers of a list of restrictions: "Communication Restrictions", "Solicit Codes", "Suppressions". */
-const RESTRICTION_WORDS = ['restriction', 'restrictions', 'solicit', 'solicitation', 'solicit codes', 'suppression', 'suppressions', 'do not solicit'];
+const RESTRICTION_WORDS = ['restriction', 'restrictions', 'solicit', 'solicitation', 'solicit codes', 'suppression', 'suppressions', 'do not solicit', 'communication preferences', 'communication preference', 'contact preferences', 'contact preference', 'communications preferences'];
 
 const has = (text: string, phrase: string) => text.includes(` ${phrase} `);
 
@@ -52,7 +52,7 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   // "Do Not Phone", "Accepts SMS Marketing", "Do Not Mail" (post): channels other than email are their own fields.
   const sms = ['sms', 'text', 'texts', 'mobile', 'cell'].some((w) => has(text, w));
   const email = ['email', 'newsletter', 'courriel', 'mailing list', 'bulk'].some((w) => has(text, w));
-  const phone = ['phone', 'call', 'calls', 'telephone'].some((w) => has(text, w));
+  const phone = ['phone', 'call', 'calls', 'telephone', 'bellen', 'telefon', 'telefoon'].some((w) => has(text, w));
   const postal = ['mail', 'post', 'postal', 'letter', 'letters'].some((w) => has(text, w)) && !email;
   const channel: ConsentChannel = email ? 'email' : sms ? 'sms' : phone ? 'phone' : postal ? 'postal' : 'email';
   // "Email Subscription Status", "Marketing status": the values say which way (subscribed / unsubscribed).
@@ -65,8 +65,8 @@ const norm = (v: string) => v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').t
 const YES = new Set(['yes', 'y', 'true', 't', '1', 'x', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
 const NO = new Set(['no', 'n', 'false', 'f', '0', 'off', 'unchecked', 'non', 'nein', 'nee', 'nao', 'faux', 'falso', 'onwaar', 'falsch']);
 /** Values that say which way by themselves, whatever the header. */
-const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
-const OUT_WORDS = new Set(['unsubscribed', 'opted out', 'opt out', 'optout', 'opt_out', 'bounced', 'hard bounce', 'hard bounced', 'soft bounce', 'cleaned', 'complained', 'spam', 'spam report', 'spam complaint', 'suppressed', 'blocked', 'do not email', 'do not contact', 'revoked', 'withdrawn', 'declined', 'denied', 'desabonne', 'desabonnee', 'desinscrit', 'desinscrite', 'abgemeldet', 'baja', 'afgemeld', 'invalid', 'undeliverable']);
+const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'allow', 'allowed', 'permitted', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
+const OUT_WORDS = new Set(['do not allow', 'not allowed', 'disallow', 'disallowed', 'deny', 'blacklisted', 'blocklisted', 'unsubscribed', 'opted out', 'opt out', 'optout', 'opt_out', 'bounced', 'hard bounce', 'hard bounced', 'soft bounce', 'cleaned', 'complained', 'spam', 'spam report', 'spam complaint', 'suppressed', 'blocked', 'do not email', 'do not contact', 'revoked', 'withdrawn', 'declined', 'denied', 'desabonne', 'desabonnee', 'desinscrit', 'desinscrite', 'abgemeldet', 'baja', 'afgemeld', 'invalid', 'undeliverable']);
 /** Values that say nothing about consent: the stored status is left as it is. */
 const NEUTRAL = new Set(['never', 'never subscribed', 'not subscribed', 'non subscribed', 'nonsubscribed', 'pending', 'unconfirmed', 'transactional', 'unknown', 'none', 'n/a', 'na', 'not set', 'not specified', 'no response', 'inactive', 'archived']);
 
@@ -84,12 +84,16 @@ export function readConsentValue(value: string, polarity: ConsentPolarity): Cons
   if (/^-\d+$/.test(value.trim())) return 'out';
   const v = norm(value);
   if (v === '') return 'unknown';
-  if (IN_WORDS.has(v)) return polarity === 'opt-out' ? 'unreadable' : 'in';
+  // In an opt-out column ("Do not allow emails: Allow") a word of consent says the person did not opt out: that
+  // keeps a stored status, it never makes an opt-in of the column.
+  if (IN_WORDS.has(v)) return polarity === 'opt-out' ? 'not-out' : 'in';
   if (OUT_WORDS.has(v)) return 'out';
   if (NEUTRAL.has(v)) return 'unknown';
-  if (YES.has(v)) return polarity === 'opt-out' ? 'out' : 'in';
+  // "Yes, please!", "No thanks": an answer's first word.
+  const first = YES.has(v) || NO.has(v) ? v : v.split(/[\s,.!;:()]+/)[0]!;
+  if (YES.has(first)) return polarity === 'opt-out' ? 'out' : 'in';
   // A "no" to an opt-in question is a refusal; a "no" to "opted out?" is not a refusal, and not an opt-in either.
-  if (NO.has(v)) return polarity === 'opt-out' ? 'not-out' : 'out';
+  if (NO.has(first)) return polarity === 'opt-out' ? 'not-out' : 'out';
   return 'unreadable';
 }
 

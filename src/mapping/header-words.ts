@@ -39,7 +39,7 @@ export type PhoneKind = 'home' | 'work' | 'mobile';
 /** What a header says a column is. */
 export interface HeaderReading {
   /** The field's role; 'phone' before its kind is settled; 'fullName' a whole name; 'label' names another column's kind. */
-  role?: FieldRole | 'county' | 'phone' | 'fullName' | 'label' | 'houseNumber' | 'birthYear' | 'birthMonth' | 'birthDay';
+  role?: FieldRole | 'county' | 'phone' | 'fullName' | 'label' | 'houseNumber' | 'houseNumberSuffix' | 'surnamePrefix' | 'birthYear' | 'birthMonth' | 'birthDay';
   /** A phone's kind from the header's own words (Home Phone, Phone - Mobile), when it says. */
   phoneKind?: PhoneKind;
   /** The address block a part belongs to ("" when the header names none): billing, shipping, home, mailing… */
@@ -56,10 +56,12 @@ const PHRASES: Array<[HeaderReading['role'], string[]]> = [
   ['firstName', ['first name', 'firstname', 'first', 'given name', 'given', 'forename', 'prenom', 'vorname', 'nombre', 'voornaam', 'primeiro nome', 'fname', 'nome proprio']],
   ['lastName', ['last name', 'lastname', 'last', 'surname', 'family name', 'nom', 'nom de famille', 'nachname', 'familienname', 'apellido', 'apellidos', 'sobrenome', 'apelido', 'achternaam', 'lname']],
   ['middleName', ['middle name', 'middle', 'middle initial', 'mi', 'additional name', 'second name']],
-  ['title', ['title', 'salutation', 'prefix', 'name prefix', 'honorific', 'civilite', 'anrede', 'tratamiento', 'titre', 'titel', 'form of address']],
+  ['title', ['title', 'salutation', 'prefix', 'name prefix', 'honorific', 'civilite', 'anrede', 'aanhef', 'tratamiento', 'titre', 'titel', 'form of address']],
+  ['surnamePrefix', ['tussenvoegsel', 'tussenvoegsels', 'voorvoegsel', 'surname prefix', 'last name prefix', 'name particle']],
+  ['houseNumberSuffix', ['toevoeging', 'huisnummer toevoeging', 'huisnummertoevoeging', 'house number addition', 'house number suffix', 'hausnummerzusatz']],
   ['suffix', ['suffix', 'name suffix']],
   ['fullName', ['name', 'full name', 'fullname', 'display name', 'nom complet', 'nombre completo', 'nome completo', 'naam', 'volledige naam']],
-  ['street1', ['street', 'street address', 'address', 'address 1', 'address line 1', 'address line', 'line 1', 'street 1', 'street line 1', 'addr', 'addr 1', 'address 1 street', 'street and number', 'adresse', 'adresse 1', 'ligne 1', 'strasse', 'direccion', 'morada', 'straat', 'rue', 'endereco', 'street1', 'address1']],
+  ['street1', ['street', 'street address', 'address', 'address 1', 'address line 1', 'address line', 'line 1', 'street 1', 'street line 1', 'addr', 'addr 1', 'street and number', 'adresse', 'adresse 1', 'ligne 1', 'strasse', 'direccion', 'morada', 'straat', 'rue', 'endereco', 'street1', 'address1']],
   ['street2', ['address 2', 'address line 2', 'line 2', 'street 2', 'street line 2', 'addr 2', 'apt', 'apartment', 'suite', 'unit', 'apt suite', 'apartment suite', 'supplemental address', 'supplemental address 1', 'extended address', 'address complement', 'complement', 'complement d adresse', 'complement adresse', 'adresse 2', 'ligne 2', 'adresszusatz', 'address2', 'street2']],
   ['city', ['city', 'town', 'locality', 'suburb', 'ville', 'ort', 'stadt', 'ciudad', 'cidade', 'localidade', 'plaats', 'woonplaats', 'city town', 'town city', 'commune', 'municipality', 'localite']],
   ['state', ['state', 'province', 'state province', 'province state', 'state region', 'province code', 'state code', 'state abbreviated', 'bundesland', 'provincia', 'estado', 'province region', 'region']],
@@ -140,8 +142,10 @@ export function readHeader(header: string): HeaderReading {
       found.push({ role: PHRASE_INDEX.get(hit)!, phrase: hit, end: i });
     } else rest.push(words[i++]!);
   }
-  // The block is what the words around the field's own name say: "Postal Code" is no postal address's code.
-  const block = rest.filter((w) => BLOCKS.has(w)).join(' ');
+  // The block is what the words around the field's own name say ("Postal Code" is no postal address's code), in
+  // parentheses too: WooCommerce's "City (Billing)" and "City (Shipping)" are two blocks.
+  const inParens = all.filter((w) => !words.includes(w));
+  const block = [...rest, ...inParens].filter((w) => BLOCKS.has(w)).join(' ');
   // A second one: "Other Phone", "Alternate Email", or a number right after the field's own words ("E-mail 2
   // Address", "Phone 2"), not one inside a prefix (ActionNetwork's can2_phone) nor a line of an address (Address 2).
   const secondary = all.some((w) => SECONDARY.has(w)) || words.some((w, i) => /^[2-9]$/.test(w) && found.some((f) => f.end === i) && !ADDRESS_NUMBERED(words));

@@ -90,7 +90,11 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       claimed.add(p.field);
       // A column called just "Address" may hold the whole address (Mailchimp): read so when a value has that form.
       const wholeAddress = p.field === street1 && normaliseHeader(p.column) === 'address' ? true : undefined;
-      const transforms = p.dateFormat ? [compileTransform({ date: p.dateFormat }) as Transform] : [];
+      const transforms = p.dateFormat ? [compileTransform({ date: p.dateFormat }) as Transform] : p.lastField ? [compileTransform('first-name') as Transform] : [];
+      if (p.lastField) {
+        claimed.add(p.lastField);
+        rules.push({ field: p.lastField, columns: [p.column], separator: ' ', transforms: [compileTransform('last-name') as Transform] });
+      }
       rules.push({ field: p.field, columns: p.columns ?? [p.column], separator: p.separator ?? ' ', transforms, dateFormat: p.dateFormat, wholeAddress, labelColumn: p.labelColumn, fallback: p.fallback });
       for (const c of [...(p.labelColumn ? [p.labelColumn] : []), ...(p.fallback ?? []), ...(p.columns ?? [])]) used.add(c);
     }

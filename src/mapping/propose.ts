@@ -15,6 +15,8 @@ export interface Proposal {
   warning?: string;
   /** A consent column's reading in words ("true → the person is OPTED OUT"): init asks before writing it. */
   consent?: string;
+  /** A second field the same column gives (a whole name's last name). */
+  also?: { field: string; rule: Record<string, unknown> };
 }
 
 const share = (values: string[], test: (v: string) => boolean) => (values.length === 0 ? 0 : values.filter(test).length / values.length);
@@ -83,6 +85,10 @@ export function proposeMapping(target: Target, columns: readonly string[], sampl
     if (p.labelColumn) proposal.rule = { label: p.labelColumn };
     if (p.fallback) proposal.rule = { ...proposal.rule, fallback: p.fallback };
     if (p.columns) proposal.rule = { columns: p.columns, separator: p.separator, ...(p.dateFormat ? { transform: [{ date: p.dateFormat }] } : {}) };
+    if (p.lastField) {
+      proposal.rule = { transform: 'first-name' };
+      proposal.also = { field: p.lastField, rule: { column: p.column, transform: 'last-name' } };
+    }
     if (p.field === birth) {
       const fmt = dateFormatOf(values);
       if (fmt) proposal.rule = { transform: [{ date: fmt }] };
@@ -119,6 +125,7 @@ export function mappingFromProposal(target: Target, proposals: Proposal[]): Reco
       continue;
     }
     fields[p.field] = p.rule ? (p.rule.columns ? p.rule : { column: p.column, ...p.rule }) : p.column;
+    if (p.also) fields[p.also.field] = p.also.rule;
   }
   return { target: target.name, fields, autoMatch: false };
 }

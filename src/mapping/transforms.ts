@@ -5,7 +5,32 @@ export type TransformSpec = string | { date: string };
 
 export type Transform = (value: string) => { value: string } | { error: string };
 
+/** Words that belong to the surname that follows them: "van der Meer", "de la Cruz", "bin Laden". */
+const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'du', 'la', 'le', 'dos', 'das', 'ter', 'ten', 'bin', 'al', 'el', 'st', 'st.']);
+const HONORIFICS = /^(mr|mrs|ms|miss|mx|dr|prof|rev|sir|dame)\.?$/i;
+const SUFFIXES = /^(jr|sr|ii|iii|iv|phd|md|esq)\.?$/i;
+
+/**
+ * A whole name split as a person would: "Lee, Ann" is Ann Lee; "Ann van der Meer" is Ann and van der Meer; "Dr. Ann
+ * Lee Jr." is Ann and Lee Jr.; a single word is a first name.
+ */
+export function splitName(value: string): { first: string; last: string } {
+  const t = value.trim().replace(/\s+/g, ' ');
+  if (t === '') return { first: '', last: '' };
+  const comma = t.indexOf(',');
+  if (comma > 0 && !SUFFIXES.test(t.slice(comma + 1).trim())) return { first: t.slice(comma + 1).trim(), last: t.slice(0, comma).trim() };
+  const w = t.split(' ');
+  if (w.length > 1 && HONORIFICS.test(w[0]!)) w.shift();
+  if (w.length === 1) return { first: w[0]!, last: '' };
+  let i = w.length - 1;
+  if (i > 1 && SUFFIXES.test(w[i]!)) i--;
+  while (i > 1 && PARTICLES.has(w[i - 1]!.toLowerCase())) i--;
+  return { first: w.slice(0, i).join(' '), last: w.slice(i).join(' ') };
+}
+
 const SIMPLE: Record<string, (v: string) => string> = {
+  'first-name': (v) => splitName(v).first,
+  'last-name': (v) => splitName(v).last,
   trim: (v) => v.trim(),
   lowercase: (v) => v.toLowerCase(),
   uppercase: (v) => v.toUpperCase(),

@@ -114,3 +114,73 @@ describe('fields as people split them', () => {
     expect(z.by(emailIn(stated, 'Email')).address?.state).toBe(stated['Mailing State']);
   });
 });
+
+describe('a second blind trial: opt-outs in still other words, names and addresses as other systems split them', () => {
+  it('Brevo: EMAIL_BLACKLISTED=true opts out even where DOUBLE_OPT-IN says Yes', async () => {
+    const rows = people('brevo.csv', 'EMAIL');
+    const blacklisted = rows.filter((r) => r.EMAIL_BLACKLISTED === 'true').map((r) => emailIn(r, 'EMAIL'));
+    expect(blacklisted.length).toBeGreaterThan(1);
+    const { by } = await importOver('brevo.csv', blacklisted);
+    for (const e of blacklisted) expect(status(by(e)), e).toBe('OPT_OUT');
+    for (const r of rows.filter((x) => x.EMAIL_BLACKLISTED === 'false' && x['DOUBLE_OPT-IN'] === 'Yes')) expect(status(by(emailIn(r, 'EMAIL')))).toBe('OPT_IN');
+  });
+
+  it('Dynamics 365: "Do not allow Emails" = Do Not Allow opts out, Allow keeps the stored status; Street 2 lands', async () => {
+    const rows = people('dynamics-365.csv', 'Email');
+    const refused = rows.filter((r) => r['Do not allow Emails'] === 'Do Not Allow' || r['Do not allow Bulk Emails'] === 'Do Not Allow').map((r) => emailIn(r, 'Email'));
+    const allowed = rows.filter((r) => r['Do not allow Emails'] === 'Allow' && r['Do not allow Bulk Emails'] === 'Allow').map((r) => emailIn(r, 'Email'));
+    const { by } = await importOver('dynamics-365.csv', [...refused, ...allowed]);
+    for (const e of refused) expect(status(by(e)), e).toBe('OPT_OUT');
+    for (const e of allowed) expect(status(by(e)), `${e} keeps its stored status`).toBe('OPT_IN');
+    const suite = rows.find((r) => r['Address 1: Street 2'])!;
+    expect(by(emailIn(suite, 'Email')).address?.addressLine2).toBe(suite['Address 1: Street 2']);
+  });
+
+  it('Jotform: "Full Name" gives the first and the last name; "Yes, please!" / "No, thanks" read as yes and no', async () => {
+    const rows = people('jotform-fullname.csv', 'E-mail');
+    const { by } = await importOver('jotform-fullname.csv', []);
+    for (const r of rows.filter((x) => x['Full Name']!.trim())) {
+      const s = by(emailIn(r, 'E-mail'));
+      // The whole name, less an honorific in front ("Dr. Samuel K. Osei" is Samuel K. and Osei).
+      const written = r['Full Name']!.trim().replace(/^(mr|mrs|ms|dr|prof)\.?\s+/i, '');
+      // "Lopez, Carmen": last name first.
+      const words = (written.includes(',') ? written.split(/,\s*/).reverse().join(' ') : written).split(/\s+/);
+      expect(`${s.firstName} ${s.lastName ?? ''}`.trim(), r['Full Name']).toBe(words.join(' '));
+      if (words.length > 1) expect(String(s.lastName).endsWith(words[words.length - 1]!), r['Full Name']).toBe(true);
+      const answer = r['Would you like to receive our newsletter?']!;
+      if (/^yes/i.test(answer)) expect(status(s)).toBe('OPT_IN');
+      if (/^no/i.test(answer)) expect(status(s)).toBe('OPT_OUT');
+    }
+  });
+
+  it('a Dutch spreadsheet: Tussenvoegsel joins the surname, Huisnummer + Toevoeging the street, Nieuwsbrief ja/nee is consent', async () => {
+    const rows = people('excel-nl-semicolon.csv', 'E-mailadres', ';');
+    const nee = rows.filter((r) => /^nee$/i.test(r.Nieuwsbrief!)).map((r) => emailIn(r, 'E-mailadres'));
+    const { by } = await importOver('excel-nl-semicolon.csv', nee);
+    for (const e of nee) expect(status(by(e)), e).toBe('OPT_OUT');
+    for (const r of rows) {
+      const s = by(emailIn(r, 'E-mailadres'));
+      expect(s.lastName).toBe([r.Tussenvoegsel, r.Achternaam].filter(Boolean).join(' '));
+      if (r.Straat) expect(s.address?.addressLine1).toBe([r.Straat, r.Huisnummer, r.Toevoeging].filter(Boolean).join(' '));
+    }
+  });
+
+  it('Keela: "Do Not Email" or "No Contact" in Communication Preferences opts out; a Secondary Email stands in for an empty Primary', async () => {
+    const rows = people('keela.csv', 'Primary Email');
+    const out = rows.filter((r) => /Do Not Email|No Contact/i.test(r['Communication Preferences']!)).map((r) => emailIn(r, 'Primary Email'));
+    const { by, report } = await importOver('keela.csv', out);
+    for (const e of out) expect(status(by(e)), e).toBe('OPT_OUT');
+    const secondaryOnly = rowsOf('keela.csv').find((r) => !r['Primary Email']!.trim() && /@/.test(r['Secondary Email']!))!;
+    expect(by(emailIn(secondaryOnly, 'Secondary Email'))).toBeDefined();
+    expect(report.filter((l) => l.status === 'INVALID').every((l) => !/email is required/.test(l.error_message) || !l.key)).toBe(true);
+  });
+
+  it('WooCommerce: the billing address goes to existing supporters too (the shipping block is another address, not a gap)', async () => {
+    const rows = people('woocommerce-orders.csv', 'Email (Billing)');
+    const existing = rows.slice(0, 2).map((r) => emailIn(r, 'Email (Billing)'));
+    const { by, stderr } = await importOver('woocommerce-orders.csv', existing);
+    expect(stderr).not.toMatch(/the address is not whole/);
+    for (const r of rows.slice(0, 2)) expect(by(emailIn(r, 'Email (Billing)')).address?.city).toBe(r['City (Billing)']);
+  });
+});
+
