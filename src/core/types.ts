@@ -491,6 +491,8 @@ export interface RowMapper {
   planNotes(): string[];
   /** Columns that look like parts of the mapped address but are not mapped: an address from this file is not whole. */
   addressGaps(): string[];
+  /** Columns that look like email consent but whose values could not be read: no status comes from them. */
+  unreadConsent(): string[];
   /**
    * Stops sending these fields where they were matched automatically (a work phone column, and a site without
    * work_phone): returns those a mapping file names, which cannot be dropped so.

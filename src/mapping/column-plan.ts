@@ -38,6 +38,8 @@ export interface ColumnPlan {
   notes: string[];
   /** Columns that look like parts of the mapped address but are not mapped: the address is not whole. */
   addressGaps: string[];
+  /** Columns that look like consent but do not say which way round: not read, so no status comes from them. */
+  unreadConsent: string[];
 }
 
 const ADDRESS_BLOCK_ORDER = ['', 'home', 'primary', 'default', 'mailing', 'permanent', 'residential', 'main', 'current', 'personal', 'private', 'postal', 'physical', 'billing', 'shipping', 'delivery', 'work', 'business', 'office', 'other', 'alternate'];
@@ -71,7 +73,7 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
   p.joinSurnamePrefix();
   p.addFallbacks();
   p.emailByValues();
-  return { columns: p.plan, notes: p.notes, addressGaps: p.addressGaps() };
+  return { columns: p.plan, notes: p.notes, addressGaps: p.addressGaps(), unreadConsent: p.unreadConsent };
 }
 
 /** The plan as it is made, stage by stage: which candidate each column is, and which field each one claimed. */
@@ -83,6 +85,8 @@ class Planner {
   private candidates: Candidate[] = [];
   private addressCands: Candidate[] = [];
   private phones: Candidate[] = [];
+  /** Columns that look like consent but whose values could not be read: said before the run, WARN in check. */
+  readonly unreadConsent: string[] = [];
   /** The address block sent ("" when the headers name none). */
   private block: string | undefined;
   private readonly valuesOf = new Map<string, string[]>();
@@ -144,6 +148,7 @@ class Planner {
         if (!readsAsConsent(this.values(column), polarity)) {
           if (!this.values(column).some((v) => readConsentValue(v, polarity) !== 'unreadable')) return; // "Email Type": Home, Work
           plan[index]!.hint = `looks like consent, but its values (${sampleOf(this.values(column))}) do not say which way round: not mapped. Map it with a value map if it is consent`;
+          this.unreadConsent.push(column);
           return;
         }
         this.candidates.push({ column, index, field, tier: known ? 0 : 2, reading, consent: polarity });

@@ -89,8 +89,9 @@ export function readConsentValue(value: string, polarity: ConsentPolarity): Cons
   if (IN_WORDS.has(v)) return polarity === 'opt-out' ? 'not-out' : 'in';
   if (OUT_WORDS.has(v)) return 'out';
   if (NEUTRAL.has(v)) return 'unknown';
-  // "Yes, please!", "No thanks": an answer's first word.
-  const first = YES.has(v) || NO.has(v) ? v : v.split(/[\s,.!;:()]+/)[0]!;
+  // "Yes, please!", "No, thanks", "Yes please": an answer's first word, when it stands apart ("Non-marketing" is no "non").
+  const answer = /^(yes|no|y|n|oui|non|ja|nee|nein|si|sim)\s*(?:[,.!:;]|\s+(?:please|thanks|thank you|i do|i would|sure|definitely)\b)/i.exec(value.trim());
+  const first = YES.has(v) || NO.has(v) ? v : answer ? answer[1]!.toLowerCase() : v;
   if (YES.has(first)) return polarity === 'opt-out' ? 'out' : 'in';
   // A "no" to an opt-in question is a refusal; a "no" to "opted out?" is not a refusal, and not an opt-in either.
   if (NO.has(first)) return polarity === 'opt-out' ? 'not-out' : 'out';

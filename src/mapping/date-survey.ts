@@ -45,7 +45,7 @@ export async function surveyDateColumns(source: Source, mapper: RowMapper, input
           t.ambiguous ??= { value: v, line: record.line };
         } else if (e === 'dmy' || e === 'mdy') {
           mapper.settleDate(t.field, e);
-          notes.push(`dates in "${t.column}" are read ${e === 'dmy' ? 'day-first (DD/MM/YYYY)' : 'month-first (MM/DD/YYYY)'}, as "${v}" (line ${record.line}) shows; a row that does not fit is INVALID`);
+          notes.push(`dates in "${t.column}" are read ${e === 'dmy' ? 'day-first (DD/MM/YYYY)' : 'month-first (MM/DD/YYYY)'}, as "${v}" (line ${record.line}) shows; a row whose date does not fit goes without it, and says so`);
           t.nonEmpty = -1; // settled
         }
       }

@@ -51,6 +51,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   /** Said before the run: how consent columns read, choices the plan made. */
   const planNotes: string[] = [];
   let addressGaps: string[] = [];
+  const unreadConsent: string[] = [];
   const consentWords = target.optInValues ?? { yes: 'true', no: 'false' };
   const consentFields = new Set(target.fields.filter((f) => f.role === 'emailStatus' || f.role === 'smsStatus').map((f) => f.name));
   const keyFields = new Set([...target.keyFields, ...target.fields.filter((f) => f.role === 'email' || f.role === 'remoteId').map((f) => f.name)]);
@@ -77,6 +78,8 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     if (open.length === 0) return;
     const plan = planColumns(target, open, sample, claimed);
     planNotes.push(...plan.notes);
+    for (const c of plan.unreadConsent) planNotes.push(`"${c}" looks like email consent, but its values do not say which way round: it is NOT read, so no one's email status comes from it. If it is consent, map it with "consent" or a value map`);
+    unreadConsent.push(...plan.unreadConsent);
     addressGaps = [...addressGaps, ...plan.addressGaps];
     const consent = new Map<string, Array<{ column: string; polarity: ConsentPolarity }>>();
     for (const p of plan.columns) {
@@ -353,6 +356,9 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     },
     addressGaps() {
       return addressGaps;
+    },
+    unreadConsent() {
+      return unreadConsent;
     },
     unusedColumns() {
       return [...seenColumns].filter((c) => !used.has(c));
