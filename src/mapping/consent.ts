@@ -29,7 +29,15 @@ export interface ConsentHeader {
 export type ConsentValue = 'in' | 'out' | 'not-out' | 'unknown' | 'unreadable';
 
 const OUT_PHRASES = ['blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'delivery disabled', 'email disabled', 'emails disabled', 'do not allow', 'not allowed', 'niet gewenst', 'opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'do not', 'dont', 'no bulk', 'requests no', 'request no', 'no email', 'no mail', 'no sms', 'no text', 'no phone', 'no call', 'no contact', 'no marketing', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'desabonne', 'desinscrit', 'ne pas', 'abgemeldet', 'abmeldung', 'baja', 'afgemeld', 'withdrawn', 'revoked'];
-const IN_PHRASES = ['nieuwsbrief', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'informativo', 'lettre d information', 'hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay in touch', 'keep in touch', 'stay informed', 'keep informed', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'accepts', 'accept', 'accepted', 'accepte', 'subscribed', 'subscribe', 'subscription', 'join', 'joined', 'receive', 'newsletter', 'consent', 'consents', 'permission', 'mailing list', 'sign up', 'signup', 'keep me', 'agree', 'agrees', 'allow', 'allows', 'abonne', 'inscrit', 'einwilligung', 'suscrito', 'suscripcion', 'aangemeld'];
+/** Words that say an opt-in by themselves: "Email Opt In", "Subscribed", "Newsletter", "Join our mailing list". */
+const IN_PHRASES = ['nieuwsbrief', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'lettre d information', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'subscribed', 'subscribe', 'subscription', 'newsletter', 'mailing list', 'abonne', 'inscrit', 'suscrito', 'suscripcion', 'aangemeld', 'stay in touch', 'keep in touch'];
+/**
+ * Words of agreeing that are consent to email only with a word of marketing or mail beside them: "Accepts Email
+ * Marketing", "Consent to contact", "Would you like to hear from us by email?" — never "Gift Aid consent", "Allow
+ * photos" or "Accepts terms".
+ */
+const AGREE_PHRASES = ['hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay informed', 'keep informed', 'keep me', 'accepts', 'accept', 'accepted', 'accepte', 'join', 'joined', 'receive', 'consent', 'consents', 'permission', 'sign up', 'signup', 'agree', 'agrees', 'allow', 'allows', 'einwilligung', 'informativo'];
+const MARKETING_WORDS = ['email', 'emails', 'e mail', 'courriel', 'marketing', 'mailing', 'mailings', 'newsletter', 'news', 'updates', 'communications', 'communication', 'contact', 'contacted', 'mail', 'sms', 'text', 'texts', 'messages', 'list'];
 /** Words of columns about mail sent, terms agreed or dates: "Marketing emails opened", "I accept the terms", "Subscribe date". */
 const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'date', 'time', 'timestamp', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
 const STATUS_WORDS = ['status', 'statut', 'permission', 'interest type', 'preference', 'preferences'];
@@ -44,7 +52,7 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   const text = ` ${words.join(' ')} `;
   if (RESTRICTION_WORDS.some((p) => has(text, p)) && !NOT_CONSENT.some((w) => has(text, w))) return { channel: 'email', polarity: 'restrictions' };
   const out = OUT_PHRASES.some((p) => has(text, p));
-  const inn = IN_PHRASES.some((p) => has(text, p));
+  const inn = IN_PHRASES.some((p) => has(text, p)) || (AGREE_PHRASES.some((p) => has(text, p)) && MARKETING_WORDS.some((w) => has(text, w)));
   const status = STATUS_WORDS.some((p) => has(text, p));
   // "Email Marketing Status", "Email permission status", "Email Interest Type": an email status in the vendor's words.
   const emailStatus = status && ['email', 'marketing', 'newsletter', 'subscription', 'mailing list'].some((w) => has(text, w));
