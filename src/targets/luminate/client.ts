@@ -120,20 +120,10 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     },
     /** One attempt at listUserFields (access=update, with choices): the caller retries it through the run's pacer. */
     async describeFields() {
-      const body = new URLSearchParams({ method: 'listUserFields', access: 'update', include_choices: 'true', ...common }).toString();
-      const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
-      if (!r.ok) return { kind: 'retry', reason: r.reason };
-      const { status } = r.reply;
-      if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (listUserFields)`, httpStatus: status, rateLimited: status === 429 };
-      const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
-      const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
-      if (err) {
-        const code = text(err.code) ?? '';
-        if (code === '1') return { kind: 'retry', reason: `Luminate failed on listUserFields (code 1: ${text(err.message) ?? ''})` };
-        return { kind: 'reject', reason: CONFIG_CODES[code] ?? `Luminate answered code ${code}: ${text(err.message) ?? ''}`, errorCode: code };
-      }
-      const raw = (json?.listConsFieldsResponse as Record<string, unknown> | undefined)?.field;
-      if (!json || status !== 200) return { kind: 'retry', reason: `unreadable answer from Luminate (HTTP ${status}: ${excerpt(r.reply.text, 60) || 'empty body'})`, httpStatus: status };
+      const r = await read('listUserFields', { method: 'listUserFields', access: 'update', include_choices: 'true' });
+      if (r.kind === 'error') return { kind: 'reject', reason: CONFIG_CODES[r.code] ?? `Luminate answered code ${r.code}: ${r.message}`, errorCode: r.code };
+      if (r.kind !== 'json') return r;
+      const raw = (r.json.listConsFieldsResponse as Record<string, unknown> | undefined)?.field;
       if (!raw) return { kind: 'reject', reason: 'listUserFields answered without a field list' };
       const fields = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
       return {
@@ -157,25 +147,18 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
       for (const [i, value] of values.entries()) {
         if (i > 0) await nextCall?.();
         const param = kind === 'id' ? 'cons_id' : kind === 'externalId' ? 'member_id' : 'primary_email';
-        const body = new URLSearchParams({ method: 'getUser', [param]: value, ...common }).toString();
-        const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });
-        if (!r.ok) return { kind: 'retry', reason: r.reason };
-        const { status } = r.reply;
-        if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (getUser)`, httpStatus: status, rateLimited: status === 429 };
-        const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
-        const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
-        if (err) {
-          const code = text(err.code) ?? '';
-          if (code === '16') {
+        const r = await read('getUser', { method: 'getUser', [param]: value }, signal);
+        if (r.kind === 'error') {
+          if (r.code === '16') {
             records.set(value, []);
             continue;
           }
-          if (CONFIG_CODES[code]) return { kind: 'abort', reason: CONFIG_CODES[code]!, errorCode: code };
-          if (code === '1') return { kind: 'retry', reason: `Luminate failed on getUser (code 1: ${text(err.message) ?? ''})` };
-          return { kind: 'reject', reason: `Luminate answered getUser with code ${code}: ${text(err.message) ?? ''}`, errorCode: code };
+          if (CONFIG_CODES[r.code]) return { kind: 'abort', reason: CONFIG_CODES[r.code]!, errorCode: r.code };
+          return { kind: 'reject', reason: `Luminate answered getUser with code ${r.code}: ${r.message}`, errorCode: r.code };
         }
-        const rec = json?.getConsResponse as Record<string, unknown> | undefined;
-        if (!rec || status !== 200) return { kind: 'retry', reason: `unreadable getUser answer from Luminate (HTTP ${status})`, httpStatus: status };
+        if (r.kind !== 'json') return r;
+        const rec = r.json.getConsResponse as Record<string, unknown> | undefined;
+        if (!rec) return { kind: 'retry', reason: 'unreadable getUser answer from Luminate (no getConsResponse)' };
         const { values: backup, unknown } = readConstituent(rec);
         const consId = backup.cons_id ?? '';
         delete backup.cons_id;
@@ -186,4 +169,26 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     },
     close: () => http.close(),
   };
+
+  /**
+   * One read request (listUserFields, getUser), credentials in the body: its JSON, Luminate's own error code, or
+   * what to do next (a reset, 429, 5xx or code 1 is worth retrying; an unreadable answer too).
+   */
+  async function read(what: string, params: Record<string, string>, signal?: AbortSignal): Promise<{ kind: 'json'; json: Record<string, unknown> } | { kind: 'error'; code: string; message: string } | { kind: 'retry'; reason: string; httpStatus?: number; rateLimited?: boolean }> {
+    const body = new URLSearchParams({ ...params, ...common }).toString();
+    const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });
+    if (!r.ok) return { kind: 'retry', reason: r.reason };
+    const { status } = r.reply;
+    if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (${what})`, httpStatus: status, rateLimited: status === 429 };
+    const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
+    const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
+    if (err) {
+      const code = text(err.code) ?? '';
+      const message = text(err.message) ?? '';
+      if (code === '1') return { kind: 'retry', reason: `Luminate failed on ${what} (code 1: ${message})` };
+      return { kind: 'error', code, message };
+    }
+    if (!json || status !== 200) return { kind: 'retry', reason: `unreadable ${what} answer from Luminate (HTTP ${status}: ${excerpt(r.reply.text, 60) || 'empty body'})`, httpStatus: status };
+    return { kind: 'json', json };
+  }
 }
