@@ -1,4 +1,5 @@
 import { headerWords } from './header-words.js';
+import { dateEvidence } from './values.js';
 
 /**
  * Consent columns read by meaning and polarity. An opt-in column ("Accepts Email Marketing", "Join our mailing
@@ -28,18 +29,28 @@ export interface ConsentHeader {
  */
 export type ConsentValue = 'in' | 'out' | 'not-out' | 'unknown' | 'unreadable';
 
-const OUT_PHRASES = ['blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'delivery disabled', 'email disabled', 'emails disabled', 'do not allow', 'not allowed', 'niet gewenst', 'opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'do not', 'dont', 'no bulk', 'requests no', 'request no', 'no email', 'no mail', 'no sms', 'no text', 'no phone', 'no call', 'no contact', 'no marketing', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'desabonne', 'desinscrit', 'ne pas', 'abgemeldet', 'abmeldung', 'baja', 'afgemeld', 'withdrawn', 'revoked'];
+/** Words that say an opt-out by themselves: "Unsubscribed", "Email Opt Out", "Bounced", "Abbestellt", "Afmelden". */
+const OUT_PHRASES = ['opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'bounced', 'bounce', 'bounces', 'abbestellt', 'abgemeldet', 'abmeldung', 'gekundigt', 'werbewiderspruch', 'desabonne', 'desabonnement', 'desinscrit', 'desinscription', 'descadastrado', 'disiscritto', 'afmelden', 'afgemeld', 'avregistrerad', 'avanmald', 'blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'no bulk', 'requests no', 'request no', 'no email', 'no sms', 'no text', 'no marketing', 'baja', 'niet gewenst', 'ne pas'];
+/** Words of refusing that are an opt-out only beside a word of consent: "Newsletter cancelled", "Email Suppressed". */
+const REFUSE_PHRASES = ['denied', 'deny', 'cancelled', 'canceled', 'declined', 'stopped', 'removed from', 'left', 'stop', 'refuse', 'refuses', 'refused', 'do not', 'dont', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'withdrawn', 'revoked', 'do not allow', 'not allowed', 'delivery disabled', 'disabled', 'no mail', 'no phone', 'no call', 'no contact', 'widerspruch'];
+/**
+ * Words that turn a header about consent into one about its refusal, whatever else it says: "Kein Newsletter", "No
+ * Newsletter", "Pas de newsletter", "Geen nieuwsbrief", "Ne plus recevoir", "Non contattare".
+ */
+const NEGATIONS = new Set(['no', 'not', 'non', 'nao', 'kein', 'keine', 'keinen', 'nicht', 'pas', 'ne', 'sin', 'nessuna', 'nessun', 'sem', 'geen', 'niet', 'ingen', 'never', 'without', 'ohne', 'sans']);
+/** Words of consent in the languages read: with a negation they make an opt-out column. */
+const CONSENT_WORDS = ['sms', 'text', 'texts', 'call', 'calls', 'phone', 'newsletter', 'nieuwsbrief', 'email', 'emails', 'e mail', 'e mails', 'e post', 'courriel', 'courriels', 'correos', 'correo', 'mailen', 'mailing', 'mailings', 'marketing', 'contact', 'contacter', 'contactar', 'contattare', 'contatar', 'kontaktieren', 'kontakt', 'contacteren', 'recevoir', 'recibir', 'ricevere', 'receber', 'ontvangen', 'erhalten', 'receive', 'werbung', 'nyhetsbrev', 'informativo', 'boletin', 'notiziario'];
 /** Words that say an opt-in by themselves: "Email Opt In", "Subscribed", "Newsletter", "Join our mailing list". */
-const IN_PHRASES = ['nieuwsbrief', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'lettre d information', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'subscribed', 'subscribe', 'subscription', 'newsletter', 'mailing list', 'abonne', 'inscrit', 'suscrito', 'suscripcion', 'aangemeld', 'stay in touch', 'keep in touch'];
+const IN_PHRASES = ['nieuwsbrief', 'nyhetsbrev', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'lettre d information', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'subscribed', 'subscribe', 'newsletter', 'mailing list', 'abonne', 'inscrit', 'suscrito', 'suscripcion', 'aangemeld', 'stay in touch', 'keep in touch'];
 /**
  * Words of agreeing that are consent to email only with a word of marketing or mail beside them: "Accepts Email
  * Marketing", "Consent to contact", "Would you like to hear from us by email?" — never "Gift Aid consent", "Allow
  * photos" or "Accepts terms".
  */
-const AGREE_PHRASES = ['hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay informed', 'keep informed', 'keep me', 'accepts', 'accept', 'accepted', 'accepte', 'join', 'joined', 'receive', 'consent', 'consents', 'permission', 'sign up', 'signup', 'agree', 'agrees', 'allow', 'allows', 'einwilligung', 'informativo'];
+const AGREE_PHRASES = ['subscription', 'hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay informed', 'keep informed', 'keep me', 'accepts', 'accept', 'accepted', 'accepte', 'join', 'joined', 'receive', 'consent', 'consents', 'permission', 'sign up', 'signup', 'agree', 'agrees', 'allow', 'allows', 'einwilligung', 'informativo'];
 const MARKETING_WORDS = ['email', 'emails', 'e mail', 'courriel', 'marketing', 'mailing', 'mailings', 'newsletter', 'news', 'updates', 'communications', 'communication', 'contact', 'contacted', 'mail', 'sms', 'text', 'texts', 'messages', 'list'];
 /** Words of columns about mail sent, terms agreed or dates: "Marketing emails opened", "I accept the terms", "Subscribe date". */
-const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'date', 'time', 'timestamp', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
+const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'time', 'timestamp', 'format', 'plan', 'level', 'tier', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
 const STATUS_WORDS = ['status', 'statut', 'permission', 'interest type', 'preference', 'preferences'];
 /** Headers of a list of restrictions: "Communication Restrictions", "Solicit Codes", "Suppressions". */
 const RESTRICTION_WORDS = ['restriction', 'restrictions', 'solicit', 'solicitation', 'solicit codes', 'suppression', 'suppressions', 'do not solicit', 'communication preferences', 'communication preference', 'contact preferences', 'contact preference', 'communications preferences'];
@@ -51,17 +62,25 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   const words = headerWords(header);
   const text = ` ${words.join(' ')} `;
   if (RESTRICTION_WORDS.some((p) => has(text, p)) && !NOT_CONSENT.some((w) => has(text, w))) return { channel: 'email', polarity: 'restrictions' };
-  const out = OUT_PHRASES.some((p) => has(text, p));
+  const negated = words.some((w) => NEGATIONS.has(w)) && CONSENT_WORDS.some((w) => has(text, w));
+
+  const consentWord = CONSENT_WORDS.some((w) => has(text, w));
+  const out = negated || OUT_PHRASES.some((p) => has(text, p)) || (consentWord && REFUSE_PHRASES.some((p) => has(text, p)));
   const inn = IN_PHRASES.some((p) => has(text, p)) || (AGREE_PHRASES.some((p) => has(text, p)) && MARKETING_WORDS.some((w) => has(text, w)));
+  // A date says when, not whether: "Subscribe Date" is no opt-in; "Unsubscribe Date", "Opt-out Date" hold when a
+  // person left (a date in them is an opt-out, read so by the values).
+  if (has(text, 'date') && !out) return undefined;
   const status = STATUS_WORDS.some((p) => has(text, p));
   // "Email Marketing Status", "Email permission status", "Email Interest Type": an email status in the vendor's words.
   const emailStatus = status && ['email', 'marketing', 'newsletter', 'subscription', 'mailing list'].some((w) => has(text, w));
   if ((!out && !inn && !emailStatus) || NOT_CONSENT.some((w) => has(text, w))) return undefined;
   // "Do Not Phone", "Accepts SMS Marketing", "Do Not Mail" (post): channels other than email are their own fields.
   const sms = ['sms', 'text', 'texts', 'mobile', 'cell'].some((w) => has(text, w));
-  const email = ['email', 'newsletter', 'courriel', 'mailing list', 'bulk'].some((w) => has(text, w));
+  // A printed newsletter, a magazine, a newsletter by post: consent to post, not to email.
+  const printed = ['print', 'printed', 'paper', 'post', 'postal', 'magazine', 'hard copy', 'letter', 'letters'].some((w) => has(text, w));
+  const email = ['email', 'emails', 'e mail', 'courriel', 'mailing list', 'bulk', 'e post', 'correos', 'mailen'].some((w) => has(text, w)) || (!printed && ['newsletter', 'nieuwsbrief', 'nyhetsbrief', 'nyhetsbrev'].some((w) => has(text, w)));
   const phone = ['phone', 'call', 'calls', 'telephone', 'bellen', 'telefon', 'telefoon'].some((w) => has(text, w));
-  const postal = ['mail', 'post', 'postal', 'letter', 'letters'].some((w) => has(text, w)) && !email;
+  const postal = (printed || ['mail'].some((w) => has(text, w))) && !email;
   const channel: ConsentChannel = email ? 'email' : sms ? 'sms' : phone ? 'phone' : postal ? 'postal' : 'email';
   // "Email Subscription Status", "Marketing status": the values say which way (subscribed / unsubscribed).
   const polarity: ConsentPolarity = out ? 'opt-out' : status ? 'status' : 'opt-in';
@@ -70,7 +89,7 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
 }
 
 const norm = (v: string) => v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').trim().toLowerCase().replace(/[\s_-]+/g, ' ');
-const YES = new Set(['yes', 'y', 'true', 't', '1', 'x', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
+const YES = new Set(['yes', 'y', 'true', 't', '1', 'x', 's', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
 const NO = new Set(['no', 'n', 'false', 'f', '0', 'off', 'unchecked', 'non', 'nein', 'nee', 'nao', 'faux', 'falso', 'onwaar', 'falsch']);
 /** Values that say which way by themselves, whatever the header. */
 const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'allow', 'allowed', 'permitted', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
@@ -96,6 +115,11 @@ export function readConsentValue(value: string, polarity: ConsentPolarity): Cons
   // keeps a stored status, it never makes an opt-in of the column.
   if (IN_WORDS.has(v)) return polarity === 'opt-out' ? 'not-out' : 'in';
   if (OUT_WORDS.has(v)) return 'out';
+  // "Opted out on 2024-05-02", "Unsubscribed 12 Jan 2024": the words first, then when.
+  if ([...OUT_WORDS].some((w) => v.startsWith(`${w} `))) return 'out';
+  if (polarity !== 'opt-out' && [...IN_WORDS].some((w) => v.startsWith(`${w} `))) return 'in';
+  // In an opt-out column a date is when the person left ("Unsubscribe Date": 2023-05-04).
+  if (polarity === 'opt-out' && dateEvidence(value) !== 'other') return 'out';
   if (NEUTRAL.has(v)) return 'unknown';
   // "Yes, please!", "No, thanks", "Yes please": an answer's first word, when it stands apart ("Non-marketing" is no "non").
   const answer = /^(yes|no|y|n|oui|non|ja|nee|nein|si|sim)\s*(?:[,.!:;]|\s+(?:please|thanks|thank you|i do|i would|sure|definitely)\b)/i.exec(value.trim());

@@ -172,15 +172,17 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
    * "Do Not Email" and "No Bulk Emails", cannot make an opt-in of a refusal), then any opt-in; else nothing is sent.
    */
   const readConsent = (reads: NonNullable<FieldRule['consent']>, fields: Record<string, string>): { value: string } | { error: string } => {
+    // Every column is read first: an opt-out in one stands even when another's value cannot be read.
     let value = '';
+    let unreadable: string | undefined;
     for (const { column, polarity } of reads) {
       const raw = (fields[column] ?? '').trim();
       const r = readConsentValue(raw, polarity);
-      if (r === 'unreadable') return { error: `"${raw}" in "${column}" does not say whether the person agreed (yes/no, subscribed/unsubscribed…)` };
       if (r === 'out') return { value: consentWords.no };
+      if (r === 'unreadable') unreadable ??= `"${raw}" in "${column}" does not say whether the person agreed (yes/no, subscribed/unsubscribed…)`;
       if (r === 'in') value = consentWords.yes;
     }
-    return { value };
+    return unreadable ? { error: unreadable } : { value };
   };
 
   /** A rule that copies one column unchanged (no transforms, value map or default). */

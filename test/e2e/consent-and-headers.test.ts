@@ -88,6 +88,28 @@ describe('consent, for people already in the CRM', () => {
   });
 });
 
+describe('negated and foreign consent headers, and a value that cannot be read beside an opt-out', () => {
+  it('"Kein Newsletter" = X never re-subscribes anyone; "Newsletter abbestellt" = Ja opts out; an unreadable value in one column does not cancel "Do not email" in another', async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    sb.salsa.seed!([
+      { contacts: [{ type: 'EMAIL', value: 'kurt@example.org', status: 'OPT_OUT' }] },
+      { contacts: [{ type: 'EMAIL', value: 'lena@example.org', status: 'OPT_IN' }] },
+      { contacts: [{ type: 'EMAIL', value: 'mia@example.org', status: 'OPT_IN' }] },
+    ]);
+    const dir = tempDir();
+    const de = join(dir, 'de.csv');
+    writeFileSync(de, csv(['E-Mail', 'Kein Newsletter', 'Newsletter abbestellt'], [['kurt@example.org', 'X', ''], ['lena@example.org', '', 'Ja']]));
+    const res = await runInProcess(['import', de], { env: sb.env });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/Kein Newsletter is an opt-out column/);
+    const two = join(dir, 'two.csv');
+    writeFileSync(two, csv(['Email', 'Email Permission', 'Contact Restrictions'], [['mia@example.org', 'Not asked', 'Do not email']]));
+    expect((await runInProcess(['import', two, '--quiet'], { env: sb.env })).code).toBe(0);
+    expect(['kurt', 'lena', 'mia'].map((p) => emailStatus(sb.salsa.supporters(), `${p}@example.org`))).toEqual(['OPT_OUT', 'OPT_OUT', 'OPT_OUT']);
+  });
+});
+
 describe('init proposes what an import without a mapping does', () => {
   it.each(['shopify-customers', 'eventbrite-attendees', 'givebutter-donors', 'civicrm-contacts', 'npsp-contacts', 'hubspot-contacts', 'google-forms-responses', 'excel-fr-semicolon'])('%s', async (name) => {
     const dir = tempDir();

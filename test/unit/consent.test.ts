@@ -23,11 +23,13 @@ describe('consent headers', () => {
     ['Communication Restrictions', 'email', 'restrictions'],
     ['Accepts SMS Marketing', 'sms', 'opt-in'],
     ['SMS_BLACKLISTED', 'sms', 'opt-out'],
+    // Negated, in other words and languages (a third blind trial found each read the wrong way round or not at all).
+    ...['Kein Newsletter', 'No Newsletter', 'Newsletter abbestellt', 'Pas de newsletter', 'Sin newsletter', 'Nessuna newsletter', 'Sem newsletter', 'Geen nieuwsbrief', 'Newsletter cancelled', 'Removed from mailing list', 'Email Permission: Denied', 'Bounced', 'Unsubscribe Date', 'Ne plus recevoir', 'Non contattare', 'Não contactar', 'Afmelden', 'Avregistrerad', 'Keine E-Mails', 'Ingen e-post', 'Stop emails', 'Opt-out Status', 'Baja de comunicaciones'].map((h) => [h, 'email', 'opt-out'] as const),
   ])('%s is %s consent, %s', (header, channel, polarity) => {
     expect(readConsentHeader(header)).toEqual({ channel, polarity });
   });
 
-  it.each(['Gift Aid consent', 'Allow photos', 'I accept the terms', 'Subscribe Date', 'Marketing emails opened', 'Mailing State', 'Email Type', 'Photo consent', 'Do Not Phone', 'Do Not Mail', 'Join Date'])(
+  it.each(['Printed Newsletter', 'Newsletter by post', 'Magazine Subscription', 'Subscription Plan', 'Newsletter Format', 'Days Left', 'Refused Gift Aid', 'Subscribe Date', 'Gift Aid consent', 'Allow photos', 'I accept the terms', 'Subscribe Date', 'Marketing emails opened', 'Mailing State', 'Email Type', 'Photo consent', 'Do Not Phone', 'Do Not Mail', 'Join Date'])(
     '%s is not email consent',
     (header) => {
       const r = readConsentHeader(header);
@@ -38,7 +40,7 @@ describe('consent headers', () => {
 
 describe('consent values, read the column\'s way round', () => {
   it('an opt-out column\'s yes opts out; its no keeps the stored status; never an opt-in', () => {
-    for (const v of ['true', 'Yes', '1', 'Y', 'Do Not Allow', 'blacklisted']) expect(readConsentValue(v, 'opt-out'), v).toBe('out');
+    for (const v of ['true', 'Yes', '1', 'Y', 'X', 'Do Not Allow', 'blacklisted', '2023-05-04', '12 Jan 2024', 'Opted out on 2024-05-02']) expect(readConsentValue(v, 'opt-out'), v).toBe('out');
     for (const v of ['false', 'No', '0', 'Allow']) expect(readConsentValue(v, 'opt-out'), v).toBe('not-out');
     for (const v of ['true', 'yes', 'Subscribed', 'Allow', 'Active']) expect(readConsentValue(v, 'opt-out'), v).not.toBe('in');
   });
