@@ -5,7 +5,7 @@ import { readConsentHeader, readConsentValue } from '../../src/mapping/consent.j
 // consent. A header read as consent the wrong way round opts people in who refused: each case says which way.
 
 describe('consent headers', () => {
-  it.each([
+  it.each<[string, string, string]>([
     ['HasOptedOutOfEmail', 'email', 'opt-out'],
     ['Do Not Email', 'email', 'opt-out'],
     ['No Bulk Emails (User Opt Out)', 'email', 'opt-out'],
@@ -24,7 +24,7 @@ describe('consent headers', () => {
     ['Accepts SMS Marketing', 'sms', 'opt-in'],
     ['SMS_BLACKLISTED', 'sms', 'opt-out'],
     // Negated, in other words and languages (a third blind trial found each read the wrong way round or not at all).
-    ...['Kein Newsletter', 'No Newsletter', 'Newsletter abbestellt', 'Pas de newsletter', 'Sin newsletter', 'Nessuna newsletter', 'Sem newsletter', 'Geen nieuwsbrief', 'Newsletter cancelled', 'Removed from mailing list', 'Email Permission: Denied', 'Bounced', 'Unsubscribe Date', 'Ne plus recevoir', 'Non contattare', 'Não contactar', 'Afmelden', 'Avregistrerad', 'Keine E-Mails', 'Ingen e-post', 'Stop emails', 'Opt-out Status', 'Baja de comunicaciones'].map((h) => [h, 'email', 'opt-out'] as const),
+    ...['Kein Newsletter', 'No Newsletter', 'Newsletter abbestellt', 'Pas de newsletter', 'Sin newsletter', 'Nessuna newsletter', 'Sem newsletter', 'Geen nieuwsbrief', 'Newsletter cancelled', 'Removed from mailing list', 'Email Permission: Denied', 'Bounced', 'Unsubscribe Date', 'Ne plus recevoir', 'Non contattare', 'Não contactar', 'Afmelden', 'Avregistrerad', 'Keine E-Mails', 'Ingen e-post', 'Stop emails', 'Opt-out Status', 'Baja de comunicaciones'].map((h): [string, string, string] => [h, 'email', 'opt-out']),
   ])('%s is %s consent, %s', (header, channel, polarity) => {
     expect(readConsentHeader(header)).toEqual({ channel, polarity });
   });
