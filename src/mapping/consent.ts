@@ -30,24 +30,24 @@ export interface ConsentHeader {
 export type ConsentValue = 'in' | 'out' | 'not-out' | 'unknown' | 'unreadable';
 
 /** Words that say an opt-out by themselves: "Unsubscribed", "Email Opt Out", "Bounced", "Abbestellt", "Afmelden". */
-const OUT_PHRASES = ['opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'bounced', 'bounce', 'bounces', 'abbestellt', 'abgemeldet', 'abmeldung', 'gekundigt', 'werbewiderspruch', 'desabonne', 'desabonnement', 'desinscrit', 'desinscription', 'descadastrado', 'disiscritto', 'afmelden', 'afgemeld', 'avregistrerad', 'avanmald', 'blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'no bulk', 'requests no', 'request no', 'no email', 'no sms', 'no text', 'no marketing', 'baja', 'niet gewenst', 'ne pas'];
+const OUT_PHRASES = ['uitgeschreven', 'afmeldt', 'frameldt', 'wypisany', 'cancelou inscricao', 'opt out', 'opted out', 'opts out', 'optout', 'optedout', 'unsubscribe', 'unsubscribed', 'bounced', 'bounce', 'bounces', 'abbestellt', 'abgemeldet', 'abmeldung', 'gekundigt', 'werbewiderspruch', 'desabonne', 'desabonnement', 'desinscrit', 'desinscription', 'descadastrado', 'disiscritto', 'afmelden', 'afgemeld', 'avregistrerad', 'avanmald', 'blacklisted', 'blacklist', 'blocklisted', 'blocklist', 'denylist', 'no bulk', 'requests no', 'request no', 'no email', 'no sms', 'no text', 'no marketing', 'baja', 'niet gewenst', 'ne pas'];
 /** Words of refusing that are an opt-out only beside a word of consent: "Newsletter cancelled", "Email Suppressed". */
-const REFUSE_PHRASES = ['denied', 'deny', 'cancelled', 'canceled', 'declined', 'stopped', 'removed from', 'left', 'stop', 'refuse', 'refuses', 'refused', 'do not', 'dont', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'withdrawn', 'revoked', 'do not allow', 'not allowed', 'delivery disabled', 'disabled', 'no mail', 'no phone', 'no call', 'no contact', 'widerspruch'];
+const REFUSE_PHRASES = ['remove', 'remove me', 'leave', 'withdraw', 'withdrawn', 'object', 'object to', 'objection', 'opposition', 'refus', 'revoca', 'rezygnacja', 'denied', 'deny', 'cancelled', 'canceled', 'declined', 'stopped', 'removed from', 'left', 'stop', 'refuse', 'refuses', 'refused', 'do not', 'dont', 'excluded', 'exclude', 'suppressed', 'suppress', 'blocked', 'withdrawn', 'revoked', 'do not allow', 'not allowed', 'delivery disabled', 'disabled', 'no mail', 'no phone', 'no call', 'no contact', 'widerspruch'];
 /**
  * Words that turn a header about consent into one about its refusal, whatever else it says: "Kein Newsletter", "No
  * Newsletter", "Pas de newsletter", "Geen nieuwsbrief", "Ne plus recevoir", "Non contattare".
  */
-const NEGATIONS = new Set(['no', 'not', 'non', 'nao', 'kein', 'keine', 'keinen', 'nicht', 'pas', 'ne', 'sin', 'nessuna', 'nessun', 'sem', 'geen', 'niet', 'ingen', 'never', 'without', 'ohne', 'sans']);
+const NEGATIONS = new Set(['no', 'not', 'non', 'nao', 'nie', 'brak', 'ikke', 'kein', 'keine', 'keinen', 'nicht', 'pas', 'ne', 'sin', 'nessuna', 'nessun', 'sem', 'geen', 'niet', 'ingen', 'never', 'without', 'ohne', 'sans']);
 /** Words of consent in the languages read: with a negation they make an opt-out column. */
 const CONSENT_WORDS = ['sms', 'text', 'texts', 'call', 'calls', 'phone', 'newsletter', 'nieuwsbrief', 'email', 'emails', 'e mail', 'e mails', 'e post', 'courriel', 'courriels', 'correos', 'correo', 'mailen', 'mailing', 'mailings', 'marketing', 'contact', 'contacter', 'contactar', 'contattare', 'contatar', 'kontaktieren', 'kontakt', 'contacteren', 'recevoir', 'recibir', 'ricevere', 'receber', 'ontvangen', 'erhalten', 'receive', 'werbung', 'nyhetsbrev', 'informativo', 'boletin', 'notiziario'];
 /** Words that say an opt-in by themselves: "Email Opt In", "Subscribed", "Newsletter", "Join our mailing list". */
-const IN_PHRASES = ['nieuwsbrief', 'nyhetsbrev', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'lettre d information', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'subscribed', 'subscribe', 'newsletter', 'mailing list', 'abonne', 'inscrit', 'suscrito', 'suscripcion', 'aangemeld', 'stay in touch', 'keep in touch'];
+const IN_PHRASES = ['ok to email', 'email ok', 'email allowed', 'emailable', 'wants emails', 'send me emails', 'email subscriber', 'nyhedsbrev', 'nieuwsbrief', 'nyhetsbrev', 'rundbrief', 'infobrief', 'boletin', 'notiziario', 'lettre d information', 'opt in', 'opted in', 'opts in', 'optin', 'optedin', 'subscribed', 'subscribe', 'newsletter', 'mailing list', 'abonne', 'inscrit', 'suscrito', 'suscripcion', 'aangemeld', 'stay in touch', 'keep in touch'];
 /**
  * Words of agreeing that are consent to email only with a word of marketing or mail beside them: "Accepts Email
  * Marketing", "Consent to contact", "Would you like to hear from us by email?" — never "Gift Aid consent", "Allow
  * photos" or "Accepts terms".
  */
-const AGREE_PHRASES = ['subscription', 'hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay informed', 'keep informed', 'keep me', 'accepts', 'accept', 'accepted', 'accepte', 'join', 'joined', 'receive', 'consent', 'consents', 'permission', 'sign up', 'signup', 'agree', 'agrees', 'allow', 'allows', 'einwilligung', 'informativo'];
+const AGREE_PHRASES = ['consentimiento', 'consentimento', 'consenso', 'consentement', 'toestemming', 'samtycke', 'samtykke', 'zgoda', 'acepta', 'aceita', 'erlaubt', 'subscription', 'hear from', 'email me', 'email you', 'contact me', 'contact you', 'stay informed', 'keep informed', 'keep me', 'accepts', 'accept', 'accepted', 'accepte', 'join', 'joined', 'receive', 'consent', 'consents', 'permission', 'sign up', 'signup', 'agree', 'agrees', 'allow', 'allows', 'einwilligung', 'informativo'];
 const MARKETING_WORDS = ['email', 'emails', 'e mail', 'courriel', 'marketing', 'mailing', 'mailings', 'newsletter', 'news', 'updates', 'communications', 'communication', 'contact', 'contacted', 'mail', 'sms', 'text', 'texts', 'messages', 'list'];
 /** Words of columns about mail sent, terms agreed or dates: "Marketing emails opened", "I accept the terms", "Subscribe date". */
 const NOT_CONSENT = ['opened', 'opens', 'open', 'clicked', 'clicks', 'click', 'delivered', 'sent', 'count', 'rate', 'last', 'time', 'timestamp', 'format', 'plan', 'level', 'tier', 'terms', 'conditions', 'privacy', 'policy', 'waiver', 'cookies', 'photo', 'photos', 'source', 'method', 'ip', 'frequency', 'reason', 'id'];
@@ -62,7 +62,8 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   const words = headerWords(header);
   const text = ` ${words.join(' ')} `;
   if (RESTRICTION_WORDS.some((p) => has(text, p)) && !NOT_CONSENT.some((w) => has(text, w))) return { channel: 'email', polarity: 'restrictions' };
-  const negated = words.some((w) => NEGATIONS.has(w)) && CONSENT_WORDS.some((w) => has(text, w));
+  // "Not subscribed", "Never opted in", "No suscrito": a negation turns the words of consent into a refusal too.
+  const negated = words.some((w) => NEGATIONS.has(w)) && (CONSENT_WORDS.some((w) => has(text, w)) || IN_PHRASES.some((p) => has(text, p)) || AGREE_PHRASES.some((p) => has(text, p)));
 
   const consentWord = CONSENT_WORDS.some((w) => has(text, w));
   const out = negated || OUT_PHRASES.some((p) => has(text, p)) || (consentWord && REFUSE_PHRASES.some((p) => has(text, p)));
@@ -76,12 +77,14 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   if ((!out && !inn && !emailStatus) || NOT_CONSENT.some((w) => has(text, w))) return undefined;
   // "Do Not Phone", "Accepts SMS Marketing", "Do Not Mail" (post): channels other than email are their own fields.
   const sms = ['sms', 'text', 'texts', 'mobile', 'cell'].some((w) => has(text, w));
+  // Messaging apps are their own channel: a WhatsApp opt-in is not an email one.
+  const messaging = ['whatsapp', 'whats app', 'signal', 'telegram', 'messenger', 'viber'].some((w) => has(text, w));
   // A printed newsletter, a magazine, a newsletter by post: consent to post, not to email.
   const printed = ['print', 'printed', 'paper', 'post', 'postal', 'magazine', 'hard copy', 'letter', 'letters'].some((w) => has(text, w));
   const email = ['email', 'emails', 'e mail', 'courriel', 'mailing list', 'bulk', 'e post', 'correos', 'mailen'].some((w) => has(text, w)) || (!printed && ['newsletter', 'nieuwsbrief', 'nyhetsbrief', 'nyhetsbrev'].some((w) => has(text, w)));
   const phone = ['phone', 'call', 'calls', 'telephone', 'bellen', 'telefon', 'telefoon'].some((w) => has(text, w));
   const postal = (printed || ['mail'].some((w) => has(text, w))) && !email;
-  const channel: ConsentChannel = email ? 'email' : sms ? 'sms' : phone ? 'phone' : postal ? 'postal' : 'email';
+  const channel: ConsentChannel = email ? 'email' : sms ? 'sms' : phone || messaging ? 'phone' : postal ? 'postal' : 'email';
   // "Email Subscription Status", "Marketing status": the values say which way (subscribed / unsubscribed).
   const polarity: ConsentPolarity = out ? 'opt-out' : status ? 'status' : 'opt-in';
   if (!out && !inn && channel !== 'email') return undefined;
@@ -92,7 +95,7 @@ const norm = (v: string) => v.normalize('NFD').replace(/[\u0300-\u036f]/g, '').t
 const YES = new Set(['yes', 'y', 'true', 't', '1', 'x', 's', 'on', 'checked', 'oui', 'o', 'ja', 'j', 'si', 'sim', 'wel', 'vrai', 'verdadero', 'waar', 'wahr']);
 const NO = new Set(['no', 'n', 'false', 'f', '0', 'off', 'unchecked', 'non', 'nein', 'nee', 'nao', 'faux', 'falso', 'onwaar', 'falsch']);
 /** Values that say which way by themselves, whatever the header. */
-const IN_WORDS = new Set(['subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'allow', 'allowed', 'permitted', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
+const IN_WORDS = new Set(['suscrito', 'subscribed', 'subscriber', 'active', 'explicit', 'implicit', 'express', 'expressed', 'implied', 'allow', 'allowed', 'permitted', 'opted in', 'opt in', 'optin', 'opt_in', 'confirmed', 'consented', 'granted', 'accepted', 'abonne', 'abonnee', 'inscrit', 'inscrite', 'suscrito', 'abonniert', 'aangemeld']);
 const OUT_WORDS = new Set(['do not allow', 'not allowed', 'disallow', 'disallowed', 'deny', 'blacklisted', 'blocklisted', 'unsubscribed', 'opted out', 'opt out', 'optout', 'opt_out', 'bounced', 'hard bounce', 'hard bounced', 'soft bounce', 'cleaned', 'complained', 'spam', 'spam report', 'spam complaint', 'suppressed', 'blocked', 'do not email', 'do not contact', 'revoked', 'withdrawn', 'declined', 'denied', 'desabonne', 'desabonnee', 'desinscrit', 'desinscrite', 'abgemeldet', 'baja', 'afgemeld', 'invalid', 'undeliverable']);
 /** Values that say nothing about consent: the stored status is left as it is. */
 const NEUTRAL = new Set(['never', 'never subscribed', 'not subscribed', 'non subscribed', 'nonsubscribed', 'pending', 'unconfirmed', 'transactional', 'unknown', 'none', 'n/a', 'na', 'not set', 'not specified', 'no response', 'inactive', 'archived']);

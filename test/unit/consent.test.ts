@@ -24,12 +24,12 @@ describe('consent headers', () => {
     ['Accepts SMS Marketing', 'sms', 'opt-in'],
     ['SMS_BLACKLISTED', 'sms', 'opt-out'],
     // Negated, in other words and languages (a third blind trial found each read the wrong way round or not at all).
-    ...['Kein Newsletter', 'No Newsletter', 'Newsletter abbestellt', 'Pas de newsletter', 'Sin newsletter', 'Nessuna newsletter', 'Sem newsletter', 'Geen nieuwsbrief', 'Newsletter cancelled', 'Removed from mailing list', 'Email Permission: Denied', 'Bounced', 'Unsubscribe Date', 'Ne plus recevoir', 'Non contattare', 'Não contactar', 'Afmelden', 'Avregistrerad', 'Keine E-Mails', 'Ingen e-post', 'Stop emails', 'Opt-out Status', 'Baja de comunicaciones'].map((h): [string, string, string] => [h, 'email', 'opt-out']),
+    ...['Kein Newsletter', 'No Newsletter', 'Newsletter abbestellt', 'Pas de newsletter', 'Sin newsletter', 'Nessuna newsletter', 'Sem newsletter', 'Geen nieuwsbrief', 'Newsletter cancelled', 'Removed from mailing list', 'Email Permission: Denied', 'Bounced', 'Unsubscribe Date', 'Ne plus recevoir', 'Non contattare', 'Não contactar', 'Afmelden', 'Avregistrerad', 'Keine E-Mails', 'Ingen e-post', 'Stop emails', 'Opt-out Status', 'Baja de comunicaciones', 'Remove from mailing list', 'Remove me from the mailing list', 'Leave mailing list', 'Not subscribed', 'Not opted in', 'Never subscribed', 'No suscrito', 'Withdraw consent to email', 'Uitgeschreven', 'Wypisany'].map((h): [string, string, string] => [h, 'email', 'opt-out']),
   ])('%s is %s consent, %s', (header, channel, polarity) => {
     expect(readConsentHeader(header)).toEqual({ channel, polarity });
   });
 
-  it.each(['Printed Newsletter', 'Newsletter by post', 'Magazine Subscription', 'Subscription Plan', 'Newsletter Format', 'Days Left', 'Refused Gift Aid', 'Subscribe Date', 'Gift Aid consent', 'Allow photos', 'I accept the terms', 'Subscribe Date', 'Marketing emails opened', 'Mailing State', 'Email Type', 'Photo consent', 'Do Not Phone', 'Do Not Mail', 'Join Date'])(
+  it.each(['WhatsApp opt-in', 'Printed Newsletter', 'Newsletter by post', 'Magazine Subscription', 'Subscription Plan', 'Newsletter Format', 'Days Left', 'Refused Gift Aid', 'Subscribe Date', 'Gift Aid consent', 'Allow photos', 'I accept the terms', 'Subscribe Date', 'Marketing emails opened', 'Mailing State', 'Email Type', 'Photo consent', 'Do Not Phone', 'Do Not Mail', 'Join Date'])(
     '%s is not email consent',
     (header) => {
       const r = readConsentHeader(header);
