@@ -62,6 +62,9 @@ export function readConsentHeader(header: string): ConsentHeader | undefined {
   const words = headerWords(header);
   const text = ` ${words.join(' ')} `;
   if (RESTRICTION_WORDS.some((p) => has(text, p)) && !NOT_CONSENT.some((w) => has(text, w))) return { channel: 'email', polarity: 'restrictions' };
+  // A double negative ("Not unsubscribed", "No opt-out", "Nicht abgemeldet", "Email not blocked") is not read at all:
+  // which way its yes goes is a guess, and a wrong guess either opts people in or unsubscribes them.
+  if (words.some((w, i) => NEGATIONS.has(w) && [...OUT_PHRASES, ...REFUSE_PHRASES].some((p) => ` ${words.slice(i + 1).join(' ')} `.startsWith(` ${p} `)))) return undefined;
   // "Not subscribed", "Never opted in", "No suscrito": a negation turns the words of consent into a refusal too.
   const negated = words.some((w) => NEGATIONS.has(w)) && (CONSENT_WORDS.some((w) => has(text, w)) || IN_PHRASES.some((p) => has(text, p)) || AGREE_PHRASES.some((p) => has(text, p)));
 
