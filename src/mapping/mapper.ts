@@ -2,7 +2,8 @@ import { UsageError } from '../core/errors.js';
 import type { FieldRole, MappedRow, RowMapper, SourceRecord, Target } from '../core/types.js';
 import { GROUP_FIELDS, isGroupField, type CustomRule, type FieldRule, type MappingSpec } from './mapping-file.js';
 import { planColumns } from './column-plan.js';
-import { readConsentHeader, readConsentValue, describeConsent, type ConsentPolarity } from './consent.js';
+import { describeConsent, type ConsentPolarity } from './consent.js';
+import { readConsentCells, readMappedConsent } from './consent-rules.js';
 import { phoneKindOfLabel } from './header-words.js';
 import { compileTransform, type Transform } from './transforms.js';
 import { normaliseDate, normaliseHeader, splitWholeAddress, stripSpreadsheetQuote, type AddressPart, type DateOrder } from './values.js';
@@ -106,33 +107,6 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
       rules.push({ field, columns: reads.map((r) => r.column), separator: ' ', transforms: [], consent: reads });
     }
   };
-  /**
-   * A consent field named in a mapping file is read its header's way round: "HasOptedOutOfEmail" mapped to the
-   * email status without a value map means true → opted out. A value map that makes a yes in an opt-out column an
-   * opt-in (what an old init wrote) is refused before anything is read.
-   */
-  const readMappedConsent = (rule: FieldRule) => {
-    const reads = rule.columns.map((column) => ({ column, header: readConsentHeader(column) }));
-    if (rule.valueMap) {
-      for (const { column, header } of reads) {
-        if (header?.polarity !== 'opt-out') continue;
-        const inverted = [...rule.valueMap].filter(([k, v]) => readConsentValue(k, 'opt-out') === 'out' && v.toLowerCase() === consentWords.yes.toLowerCase());
-        if (inverted.length > 0) {
-          throw new UsageError(
-            `Mapping ${spec?.where.get(rule.field) ?? ''}: "${column}" is an opt-out column (yes means the person opted out), but the mapping sends ${inverted.map(([k]) => `"${k}"`).join(', ')} as ${consentWords.yes}: ` +
-              `that would opt in the people who opted out. Map those values to ${consentWords.no} (or remove the map: the column is then read its own way round).`,
-            'E_MAPPING',
-          );
-        }
-      }
-      return;
-    }
-    if (rule.transforms.length > 0 || rule.defaultValue !== undefined) return;
-    if (reads.every((r) => r.header)) {
-      rule.consent = reads.map((r) => ({ column: r.column, polarity: r.header!.polarity }));
-      for (const r of reads) planNotes.push(describeConsent(r.column, r.header!.polarity, []));
-    }
-  };
   const customRulesAuto: CustomRule[] = [];
   let bound = false;
   let fixedColumns = false;
@@ -167,24 +141,6 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
     return value;
   };
 
-  /**
-   * A consent field from its columns, each read its own way round: any opt-out wins (two columns about one consent,
-   * "Do Not Email" and "No Bulk Emails", cannot make an opt-in of a refusal), then any opt-in; else nothing is sent.
-   */
-  const readConsent = (reads: NonNullable<FieldRule['consent']>, fields: Record<string, string>): { value: string } | { error: string } => {
-    // Every column is read first: an opt-out in one stands even when another's value cannot be read.
-    let value = '';
-    let unreadable: string | undefined;
-    for (const { column, polarity } of reads) {
-      const raw = (fields[column] ?? '').trim();
-      const r = readConsentValue(raw, polarity);
-      if (r === 'out') return { value: consentWords.no };
-      if (r === 'unreadable') unreadable ??= `"${raw}" in "${column}" does not say whether the person agreed (yes/no, subscribed/unsubscribed…)`;
-      if (r === 'in') value = consentWords.yes;
-    }
-    return unreadable ? { error: unreadable } : { value };
-  };
-
   /** A rule that copies one column unchanged (no transforms, value map or default). */
   const isPlain = (rule: FieldRule) => rule.columns.length === 1 && rule.transforms.length === 0 && !rule.valueMap && rule.defaultValue === undefined && !readsDates(rule) && !rule.wholeAddress && !clears(rule) && !rule.consent && !rule.labelColumn && !rule.fallback;
 
@@ -213,7 +169,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           'E_MAPPING',
         );
       }
-      for (const rule of rules) if (consentFields.has(rule.field)) readMappedConsent(rule);
+      for (const rule of rules) if (consentFields.has(rule.field)) planNotes.push(...readMappedConsent(rule, consentWords, spec?.where.get(rule.field)));
       autoBind(columns, sample);
     },
     map(fields) {
@@ -230,7 +186,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
         const rule = rules[i]!;
         let r: string | { error: string };
         if (rule.consent) {
-          const c = readConsent(rule.consent, fields);
+          const c = readConsentCells(rule.consent, fields, consentWords);
           if ('error' in c) {
             const e = unusable(rule.field, `${rule.field}: ${c.error}`);
             if (e) return e;

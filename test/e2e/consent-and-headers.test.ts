@@ -68,6 +68,12 @@ describe('consent, for people already in the CRM', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/"Do Not Email" is an opt-out column \(yes means the person opted out\), but the mapping sends "1" as OPT_IN/);
     expect(sb.salsa.supporters()).toHaveLength(0);
+    // The same inversion said with "consent" is refused too.
+    const explicit = join(dir, 'explicit.json');
+    writeFileSync(explicit, JSON.stringify({ fields: { email: 'Email', emailStatus: { column: 'Do Not Email', consent: 'opt-in' } } }));
+    const refusedToo = await runInProcess(['import', file, '-m', explicit], { env: sb.env });
+    expect(refusedToo.code).toBe(2);
+    expect(refusedToo.stderr).toMatch(/"Do Not Email" is an opt-out column .* reads it as "opt-in": that would opt in the people who opted out/);
     const plain = join(dir, 'plain.json');
     writeFileSync(plain, JSON.stringify({ fields: { email: 'Email', emailStatus: 'Do Not Email' } }));
     expect((await runInProcess(['import', file, '-m', plain, '--quiet'], { env: sb.env })).code).toBe(0);
