@@ -78,7 +78,11 @@ export class RunContext {
     this.clock = options.clock ?? realClock;
     this.pacer = options.pacer ?? new RequestPacer(undefined, this.clock);
     this.redact = options.redact ?? ((s: string) => s);
-    this.prepareOptions = { ...options.prepare, checkOnly: !this.sending && !this.planning && !(options.state && options.operation === 'upsert') };
+    // A live view of the job's options, not a copy: what the job learns once the header is bound (an address that is
+    // not whole, the account's fields) must reach every row prepared after it.
+    this.prepareOptions = Object.create(options.prepare ?? null, {
+      checkOnly: { value: !this.sending && !this.planning && !(options.state && options.operation === 'upsert'), enumerable: true },
+    }) as PrepareOptions;
     this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);

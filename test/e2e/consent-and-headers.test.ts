@@ -186,3 +186,38 @@ describe("another system's ids, tags and what a report keeps", () => {
     expect(line!.error_message).toMatch(/characters cut…\] .*is not a valid email address$/);
   });
 });
+
+describe('an address the file cannot give whole', () => {
+  // A UK export's County is a part of the address the tool cannot place: a new street sent over the stored county
+  // would make an address nobody lives at, so the stored address stays as it is — on both targets.
+  const header = ['Forename', 'Surname', 'Email Address', 'Address Line 1', 'Address Line 2', 'Town', 'County', 'Postcode'];
+  const rows = [['James', 'Whitfield', 'james@example.net', '4 Church Lane', 'Flat 3', 'York', 'North Yorkshire', 'YO1 7HH']];
+
+  it('Salsa, which has a county: the row replaces the stored address whole, its county with it', async () => {
+    const sb = await startSalsaSandbox();
+    close = () => sb.sandbox.close();
+    const file = join(tempDir(), 'uk.csv');
+    writeFileSync(file, csv(header, rows));
+    const stored = { addressLine1: '1 Old Road', addressLine2: 'Flat 2', city: 'Leeds', postalCode: 'LS1 1AA', county: 'West Yorkshire' };
+    sb.salsa.seed!([{ firstName: 'James', address: stored, contacts: [{ type: 'EMAIL', value: 'james@example.net', status: 'OPT_IN' }] }]);
+    const res = await runInProcess(['import', file, '-r', join(tempDir(), 'r.csv'), '--json'], { env: sb.env });
+    const summary = JSON.parse(res.stdout);
+    expect(summary).toMatchObject({ counts: { UPDATED: 1 } });
+    expect(summary.notes.join('\n')).not.toMatch(/the address is not whole/);
+    expect((sb.salsa.supporters()[0] as { address?: unknown }).address).toMatchObject({ addressLine1: '4 Church Lane', addressLine2: 'Flat 3', city: 'York', county: 'North Yorkshire', postalCode: 'YO1 7HH' });
+  });
+
+  it('Luminate: the stored address of an existing constituent is left as it was, and the row says "address not sent"', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    close = () => sandbox.close();
+    const dir = tempDir();
+    const file = join(dir, 'uk.csv');
+    writeFileSync(file, csv(header, rows));
+    const stored = { 'primary_address.street1': '1 Old Road', 'primary_address.street2': 'Flat 2', 'primary_address.city': 'Leeds', 'primary_address.zip': 'LS1 1AA' };
+    lum.seed!([{ 'email.primary_address': 'james@example.net', 'name.first': 'Jim', ...stored }]);
+    const res = await runInProcess(['import', file, '-t', 'luminate', '-r', join(dir, 'r.csv'), '--json'], { env });
+    expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 1 } });
+    expect(readReport(join(dir, 'r.csv'))[0]!.error_message).toMatch(/^address not sent/);
+    expect(lum.constituents()[0]).toMatchObject({ ...stored, 'name.first': 'James' });
+  });
+});
