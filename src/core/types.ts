@@ -315,11 +315,6 @@ export interface PrepareOptions {
    */
   replacePartial?: boolean;
   /**
-   * The file has columns that look like parts of its address but are not mapped (a "State/Region" nobody reads):
-   * its addresses are not whole, so they are not sent over stored ones (only to records the run creates).
-   */
-  addressIncomplete?: boolean;
-  /**
    * The email subscription status a record this run creates gets when its row gives none (default OPT_OUT: never
    * opt in anyone who did not opt in); `account-default` leaves it to the account. Existing records keep theirs.
    */
@@ -422,6 +417,8 @@ export interface MappedRow {
   clear?: string[];
   /** Values that could not be used and were left out of this row (field, and why), for its report line. */
   dropped?: Array<{ field: string; reason: string }>;
+  /** The row has a value in a column that looks like part of its address but is not mapped: its address is not whole. */
+  addressIncomplete?: boolean;
   /** Groups the row names in its own columns (mapping fields `segments`, `removeSegments`), as written. */
   groups?: { add: string[]; remove: string[] };
   /** Every group change for this row, resolved (its columns' and the run's flags'): inline targets put them in the payload. */

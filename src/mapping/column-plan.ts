@@ -68,6 +68,7 @@ export function planColumns(target: Target, columns: readonly string[], sample: 
   p.placePhones();
   p.placeRest();
   p.joinHouseNumber();
+  p.joinStreetLines();
   p.joinBirthParts();
   p.splitFullName();
   p.joinSurnamePrefix();
@@ -268,6 +269,38 @@ class Planner {
     const numberParts = suffix >= 0 ? [columns[number]!, columns[suffix]!] : [columns[number]!];
     Object.assign(street, { columns: streetAt < number ? [street.column, ...numberParts] : [...numberParts, street.column], separator: ' ' });
     for (const i of [number, ...(suffix >= 0 ? [suffix] : [])]) Object.assign(plan[i]!, { reason: `joined to "${street.column}"`, hint: `part of the house number: joined to ${street.field} from "${street.column}"` });
+  }
+
+  /**
+   * More street lines than the target has fields (CiviCRM's "Supplemental Address 2", an "Address line 3"): joined
+   * to the second line with ", ", in the file's order, so no part of an address is left behind.
+   */
+  joinStreetLines(): void {
+    const { plan, columns, readings } = this;
+    // A street line by its words: a second street2 candidate, or a street's own header with a number 2-9
+    // ("Dirección 2", "Adresse 3", "Supplemental Address 2").
+    const lineOf = (c: string, i: number): number | undefined => {
+      if (readings[i]!.role === 'street2') return 2;
+      const m = /^(.*\D)\s*([2-9])\s*$/.exec(c.trim());
+      if (!m) return undefined;
+      const base = readHeader(m[1]!.replace(/[\s_.:-]+$/, ''));
+      return base.role === 'street1' || base.role === 'street2' || /\b(address|addr|street|line)\b/.test(headerWordsText(m[1]!)) ? Number(m[2]) : undefined;
+    };
+    const lines = columns
+      .map((c, i) => ({ c, i, n: lineOf(c, i) }))
+      .filter(({ c, i, n }) => n !== undefined && !plan[i]!.field && !plan[i]!.reason && this.values(c).length > 0 && (readings[i]!.block === '' || readings[i]!.block === this.block));
+    let line2 = plan.find((p) => p.field && this.roleOf(p.field) === 'street2');
+    const street2Field = this.target.fields.find((f) => f.role === 'street2')?.name;
+    if (!line2 && street2Field && !this.claimed.has(street2Field) && plan.some((p) => p.field && this.roleOf(p.field) === 'street1') && lines.length > 0) {
+      // The street's second line under a numbered header of the street's own: the second line.
+      const first = lines.shift()!;
+      line2 = Object.assign(plan[first.i]!, { field: street2Field, reason: 'header words: a second street line', hint: undefined });
+      this.claimed.add(street2Field);
+    }
+    if (!line2 || lines.length === 0) return;
+    const all = [line2.column, ...lines.map((l) => l.c)].sort((a, b) => columns.indexOf(a) - columns.indexOf(b));
+    Object.assign(line2, { columns: all, separator: ', ' });
+    for (const { c } of lines) Object.assign(plan[columns.indexOf(c)]!, { reason: `joined to "${line2.column}"`, hint: `a further street line: joined to ${line2.field} from "${line2.column}"` });
   }
 
   /** A date of birth in three columns (Neon's "DOB Year", "DOB Month", "DOB Day"). */

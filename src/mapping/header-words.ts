@@ -86,7 +86,7 @@ const MAX_PHRASE = Math.max(...[...PHRASE_INDEX.keys()].map((p) => p.split(' ').
 const BLOCKS = new Set(['billing', 'shipping', 'mailing', 'home', 'primary', 'default', 'permanent', 'residential', 'postal', 'work', 'business', 'office', 'other', 'alternate', 'alternative', 'secondary', 'current', 'main', 'private', 'personal', 'delivery', 'physical']);
 const MOBILE = new Set(['mobile', 'mob', 'mobil', 'mobiltelefon', 'natel', 'cell', 'cellular', 'cellphone', 'portable', 'movil', 'celular', 'handy', 'mobiel', 'telemovel', 'sms', 'text', 'gsm']);
 const WORK = new Set(['work', 'business', 'office', 'company', 'bureau', 'travail', 'professionnel', 'trabajo', 'arbeit', 'dienstlich', 'geschaftlich', 'beruflich', 'daytime', 'werk', 'zakelijk']);
-const HOME = new Set(['home', 'private', 'personal', 'domicile', 'maison', 'casa', 'privat', 'evening', 'residence', 'landline', 'fixe', 'fixed']);
+const HOME = new Set(['home', 'private', 'personal', 'domicile', 'maison', 'casa', 'privat', 'evening', 'residence', 'landline', 'fixe', 'fixed', 'fijo', 'fisso', 'festnetz', 'vast']);
 const SECONDARY = new Set(['other', 'alternate', 'alternative', 'secondary', 'additional', 'backup', 'second']);
 
 /** Decorations and question words: set aside when reading what a header names. */

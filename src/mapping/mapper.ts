@@ -291,6 +291,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           if (names.length > 0) (out.groups ??= { add: [], remove: [] })[GROUP_FIELDS[rule.field]!].push(...names);
         }
       }
+      for (const c of addressGaps) if (fields[c]?.trim()) out.addressIncomplete = true;
       return { mapped: out };
     },
     matches() {

@@ -219,5 +219,12 @@ describe('an address the file cannot give whole', () => {
     expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 1 } });
     expect(readReport(join(dir, 'r.csv'))[0]!.error_message).toMatch(/^address not sent/);
     expect(lum.constituents()[0]).toMatchObject({ ...stored, 'name.first': 'James' });
+    // A constituent the run creates has nothing stored to erase: its address follows by the new cons_id.
+    const next = join(dir, 'uk2.csv');
+    writeFileSync(next, csv(header, [['Fiona', 'MacLeod', 'fiona@example.com', '9 Rose Street', '', 'Edinburgh', 'Midlothian', 'EH2 2PR']]));
+    const again = await runInProcess(['import', next, '-t', 'luminate', '-r', join(dir, 'r2.csv'), '--json'], { env });
+    expect(JSON.parse(again.stdout)).toMatchObject({ counts: { ADDED: 1 } });
+    expect(readReport(join(dir, 'r2.csv'))[0]!.error_message).toBe('');
+    expect(lum.constituents().find((c) => c['email.primary_address'] === 'fiona@example.com')).toMatchObject({ 'primary_address.street1': '9 Rose Street', 'primary_address.city': 'Edinburgh', 'primary_address.zip': 'EH2 2PR' });
   });
 });

@@ -142,3 +142,20 @@ describe('import into Luminate Online (the real bin against the sandbox)', () =>
   });
 });
 
+
+describe("a date field of the site's own", () => {
+  it('custom_date1 takes a year-first date; "2022-13-01" and "03/10/2023" go without it, each row saying why', async () => {
+    const { lum, env } = await site();
+    const dir = tempDir();
+    const file = join(dir, 'gifts.csv');
+    writeFile(file, csv(['Email', 'custom_date1'], [['a@example.org', '2022-05-01'], ['b@example.org', '2022-13-01'], ['c@example.org', '03/10/2023']]));
+    const res = await runInProcess(['import', file, '-t', 'luminate', '-r', join(dir, 'r.csv'), '--quiet'], { env });
+    expect(res.code).toBe(0);
+    expect(readReport(join(dir, 'r.csv')).map((r) => [r.key, r.status, r.error_message.replace(/ \(.*/, '')])).toEqual([
+      ['a@example.org', 'ADDED', ''],
+      ['b@example.org', 'ADDED', 'not sent: custom_date1 "2022-13-01" is not a date in YYYY-MM-DD form'],
+      ['c@example.org', 'ADDED', 'not sent: custom_date1 "03/10/2023" is not a date in YYYY-MM-DD form'],
+    ]);
+    expect(Object.fromEntries(lum.constituents().map((c) => [c['email.primary_address'], c.custom_date1 ?? '']))).toEqual({ 'a@example.org': '2022-05-01', 'b@example.org': '', 'c@example.org': '' });
+  });
+});

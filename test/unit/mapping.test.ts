@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRowMapper } from '../../src/mapping/mapper.js';
 import { parseMapping } from '../../src/mapping/mapping-file.js';
 import { isEmail, parseCalendarDate } from '../../src/mapping/values.js';
+import { luminateTarget } from '../../src/targets/luminate/index.js';
 import { salsaTarget } from '../../src/targets/salsa/index.js';
 
 const mapping = (json: object) => parseMapping(json, JSON.stringify(json, null, 2), 'mapping.json', salsaTarget);
@@ -89,5 +90,38 @@ describe('values', () => {
   it('accepts real addresses and refuses broken ones', () => {
     for (const ok of ['a@b.org', "o'neil+tag@mail.example.co.uk", 'x_y@sub-domain.org']) expect(isEmail(ok), ok).toBe(true);
     for (const bad of ['a@b', 'a b@c.org', 'a@@b.org', '@b.org', 'a@b..org', 'a@-b.org']) expect(isEmail(bad), bad).toBe(false);
+  });
+});
+
+describe('street lines beyond the second, and a second line under a numbered header', () => {
+  const bound = (columns: string[], row: string[]) => {
+    const m = createRowMapper(salsaTarget, undefined, 'in.csv');
+    const fields = Object.fromEntries(columns.map((c, i) => [c, row[i]!]));
+    m.bind(columns, false, [{ row: 1, line: 2, fields }]);
+    const r = m.map(fields);
+    if (!('mapped' in r)) throw new Error(r.error);
+    return r.mapped;
+  };
+
+  it("CiviCRM's Supplemental Address 2 joins the second line; nothing is left out, so the address is whole", () => {
+    const row = bound(['Email', 'Street Address', 'Supplemental Address 1', 'Supplemental Address 2', 'City', 'State', 'Postal Code'], ['a@b.org', '1 Elm Rd', 'Apt 3B', 'Rear entrance', 'Hartford', 'CT', '06103']);
+    expect(row.fields).toMatchObject({ addressLine1: '1 Elm Rd', addressLine2: 'Apt 3B, Rear entrance', city: 'Hartford' });
+    expect(row.addressIncomplete).toBeUndefined();
+  });
+
+  it('"Dirección 2" beside "Dirección" is the second line; "Adresse" + "Adresse 2" + "Adresse 3" keep every line', () => {
+    expect(bound(['Correo electrónico', 'Dirección', 'Dirección 2', 'Ciudad'], ['a@b.org', 'Calle Mayor 5', '4º A', 'Madrid']).fields).toMatchObject({ addressLine1: 'Calle Mayor 5', addressLine2: '4º A' });
+    expect(bound(['E-mail', 'Adresse', 'Adresse 2', 'Adresse 3', 'Ville'], ['a@b.org', '5 rue X', 'Bât. B', 'Lieu-dit Y', 'Lyon']).fields).toMatchObject({ addressLine1: '5 rue X', addressLine2: 'Bât. B, Lieu-dit Y' });
+  });
+
+  it("an address part with no place in the target (a County, for Luminate) makes that row's address not whole, and only that row's", () => {
+    const columns = ['Email', 'Address Line 1', 'Town', 'County', 'Postcode'];
+    const m = createRowMapper(luminateTarget, undefined, 'in.csv');
+    const rows = [['a@b.org', '1 High St', 'York', 'North Yorkshire', 'YO1 7HH'], ['c@d.org', '2 High St', 'York', '', 'YO1 7HH']].map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]!])));
+    m.bind(columns, false, rows.map((fields, i) => ({ row: i + 1, line: i + 2, fields })));
+    expect(m.addressGaps()).toEqual(['County']);
+    const [a, c] = rows.map((f) => m.map(f));
+    expect(a && 'mapped' in a && a.mapped.addressIncomplete).toBe(true);
+    expect(c && 'mapped' in c && c.mapped.addressIncomplete).toBeUndefined();
   });
 });

@@ -94,10 +94,14 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (email) form['email.primary_address'] = email;
   // An address the file cannot give whole (a part it has is not mapped) is not sent: Luminate keeps each part that
   // is not sent, so a new street over the old state would make an address nobody lives at.
+  // When the answer says the row created the constituent, there is nothing to erase: the address follows in a second
+  // call by the new cons_id.
   let heldBackNote: string | undefined;
-  if (options?.addressIncomplete && !options.replacePartial && Object.keys(form).some((k) => k.startsWith('primary_address.'))) {
-    for (const k of Object.keys(form)) if (k.startsWith('primary_address.')) delete form[k];
-    heldBackNote = 'address not sent: the file has parts of it that are not mapped (see the note before the run); --address replace sends it anyway';
+  let afterCreate: Record<string, string> | undefined;
+  if (row.addressIncomplete && !options?.replacePartial && Object.keys(form).some((k) => k.startsWith('primary_address.'))) {
+    afterCreate = {};
+    for (const k of Object.keys(form)) if (k.startsWith('primary_address.')) (afterCreate[k] = form[k]!), delete form[k];
+    heldBackNote = 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run); --address replace sends it anyway';
   }
   // Fields the person asked to clear go as empty parameters (assumed to clear: Luminate documents no other way).
   for (const field of row.clear ?? []) form[field] = '';
@@ -106,10 +110,18 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'birth_date');
     form.birth_date = d;
   }
-  // An enumeration goes out as one of the site's own choices (gender "F" → "Female"), never as typed.
+  // An enumeration goes out as one of the site's own choices (gender "F" → "Female"), never as typed. A date field
+  // of the site's own (custom_date1) takes a year-first date only: "03/10/2023" could be either day first, and a row
+  // is never the place to guess (a "date" transform in a mapping reads the whole column one way).
   if (site) {
     for (const field of Object.keys(form)) {
       const d = site.get(field);
+      if (d?.valueType === 'DATE' && field !== 'birth_date' && form[field] !== '') {
+        const iso = /^\d{4}-\d{2}-\d{2}(?:[T ].*)?$/.test(form[field]!) ? parseCalendarDate(form[field]!.slice(0, 10)) : undefined;
+        if (!iso) return fail(`${field} "${form[field]}" is not a date in YYYY-MM-DD form (for other forms, a "date" transform in a --map file reads the whole column one way)`, field);
+        form[field] = iso;
+        continue;
+      }
       if (d?.valueType !== 'ENUMERATION' || !d.choices?.length || form[field] === '') continue;
       const choice = choiceOf(form[field]!, d.choices);
       if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`, field);
@@ -141,7 +153,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (consId) lockKeys.push(`cons:${consId}`);
   if (memberId) lockKeys.push(`member:${memberId}`);
   if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
-  return { ok: true, key, lockKeys, payload: form, note: heldBackNote };
+  return { ok: true, key, lockKeys, payload: form, afterCreate, heldBackNote };
 }
 
 /**

@@ -123,9 +123,9 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const anyAddress = ADDRESS_FIELDS.some(given);
   // Whole: the row gives a street and a city, and the file has a column for the state or the zip (a mapped column
   // is in the row, empty or not): otherwise the stored state and zip would be erased by a street and city alone.
-  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f) && !options?.addressIncomplete;
+  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f) && !row.addressIncomplete;
   const sendAddress = anyAddress && (whole || !!options?.replacePartial);
-  const heldBackNote = anyAddress && !sendAddress ? ADDRESS_LEFT_OUT : undefined;
+  const heldBackNote = anyAddress && !sendAddress ? (row.addressIncomplete ? ADDRESS_PART_UNMAPPED : ADDRESS_LEFT_OUT) : undefined;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
   // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
   // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
@@ -219,6 +219,7 @@ export function canClearSalsa(field: string): true | string {
   return 'it is not a Salsa field that can be cleared';
 }
 
+export const ADDRESS_PART_UNMAPPED = 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run), and Salsa keeps the parts of a stored address a request leaves out; it is sent only to a supporter the run creates (--address replace sends it anyway)';
 export const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Salsa keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a supporter the run creates (--address replace sends it anyway)';
 
 /** Said before the run: what becomes of addresses given the columns the file maps. */
