@@ -125,3 +125,9 @@ describe('street lines beyond the second, and a second line under a numbered hea
     expect(c && 'mapped' in c && c.mapped.addressIncomplete).toBeUndefined();
   });
 });
+
+it("Luminate's own export names (home_stateprov, home_street2) are read as its address parts", () => {
+  const m = createRowMapper(luminateTarget, undefined, 'in.csv');
+  m.bind(['cons_id', 'primary_email', 'home_street1', 'home_street2', 'home_city', 'home_stateprov', 'home_zip']);
+  expect(Object.fromEntries(m.matches().map((x) => [x.column, x.field]))).toMatchObject({ home_street2: 'primary_address.street2', home_stateprov: 'primary_address.state', home_zip: 'primary_address.zip' });
+});
