@@ -66,6 +66,13 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
     const changes = diffRecord(intended, rec);
     const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
+    if (!rec && w.identity!.kind === 'id' && w.fallback === undefined && w.expect === undefined) {
+      // An id names a record the remote made; none has it now, so the call can only answer "not found" (and an undo
+      // log must not take it for a record the run created).
+      const none = `no ${nouns.one} has this ${nouns.identity.id} (${w.identity!.value})`;
+      ctx.finishWork(w, { status: 'NOT_FOUND', errorMessage: ctx.planning ? `${none}: the import would answer not found` : `${none}; not sent` });
+      continue;
+    }
     if (w.expect !== undefined && !w.force) {
       const problem = w.expect === null
         ? rec ? `a ${nouns.one} with this ${nouns.identity[w.identity!.kind]} exists now (${rec.remoteId}), and was to be created` : undefined

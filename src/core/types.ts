@@ -25,12 +25,12 @@ export const STATUSES = [
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Statuses that count as success for the exit code (docs/CONTRACT.md "Exit status"). */
 /** Identities a run reads in one lookup call (TargetLimits.lookupBatchSize, else maxBatchSize). */
 export function readBatchSize(limits: TargetLimits): number {
   return Math.max(1, limits.lookupBatchSize ?? limits.maxBatchSize);
 }
 
+/** Statuses that count as success for the exit code (docs/CONTRACT.md "Exit status"). */
 export const SUCCESS_STATUSES: ReadonlySet<Status> = new Set<Status>([
   'ADDED',
   'UPDATED',

@@ -57,6 +57,21 @@ describe('Luminate: getUser read by its documented shapes', () => {
     expect(storeOf(lum)).toEqual(before);
   });
 
+  it('a cons_id no constituent has: the plan says NOT_FOUND, as the import does, and the undo log does not take it for a creation', async () => {
+    const { lum, env, dir } = await site();
+    const file = join(dir, 'ids.csv');
+    writeFileSync(file, csv(['cons_id', 'Email', 'First Name'], [[lum.constituents()[0]!.cons_id!, 'ann@example.org', 'Annie'], ['9999999', 'ghost@example.org', 'Ghost']]));
+    const plan = await runInProcess(['import', file, '-t', 'luminate', '--plan', '-r', join(dir, 'ids.plan.jsonl'), '--no-state'], { env });
+    expect(plan.code, plan.stderr).toBe(1);
+    expect(readReport(join(dir, 'ids.plan.jsonl')).map((l) => [l.key, l.status])).toEqual([[lum.constituents()[0]!.cons_id, 'UPDATE'], ['9999999', 'NOT_FOUND']]);
+    const undoLog = join(dir, 'ids.undo.jsonl');
+    const imported = await runInProcess(['import', file, '-t', 'luminate', '--undo-log', undoLog, '-r', join(dir, 'ids.report.csv'), '--no-state'], { env });
+    expect(imported.code, imported.stderr).toBe(1);
+    expect(readReport(join(dir, 'ids.report.csv')).map((l) => l.status)).toEqual(['UPDATED', 'NOT_FOUND']);
+    expect(readFileSync(undoLog, 'utf8')).not.toContain('9999999');
+    expect(lum.constituents().some((c) => c['email.primary_address'] === 'ghost@example.org')).toBe(false);
+  });
+
   it('a field the answer leaves out is unknown: the plan says so, --undo-log writes nothing it could not put back', async () => {
     const { lum, env, before, dir, input } = await site({ unanswered: ['custom_string1'] });
     const plan = await runInProcess(['import', input, '-t', 'luminate', '--plan', '-r', join(dir, 'p.plan.jsonl'), '--no-state'], { env });
