@@ -1,6 +1,6 @@
 import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
-import { describeMemberships, rowMemberships, type MembershipResult } from './memberships.js';
+import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, Work } from './run-types.js';
 import { SUCCESS_STATUSES, type MappedRow, type Membership, type SourceRecord } from './types.js';
 

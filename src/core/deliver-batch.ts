@@ -12,7 +12,7 @@ import type { Status } from './types.js';
  */
 /** Sends one batch until every row in it has an answer; holds one concurrency slot throughout. */
 export async function deliverBatch(ctx: RunContext, items: Work[]): Promise<void> {
-  const { options, pacer, policy, breaker, clock } = ctx;
+  const { options, pacer, policy, breaker } = ctx;
   const { operation, target } = options;
   const deliver = (batch: Work[]) => deliverBatch(ctx, batch);
   const finishWork = (w: Work, r: Outcome) => ctx.finishWork(w, r);

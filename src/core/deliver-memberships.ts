@@ -86,7 +86,7 @@ export class MembershipStage implements MembershipQueue {
 
 /** One group change for a batch of records, until each has an answer; holds one concurrency slot throughout. */
 export async function deliverMemberships(ctx: RunContext, stage: MembershipStage, membership: Membership, items: MembershipItem[], attempts = 0): Promise<void> {
-  const { options, pacer, policy, breaker, clock } = ctx;
+  const { options, pacer, policy, breaker } = ctx;
   const fail = (list: MembershipItem[], reason: string) => list.forEach((it) => stage.record(it, membership, 'failed', reason));
   let pending = items;
   let attempt = attempts;

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { csv, tempDir, readReport, ROOT, runInProcess, startSalsaSandbox, type TestSandbox } from '../support/helpers.js';
+import { csv, tempDir, ROOT, runInProcess, startSalsaSandbox, type TestSandbox } from '../support/helpers.js';
 
 let running: TestSandbox | undefined;
 afterEach(async () => {
