@@ -78,11 +78,8 @@ export class RunContext {
     this.clock = options.clock ?? realClock;
     this.pacer = options.pacer ?? new RequestPacer(undefined, this.clock);
     this.redact = options.redact ?? ((s: string) => s);
-    // A live view of the job's options, not a copy: what the job learns once the header is bound (an address that is
-    // not whole, the account's fields) must reach every row prepared after it.
-    this.prepareOptions = Object.create(options.prepare ?? null, {
-      checkOnly: { value: !this.sending && !this.planning && !(options.state && options.operation === 'upsert'), enumerable: true },
-    }) as PrepareOptions;
+    // Fixed for the run: what the header tells about a row (an address part with no place) travels on the row itself.
+    this.prepareOptions = { ...options.prepare, checkOnly: !this.sending && !this.planning && !(options.state && options.operation === 'upsert') };
     this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);
@@ -147,7 +144,7 @@ export class RunContext {
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
       // What the row went without is said first on its line, whatever else it says (a plan's changes too).
-      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(joinNotes(base.dropped?.text, base.note), membership) : undefined,
+      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.dropped?.text, base.note, membership) : undefined,
     };
     if (ok && base.dropped) for (const f of base.dropped.fields) this.droppedValues[f] = (this.droppedValues[f] ?? 0) + 1;
     if (r.details) result.details = r.details;

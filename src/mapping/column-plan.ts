@@ -107,6 +107,12 @@ class Planner {
     return this.target.fields.find((f) => f.name === field)?.role;
   }
 
+  /** The column is of the address block sent, or of none. */
+  private inBlock(i: number): boolean {
+    const block = this.readings[i]!.block;
+    return block === '' || block === this.block;
+  }
+
   /** A column's non-empty sample values (Excel's apostrophe dropped). */
   private values(c: string): string[] {
     let v = this.valuesOf.get(c);
@@ -261,7 +267,7 @@ class Planner {
   joinHouseNumber(): void {
     const { plan, columns, readings } = this;
     const street = plan.find((p) => p.field && this.roleOf(p.field) === 'street1');
-    const number = columns.findIndex((_, i) => readings[i]!.role === 'houseNumber' && (readings[i]!.block === '' || readings[i]!.block === this.block));
+    const number = columns.findIndex((_, i) => readings[i]!.role === 'houseNumber' && this.inBlock(i));
     if (!street || number < 0) return;
     const streetAt = columns.indexOf(street.column);
     // Its addition ("Toevoeging": A, bis) follows the number.
@@ -279,28 +285,24 @@ class Planner {
     const { plan, columns, readings } = this;
     // A street line by its words: a second street2 candidate, or a street's own header with a number 2-9
     // ("Dirección 2", "Adresse 3", "Supplemental Address 2").
-    const lineOf = (c: string, i: number): number | undefined => {
-      if (readings[i]!.role === 'street2') return 2;
-      const m = /^(.*\D)\s*([2-9])\s*$/.exec(c.trim());
-      if (!m) return undefined;
+    const isStreetLine = (c: string, i: number): boolean => {
+      if (readings[i]!.role === 'street2') return true;
+      const m = /^(.*\D)\s*[2-9]\s*$/.exec(c.trim());
+      if (!m) return false;
       const base = readHeader(m[1]!.replace(/[\s_.:-]+$/, ''));
-      return base.role === 'street1' || base.role === 'street2' || /\b(address|addr|street|line)\b/.test(headerWordsText(m[1]!)) ? Number(m[2]) : undefined;
+      return base.role === 'street1' || base.role === 'street2' || /\b(address|addr|street|line)\b/.test(headerWordsText(m[1]!));
     };
-    const lines = columns
-      .map((c, i) => ({ c, i, n: lineOf(c, i) }))
-      .filter(({ c, i, n }) => n !== undefined && !plan[i]!.field && !plan[i]!.reason && this.values(c).length > 0 && (readings[i]!.block === '' || readings[i]!.block === this.block));
+    const lines = columns.filter((c, i) => !plan[i]!.field && !plan[i]!.reason && this.inBlock(i) && this.values(c).length > 0 && isStreetLine(c, i));
     let line2 = plan.find((p) => p.field && this.roleOf(p.field) === 'street2');
     const street2Field = this.target.fields.find((f) => f.role === 'street2')?.name;
     if (!line2 && street2Field && !this.claimed.has(street2Field) && plan.some((p) => p.field && this.roleOf(p.field) === 'street1') && lines.length > 0) {
       // The street's second line under a numbered header of the street's own: the second line.
-      const first = lines.shift()!;
-      line2 = Object.assign(plan[first.i]!, { field: street2Field, reason: 'header words: a second street line', hint: undefined });
+      line2 = Object.assign(plan[columns.indexOf(lines.shift()!)]!, { field: street2Field, reason: 'header words: a second street line', hint: undefined });
       this.claimed.add(street2Field);
     }
     if (!line2 || lines.length === 0) return;
-    const all = [line2.column, ...lines.map((l) => l.c)].sort((a, b) => columns.indexOf(a) - columns.indexOf(b));
-    Object.assign(line2, { columns: all, separator: ', ' });
-    for (const { c } of lines) Object.assign(plan[columns.indexOf(c)]!, { reason: `joined to "${line2.column}"`, hint: `a further street line: joined to ${line2.field} from "${line2.column}"` });
+    Object.assign(line2, { columns: [line2.column, ...lines].sort((a, b) => columns.indexOf(a) - columns.indexOf(b)), separator: ', ' });
+    for (const c of lines) Object.assign(plan[columns.indexOf(c)]!, { reason: `joined to "${line2.column}"`, hint: `a further street line: joined to ${line2.field} from "${line2.column}"` });
   }
 
   /** A date of birth in three columns (Neon's "DOB Year", "DOB Month", "DOB Day"). */
@@ -379,7 +381,7 @@ class Planner {
       const r = this.readings[i]!;
       // ("Region" alone is not: Mailchimp's REGION is where the subscriber's IP was.)
       const addressy = isAddressRole(r.role) || /\b(state|province|country|county|zip|postal|postcode|apt|suite|unit|line 2|line 3|address 2|address 3|house ?number|hausnr|hausnummer)\b/.test(headerWordsText(c));
-      return addressy && (r.block === '' || r.block === this.block) && !readConsentHeader(c);
+      return addressy && this.inBlock(i) && !readConsentHeader(c);
     });
   }
 }

@@ -92,10 +92,9 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     form[name] = value;
   }
   if (email) form['email.primary_address'] = email;
-  // An address the file cannot give whole (a part it has is not mapped) is not sent: Luminate keeps each part that
-  // is not sent, so a new street over the old state would make an address nobody lives at.
-  // When the answer says the row created the constituent, there is nothing to erase: the address follows in a second
-  // call by the new cons_id.
+  // A row whose address has a part in a column with no place (a County) does not send it: Luminate keeps each part
+  // not sent, so a new street over the stored county would be an address nobody lives at. When the answer says the
+  // row created the constituent, there is nothing to erase: the address follows in a second call by the new cons_id.
   let heldBackNote: string | undefined;
   let afterCreate: Record<string, string> | undefined;
   if (row.addressIncomplete && !options?.replacePartial && Object.keys(form).some((k) => k.startsWith('primary_address.'))) {
@@ -117,7 +116,7 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     for (const field of Object.keys(form)) {
       const d = site.get(field);
       if (d?.valueType === 'DATE' && field !== 'birth_date' && form[field] !== '') {
-        const iso = /^\d{4}-\d{2}-\d{2}(?:[T ].*)?$/.test(form[field]!) ? parseCalendarDate(form[field]!.slice(0, 10)) : undefined;
+        const iso = /^\d{4}-/.test(form[field]!) ? parseCalendarDate(form[field]!) : undefined;
         if (!iso) return fail(`${field} "${form[field]}" is not a date in YYYY-MM-DD form (for other forms, a "date" transform in a --map file reads the whole column one way)`, field);
         form[field] = iso;
         continue;
