@@ -12,6 +12,7 @@ import { openSource } from '../sources/index.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
 import { checkRowGroups, sampleLookups, tally, type CheckLine, type FileCheck } from './check-sample.js';
 import { formatMinutes } from './estimate.js';
+import { describeAddressGaps } from './run-notes.js';
 import type { JobIO } from './job-io.js';
 import { requireKeyColumn } from './mapping-checks.js';
 
@@ -173,7 +174,7 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
   for (const note of mapper.planNotes()) if (![...unread].some((c) => note.startsWith(`"${c}" looks like email consent`))) add('reading', true, note);
   for (const c of unread) add('consent', false, `"${c}" looks like email consent, but its values do not say which way round: a run would not read it, so no one's status would come from it. Map it with "consent" (opt-in, opt-out or status) if it is consent`, 'problem');
   const gaps = mapper.addressGaps();
-  if (gaps.length > 0) add('address', false, `not whole: ${gaps.map((g) => `"${g}"`).join(', ')} look${gaps.length === 1 ? 's' : ''} like part of the address but ${gaps.length === 1 ? 'is' : 'are'} not mapped, so addresses would go only to ${target.nouns.many} the run creates. Map ${gaps.length === 1 ? 'it' : 'them'} (--map), or run with --address replace`, 'problem');
+  if (gaps.length > 0) add('address', false, `not whole: ${describeAddressGaps(gaps, target)}`, 'problem');
   // The run's own check, so check says what the run would (and names the column holding the email addresses).
   try {
     requireKeyColumn(mapper, target, sample, input);

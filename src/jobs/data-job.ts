@@ -19,7 +19,7 @@ import type { AccountState, StateDb } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
 import { callWithRetry } from '../core/call-with-retry.js';
 import type { JobIO } from './job-io.js';
-import { runNotes } from './run-notes.js';
+import { describeAddressGaps, runNotes } from './run-notes.js';
 import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
 import { guardRunFiles, recordRun } from './run-files.js';
 import type { mirrorCandidates } from './mirror.js';
@@ -245,7 +245,7 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
               const told = [...m.planNotes()];
               const gaps = m.addressGaps();
               if (gaps.length > 0 && job.address !== 'replace') {
-                told.push(`the address is not whole: ${gaps.map((g) => `"${g}"`).join(', ')} look${gaps.length === 1 ? 's' : ''} like ${gaps.length === 1 ? 'a part' : 'parts'} of it but ${gaps.length === 1 ? 'is' : 'are'} not mapped, so a row with a value there does not send its address over a stored one (${target.withRemoteId ? `only to ${target.nouns.many} this run creates` : 'not at all'}; map ${gaps.length === 1 ? 'it' : 'them'} in a --map file, or --address replace to send them anyway)`);
+                told.push(`the address is not whole: ${describeAddressGaps(gaps, target)}`);
               }
               if (!job.quiet) for (const line of told) io.say(`Note: ${line}`);
               notes.push(...told);

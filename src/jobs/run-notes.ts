@@ -82,3 +82,13 @@ function describeMembershipCounts(result: RunResult, target: Target): string | u
   const calls = result.membershipCalls > 0 ? ` (${result.membershipCalls} call${result.membershipCalls === 1 ? '' : 's'} of their own)` : '';
   return `${target.groups?.noun.one ?? 'group'} memberships: ${parts.join(', ')}${calls}${c.failed ? ' — their rows are FAILED with error_code MEMBERSHIP; --resume sends only those changes' : ''}`;
 }
+
+/**
+ * Address columns with no place in the mapping, said before a run and by `check`: a row with a value in one does not
+ * send its address over a stored one.
+ */
+export function describeAddressGaps(gaps: readonly string[], target: Target): string {
+  const one = gaps.length === 1;
+  const where = target.withRemoteId ? `only to ${target.nouns.many} the run creates` : 'to no one';
+  return `${gaps.map((g) => `"${g}"`).join(', ')} look${one ? 's' : ''} like ${one ? 'a part' : 'parts'} of the address but ${one ? 'is' : 'are'} not mapped, so a row with a value there sends its address ${where} (map ${one ? 'it' : 'them'} in a --map file, or --address replace to send addresses anyway)`;
+}

@@ -215,8 +215,12 @@ describe('an address the file cannot give whole', () => {
     writeFileSync(file, csv(header, rows));
     const stored = { 'primary_address.street1': '1 Old Road', 'primary_address.street2': 'Flat 2', 'primary_address.city': 'Leeds', 'primary_address.zip': 'LS1 1AA' };
     lum.seed!([{ 'email.primary_address': 'james@example.net', 'name.first': 'Jim', ...stored }]);
+    const check = await runInProcess(['check', file, '-t', 'luminate'], { env });
+    expect(check.stdout).toMatch(/not whole: "County" looks like a part of the address but is not mapped, so a row with a value there sends its address only to constituents the run creates/);
     const res = await runInProcess(['import', file, '-t', 'luminate', '-r', join(dir, 'r.csv'), '--json'], { env });
-    expect(JSON.parse(res.stdout)).toMatchObject({ counts: { UPDATED: 1 } });
+    const summary = JSON.parse(res.stdout);
+    expect(summary).toMatchObject({ counts: { UPDATED: 1 } });
+    expect(summary.notes.join('\n')).toMatch(/the address is not whole: "County" looks like a part of the address but is not mapped, so a row with a value there sends its address only to constituents the run creates/);
     expect(readReport(join(dir, 'r.csv'))[0]!.error_message).toMatch(/^address not sent/);
     expect(lum.constituents()[0]).toMatchObject({ ...stored, 'name.first': 'James' });
     // A constituent the run creates has nothing stored to erase: its address follows by the new cons_id.
