@@ -187,6 +187,34 @@ describe("another system's ids, tags and what a report keeps", () => {
   });
 });
 
+describe('Luminate keeps each address part a request leaves out: only a whole address goes over a stored one', () => {
+  it("a whole address clears the stored line 2 the row leaves empty; a city and zip without a street leave the stored address as it was", async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    close = () => sandbox.close();
+    const dir = tempDir();
+    const stored = (street1: string, city: string, zip: string) => ({ 'primary_address.street1': street1, 'primary_address.street2': 'Apt 4B', 'primary_address.city': city, 'primary_address.state': 'MA', 'primary_address.zip': zip });
+    lum.seed!([{ 'email.primary_address': 'alice@example.org', ...stored('1 Elm St', 'Boston', '02108') }, { 'email.primary_address': 'hank@example.org', ...stored('21 Willow St', 'Salem', '01970') }]);
+    const file = join(dir, 'signup.csv');
+    writeFileSync(file, csv(['Email', 'Address', 'Address line 2', 'City/Town', 'State/Region/Province', 'Zip/Post code'], [
+      ['alice@example.org', '500 Beacon St', '', 'Boston', 'MA', '02115'],
+      ['hank@example.org', '', '', 'Atlanta', 'GA', '30309'],
+      ['ivy@example.org', '', '', 'Denver', 'CO', '80202'],
+    ]));
+    const res = await runInProcess(['import', file, '-t', 'luminate', '-r', join(dir, 'r.csv'), '--quiet'], { env });
+    expect(res.code).toBe(0);
+    const byEmail = new Map(lum.constituents().map((c) => [c['email.primary_address'], c]));
+    expect(byEmail.get('alice@example.org')).toMatchObject({ 'primary_address.street1': '500 Beacon St', 'primary_address.street2': '', 'primary_address.city': 'Boston', 'primary_address.zip': '02115' });
+    expect(byEmail.get('hank@example.org')).toMatchObject(stored('21 Willow St', 'Salem', '01970'));
+    // A constituent the run creates has nothing stored to mix with: its partial address arrives.
+    expect(byEmail.get('ivy@example.org')).toMatchObject({ 'primary_address.city': 'Denver', 'primary_address.zip': '80202' });
+    expect(readReport(join(dir, 'r.csv')).map((r) => [r.key, r.status, r.error_message.split(':')[0]])).toEqual([
+      ['alice@example.org', 'UPDATED', ''],
+      ['hank@example.org', 'UPDATED', 'address not sent'],
+      ['ivy@example.org', 'ADDED', ''],
+    ]);
+  });
+});
+
 describe('an address the file cannot give whole', () => {
   // A UK export's County is a part of the address the tool cannot place: a new street sent over the stored county
   // would make an address nobody lives at, so the stored address stays as it is — on both targets.

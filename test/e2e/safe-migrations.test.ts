@@ -300,19 +300,20 @@ describe('safe migrations (Luminate)', () => {
     closing(sandbox);
     const dir = tempDir();
     const existing = join(dir, 'crm.csv');
-    writeFileSync(existing, csv(['Email', 'First Name', 'City'], [['ann@example.org', 'Ann', 'Boston'], ['bo@example.org', 'Bo', '']]));
+    writeFileSync(existing, csv(['Email', 'First Name', 'Street', 'City', 'Zip'], [['ann@example.org', 'Ann', '1 Elm St', 'Boston', '02108'], ['bo@example.org', 'Bo', '', '', '']]));
     expect((await runInProcess(['import', existing, '-t', 'luminate', '--no-state', '--quiet'], { env })).code).toBe(0);
     const snapshot = () => JSON.parse(JSON.stringify(lum.constituents().map((c) => { const { interactions: _i, ...rest } = c; return rest; })));
     const before = snapshot();
     const input = join(dir, 'migration.csv');
-    writeFileSync(input, csv(['Email', 'First Name', 'City'], [['ann@example.org', 'Anne', 'Cambridge'], ['bo@example.org', 'Bo', 'Portland'], ['cy@example.org', 'Cy', '']]));
+    // A whole address (street, city, zip) replaces the stored one; a city alone would not be sent over it.
+    writeFileSync(input, csv(['Email', 'First Name', 'Street', 'City', 'Zip'], [['ann@example.org', 'Anne', '2 Oak Ave', 'Cambridge', '02139'], ['bo@example.org', 'Bo', '5 Pine St', 'Portland', '97201'], ['cy@example.org', 'Cy', '', '', '']]));
 
     const planned = await runInProcess(['import', input, '-t', 'luminate', '--plan', '--no-state'], { env });
     expect(planned.code).toBe(0);
     const plan = readFileSync(join(dir, 'migration.plan.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; error_message: string });
     expect(plan.map((p) => p.status)).toEqual(['UPDATE', 'UPDATE', 'CREATE']);
-    expect(plan[0]!.error_message).toBe('name.first: "Ann" → "Anne"; primary_address.city: "Boston" → "Cambridge"');
-    expect(plan[1]!.error_message).toBe('primary_address.city: "" → "Portland"');
+    expect(plan[0]!.error_message).toBe('name.first: "Ann" → "Anne"; primary_address.street1: "1 Elm St" → "2 Oak Ave"; primary_address.city: "Boston" → "Cambridge"; primary_address.zip: "02108" → "02139"');
+    expect(plan[1]!.error_message).toBe('primary_address.street1: "" → "5 Pine St"; primary_address.city: "" → "Portland"; primary_address.zip: "" → "97201"');
 
     expect((await runInProcess(['import', input, '-t', 'luminate', '--undo-log', '--no-state', '--quiet'], { env })).code).toBe(0);
     const cy = lum.constituents().find((c) => c['email.primary_address'] === 'cy@example.org')!;
@@ -322,7 +323,7 @@ describe('safe migrations (Luminate)', () => {
     expect(report.map((r) => r.status)).toEqual(['UPDATED', 'UPDATED', 'INVALID']);
     expect(report[2]!.error_message).toBe(`created by the import (cons_id ${cy.cons_id}), and Luminate Online's API cannot delete: delete it in the admin`);
     expect(undone.stderr).toContain(`1 constituents created by the import cannot be deleted through Luminate Online's API: ${cy.cons_id}`);
-    // Updated constituents are as they were (Bo's city emptied again); Cy is still there.
+    // Updated constituents are as they were (Bo's address emptied again); Cy is still there.
     const now = snapshot().filter((c: Record<string, string>) => c.cons_id !== cy.cons_id).map((c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== '')));
     expect(now).toEqual(before);
   });

@@ -1,6 +1,9 @@
 import type { GroupDirectory, MappedRow, Operation, Prepared, PrepareOptions, RemoteField } from '../../core/types.js';
+import { addressRule } from '../../mapping/address-rule.js';
 import { isEmail, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { CUSTOM_FIELD, FIELD_NAME, ID_LIST_PARAMS, LUMINATE_FIELDS, LUMINATE_MAX_LENGTH, METHOD_PARAMS, RESERVED_PARAMS } from './fields.js';
+
+const LUMINATE_ADDRESS = { street1: 'primary_address.street1', city: 'primary_address.city', state: 'primary_address.state', postalCode: 'primary_address.zip', all: LUMINATE_FIELDS.map((f) => f.name).filter((n) => n.startsWith('primary_address.')) };
 
 const KNOWN = new Set(LUMINATE_FIELDS.map((f) => f.name));
 const LIMITS = Object.entries(LUMINATE_MAX_LENGTH);
@@ -92,16 +95,19 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
     form[name] = value;
   }
   if (email) form['email.primary_address'] = email;
-  // A row whose address has a part in a column with no place (a County) does not send it: Luminate keeps each part
-  // not sent, so a new street over the stored county would be an address nobody lives at. When the answer says the
-  // row created the constituent, there is nothing to erase: the address follows in a second call by the new cons_id.
+  // Luminate keeps each part of a stored address a request leaves out: only a whole address goes over a stored one
+  // (its empty parts cleared), else a new zip under the stored street would be an address nobody lives at. When the
+  // answer says the row created the constituent, there is nothing to erase: the address follows by the new cons_id.
+  const address = addressRule(row, LUMINATE_ADDRESS, options?.replacePartial);
   let heldBackNote: string | undefined;
   let afterCreate: Record<string, string> | undefined;
-  if (row.addressIncomplete && !options?.replacePartial && Object.keys(form).some((k) => k.startsWith('primary_address.'))) {
+  if (address.heldBack) {
     afterCreate = {};
-    for (const k of Object.keys(form)) if (k.startsWith('primary_address.')) (afterCreate[k] = form[k]!), delete form[k];
-    heldBackNote = 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run); --address replace sends it anyway';
-  }
+    for (const k of LUMINATE_ADDRESS.all) if (form[k] !== undefined) (afterCreate[k] = form[k]!), delete form[k];
+    heldBackNote = address.heldBack === 'unplaced'
+      ? 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run), and Luminate keeps the parts of a stored address a request leaves out; it is sent only to a constituent the run creates (--address replace sends it anyway)'
+      : 'address not sent: not a whole address (a street and a city, with a state or zip column), and Luminate keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a constituent the run creates (--address replace sends it anyway)';
+  } else for (const k of address.clear) form[k] = '';
   // Fields the person asked to clear go as empty parameters (assumed to clear: Luminate documents no other way).
   for (const field of row.clear ?? []) form[field] = '';
   if (form.birth_date) {

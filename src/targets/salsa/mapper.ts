@@ -2,6 +2,9 @@ import type { MappedRow, Operation, Prepared, PrepareOptions } from '../../core/
 import { isEmail, isUuid, normaliseDate, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
 import { usStateCode } from './us-states.js';
+import { addressRule } from '../../mapping/address-rule.js';
+
+const SALSA_ADDRESS = { street1: 'addressLine1', city: 'city', state: 'state', postalCode: 'postalCode', all: ADDRESS_FIELDS };
 
 export interface SalsaSupporter {
   supporterId?: string;
@@ -116,16 +119,9 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   }
   // Fields the person asked to clear (their cells are empty): sent as "", Salsa's clearing value.
   const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
-  // Salsa keeps each part of a stored address that a request leaves out: an address without its street or city would
-  // mix with the stored one (a new zip under the old street), so it is only sent deliberately. A part being cleared
-  // is a part the file gives.
-  const given = (part: string) => !!f[part] || !!cleared?.has(part);
-  const anyAddress = ADDRESS_FIELDS.some(given);
-  // Whole: the row gives a street and a city, and the file has a column for the state or the zip (a mapped column
-  // is in the row, empty or not): otherwise the stored state and zip would be erased by a street and city alone.
-  const whole = given('addressLine1') && given('city') && ('state' in f || 'postalCode' in f) && !row.addressIncomplete;
-  const sendAddress = anyAddress && (whole || !!options?.replacePartial);
-  const heldBackNote = anyAddress && !sendAddress ? (row.addressIncomplete ? ADDRESS_PART_UNMAPPED : ADDRESS_LEFT_OUT) : undefined;
+  // Salsa keeps each part of a stored address that a request leaves out: only a whole address goes over a stored one.
+  const address = addressRule(row, SALSA_ADDRESS, options?.replacePartial);
+  const heldBackNote = address.heldBack === 'unplaced' ? ADDRESS_PART_UNMAPPED : address.heldBack ? ADDRESS_LEFT_OUT : undefined;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
   // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
   // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
@@ -142,7 +138,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   if (gender) s.gender = gender;
   if (f.externalSystemId) s.externalSystemId = f.externalSystemId;
   if (cleared) for (const field of cleared) if (CLEARABLE_SIMPLE.has(field)) (s as Record<string, string>)[field] = '';
-  if (anyAddress) {
+  if (address.any) {
     const a: NonNullable<SalsaSupporter['address']> = {};
     if (f.addressLine1) a.addressLine1 = f.addressLine1;
     if (f.addressLine2) a.addressLine2 = f.addressLine2;
@@ -152,13 +148,9 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     if (f.county) a.county = f.county;
     if (f.country) a.country = f.country;
     if (cleared) for (const part of ADDRESS_FIELDS) if (cleared.has(part)) a[part] = '';
-    // A whole address replaces the stored one: Salsa keeps a part left out, so each part the file has a column for
-    // and this row leaves empty is sent as "" on purpose (a mover's old "Apt 3" is cleared). A part the file does
-    // not mention at all is left as it is.
-    // --address replace replaces the stored address whole, as asked: every part the row does not give is "".
-    if (options?.replacePartial) for (const part of ADDRESS_FIELDS) a[part] ??= '';
-    else if (whole) for (const part of ADDRESS_FIELDS) if (a[part] === undefined && part in f) a[part] = '';
-    if (sendAddress) s.address = a;
+    // A whole address replaces the stored one (a part the file does not mention at all is left as it is).
+    for (const part of address.clear) a[part as (typeof ADDRESS_FIELDS)[number]] = '';
+    if (address.send) s.address = a;
     else afterCreate = { address: a };
   }
   const contacts: NonNullable<SalsaSupporter['contacts']> = [];
