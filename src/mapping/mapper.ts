@@ -11,6 +11,8 @@ import { normaliseDate, normaliseHeader, splitWholeAddress, stripSpreadsheetQuot
 export type { RowMapper } from '../core/types.js';
 
 const CUSTOM_PREFIX = /^custom[:.](.+)$/i;
+/** A number as a spreadsheet shows a long one: 5.03556E+09. */
+const SPREADSHEET_NUMBER = /^[+-]?\d(?:[.,]\d+)?E\+?\d+$/i;
 
 const byRole = (target: Target, role: FieldRole) => target.fields.find((f) => f.role === role)?.name;
 
@@ -57,6 +59,7 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
   const consentFields = new Set(target.fields.filter((f) => f.role === 'emailStatus' || f.role === 'smsStatus').map((f) => f.name));
   const keyFields = new Set([...target.keyFields, ...target.fields.filter((f) => f.role === 'email' || f.role === 'remoteId').map((f) => f.name)]);
   const phoneFields = { home: byRole(target, 'homePhone'), mobile: byRole(target, 'mobilePhone'), work: byRole(target, 'workPhone') };
+  const phoneFieldNames = Object.values(phoneFields).filter((f): f is string => f !== undefined);
   const street1 = partFields.street1;
   const street2 = partFields.street2;
 
@@ -236,6 +239,14 @@ export function createRowMapper(target: Target, spec: MappingSpec | undefined, i
           const field = phoneFields[phoneKindOfLabel(fields[rule.labelColumn!] ?? '')] ?? rule.field;
           if (!out.fields[field]) out.fields[field] = v;
         }
+      }
+      for (const pf of phoneFieldNames) {
+        // "5.03556E+09": a spreadsheet showed the phone as a number and saved what it showed. The digits are gone.
+        const v = out.fields[pf];
+        if (v === undefined || !SPREADSHEET_NUMBER.test(v)) continue;
+        delete out.fields[pf];
+        const e = unusable(pf, `${pf} "${v}" is a phone number a spreadsheet rewrote in scientific notation, its last digits lost (format the column as text where it was exported, and export again)`);
+        if (e) return e;
       }
       if (street1 && out.fields[street1]?.includes('\n')) {
         // A street written on two lines (Salesforce's MailingStreet): the second line is line 2 unless a column gives it.

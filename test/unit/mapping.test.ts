@@ -131,3 +131,16 @@ it("Luminate's own export names (home_stateprov, home_street2) are read as its a
   m.bind(['cons_id', 'primary_email', 'home_street1', 'home_street2', 'home_city', 'home_stateprov', 'home_zip']);
   expect(Object.fromEntries(m.matches().map((x) => [x.column, x.field]))).toMatchObject({ home_street2: 'primary_address.street2', home_stateprov: 'primary_address.state', home_zip: 'primary_address.zip' });
 });
+
+it('a phone a spreadsheet rewrote as 5.03556E+09 goes without it, saying why; a real phone number is kept', () => {
+  const m = createRowMapper(salsaTarget, undefined, 'in.csv');
+  m.bind(['Email', 'Phone', 'Mobile']);
+  const r = m.map({ Email: 'a@b.org', Phone: '5.03556E+09', Mobile: '+1 503 555 0104' });
+  if (!('mapped' in r)) throw new Error(r.error);
+  expect(r.mapped.fields.homePhone).toBeUndefined();
+  expect(r.mapped.fields.cellPhone).toBe('+1 503 555 0104');
+  expect(r.mapped.dropped).toEqual([{ field: 'homePhone', reason: expect.stringMatching(/^homePhone "5.03556E\+09" is a phone number a spreadsheet rewrote in scientific notation/) }]);
+  const strict = createRowMapper(salsaTarget, undefined, 'in.csv', { strictValues: true });
+  strict.bind(['Email', 'Phone']);
+  expect(strict.map({ Email: 'a@b.org', Phone: '1.51255E+10' })).toMatchObject({ error: expect.stringMatching(/scientific notation/) });
+});
