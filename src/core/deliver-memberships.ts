@@ -1,5 +1,5 @@
 import type { MembershipOutcome } from './memberships.js';
-import { afterTransientFailure, retryDelayMs } from './retry-policy.js';
+import { sendInGroups, type GroupCall } from './attempt-loop.js';
 import type { RunContext } from './run-context.js';
 import type { MembershipQueue, Work } from './run-types.js';
 import type { Membership } from './types.js';
@@ -85,76 +85,52 @@ export class MembershipStage implements MembershipQueue {
 }
 
 /** One group change for a batch of records, until each has an answer; holds one concurrency slot throughout. */
-export async function deliverMemberships(ctx: RunContext, stage: MembershipStage, membership: Membership, items: MembershipItem[], attempts = 0): Promise<void> {
-  const { options, pacer, policy, breaker } = ctx;
+export function deliverMemberships(ctx: RunContext, stage: MembershipStage, membership: Membership, items: MembershipItem[]): Promise<void> {
+  return sendInGroups(ctx, membershipCall(ctx, stage, membership), items);
+}
+
+/** What one group change for many records means to the attempt loop: each record's answer is that change's outcome. */
+function membershipCall(ctx: RunContext, stage: MembershipStage, membership: Membership): GroupCall<MembershipItem> {
+  const { options, policy } = ctx;
   const fail = (list: MembershipItem[], reason: string) => list.forEach((it) => stage.record(it, membership, 'failed', reason));
-  let pending = items;
-  let attempt = attempts;
-  while (pending.length > 0) {
-    if (ctx.stop) return fail(pending, `not sent: ${(ctx.stop as { message: string }).message}`);
-    if (pending.length > ctx.batchLimit) {
-      for (let i = 0; i < pending.length; i += ctx.batchLimit) await deliverMemberships(ctx, stage, membership, pending.slice(i, i + ctx.batchLimit));
-      return;
-    }
-    const grantedAt = await pacer.acquire(ctx.stopController.signal);
-    if (ctx.stop) return fail(pending, `not sent: ${(ctx.stop as { message: string }).message}`);
-    attempt++;
-    for (const it of pending) it.w.attempts++;
-    ctx.calls++;
-    ctx.membershipCalls++;
-    const outcome = await options.session!.sendMembership!(membership.change, membership.group.id, pending.map((it) => it.remoteId));
-    ctx.allowance.afterCall(outcome.kind === 'retry' && !!outcome.rateLimited);
-    switch (outcome.kind) {
-      case 'results': {
-        pacer.onSuccess();
-        breaker.record(true);
-        const again: MembershipItem[] = [];
-        if (outcome.results.some((r) => r.errorCode === 'NOT_ALLOWED')) {
-          return refuse(ctx, stage, membership, pending, 'NOT_ALLOWED');
-        }
-        pending.forEach((it, i) => {
-          const r = outcome.results[i];
-          if (!r) return stage.record(it, membership, 'failed', 'the remote returned no result for it');
-          const adding = membership.change === 'add';
-          if (adding && (r.status === 'ADDED' || r.status === 'UPDATED')) stage.record(it, membership, r.status === 'ADDED' ? 'added' : 'already');
-          else if (!adding && (r.status === 'DELETED' || r.status === 'NOT_FOUND')) stage.record(it, membership, r.status === 'DELETED' ? 'removed' : 'not-member');
-          else if (r.retryable && attempt < policy.maxAttempts) again.push(it);
-          else stage.record(it, membership, 'failed', `${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
-        });
-        if (again.length > 0) return ctx.later(retryDelayMs(policy, attempt), () => deliverMemberships(ctx, stage, membership, again, attempt));
-        pending = again;
-        break;
+  return {
+    send(items) {
+      ctx.membershipCalls++;
+      return options.session!.sendMembership!(membership.change, membership.group.id, items.map((it) => it.remoteId));
+    },
+    counted: (items, by) => items.forEach((it) => (it.w.attempts += by)),
+    notSent: (items) => fail(items, `not sent: ${(ctx.stop as { message: string }).message}`),
+    answered(items, outcome, attempt) {
+      const again: MembershipItem[] = [];
+      if (outcome.results.some((r) => r.errorCode === 'NOT_ALLOWED')) {
+        refuse(ctx, stage, membership, items, 'NOT_ALLOWED');
+        return { again, backoff: false };
       }
-      case 'retry': {
-        const next = afterTransientFailure(policy, attempt, outcome, pacer, grantedAt);
-        if (next.giveUp) {
-          fail(pending, next.why);
-          return ctx.callFailed(outcome.reason);
-        }
-        if (outcome.httpStatus === 502 || outcome.httpStatus === 503 || outcome.httpStatus === 504) pacer.refund(grantedAt);
-        const retryAgain = pending;
-        return ctx.later(next.delayMs, () => deliverMemberships(ctx, stage, membership, retryAgain, attempt));
+      const adding = membership.change === 'add';
+      items.forEach((it, i) => {
+        const r = outcome.results[i];
+        if (!r) return stage.record(it, membership, 'failed', 'the remote returned no result for it');
+        if (adding && (r.status === 'ADDED' || r.status === 'UPDATED')) stage.record(it, membership, r.status === 'ADDED' ? 'added' : 'already');
+        else if (!adding && (r.status === 'DELETED' || r.status === 'NOT_FOUND')) stage.record(it, membership, r.status === 'DELETED' ? 'removed' : 'not-member');
+        else if (r.retryable && attempt < policy.maxAttempts) again.push(it);
+        else stage.record(it, membership, 'failed', `${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
+      });
+      return { again, backoff: true };
+    },
+    gaveUp: (items, why) => fail(items, why),
+    refused(items, outcome) {
+      // About the group itself (a segment deleted meanwhile), not one record (an unknown supporter has its own
+      // NOT_FOUND): splitting would only repeat the refusal.
+      if (outcome.httpStatus === 405) refuse(ctx, stage, membership, items, 'HTTP 405');
+      else {
+        fail(items, outcome.reason);
+        ctx.callFailed(outcome.reason);
       }
-      case 'shrink': {
-        for (const it of pending) it.w.attempts--; // refused for its size, not for its rows
-        attempt--;
-        if (pending.length === 1) return fail(pending, outcome.reason);
-        ctx.batchLimit = Math.max(1, Math.min(ctx.batchLimit, outcome.maxBatchSize, pending.length - 1));
-        break;
-      }
-      case 'reject': {
-        // The remote refused the call as a whole: about the group itself (a segment deleted meanwhile), not one
-        // record (an unknown supporter has its own NOT_FOUND): splitting would only repeat the refusal.
-        if (outcome.httpStatus === 405) return refuse(ctx, stage, membership, pending, 'HTTP 405');
-        fail(pending, outcome.reason);
-        return ctx.callFailed(outcome.reason);
-      }
-      case 'abort': {
-        ctx.requestStop('abort', outcome.reason);
-        return fail(pending, `run aborted: ${outcome.reason}`);
-      }
-    }
-  }
+      return 'finished';
+    },
+    tooBig: (it, outcome) => fail([it], outcome.reason),
+    aborted: (items, outcome) => fail(items, `run aborted: ${outcome.reason}`),
+  };
 }
 
 /**

@@ -34,20 +34,26 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs?
  * What to do after an attempt the target classified as transient ('retry'), for every kind of call (a batch of
  * upserts or deletes, a lookup): wait `delayMs` and try again, or give up — after the last attempt, or when the
  * remote asks to wait longer than the policy's cap (the row fails; `--resume` picks it up later). A rate-limit
- * answer also slows the pacer by the same wait.
+ * answer also slows the pacer by the same wait; a gateway's 502/503/504 gives its pacer slot back (it never reached
+ * the remote's own count of calls).
  */
 export function afterTransientFailure(
   policy: RetryPolicy,
   attempt: number,
-  outcome: { reason: string; retryAfterMs?: number; rateLimited?: boolean },
-  pacer: { onRateLimited(retryAfterMs?: number, grantedAt?: number): void },
+  outcome: { reason: string; retryAfterMs?: number; rateLimited?: boolean; httpStatus?: number },
+  pacer: { onRateLimited(retryAfterMs?: number, grantedAt?: number): void; refund(grantedAt: number): void },
   grantedAt?: number,
 ): { giveUp: false; delayMs: number } | { giveUp: true; why: string } {
   const delayMs = retryDelayMs(policy, attempt, outcome.retryAfterMs);
   // The pacer decides how long everyone pauses (Retry-After, else as short as the evidence allows).
   if (outcome.rateLimited) pacer.onRateLimited(outcome.retryAfterMs, grantedAt);
   const tooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.maxRetryAfterMs;
-  if (attempt < policy.maxAttempts && !tooLong) return { giveUp: false, delayMs };
+  if (attempt < policy.maxAttempts && !tooLong) {
+    // A gateway's 502/503/504 never reached the remote's own count of calls: its slot is given back.
+    const gateway = outcome.httpStatus === 502 || outcome.httpStatus === 503 || outcome.httpStatus === 504;
+    if (gateway && grantedAt !== undefined) pacer.refund(grantedAt);
+    return { giveUp: false, delayMs };
+  }
   return { giveUp: true, why: `${outcome.reason} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}${tooLong ? '; the remote asked to wait longer than this run waits' : ''})` };
 }
 
