@@ -1,34 +1,30 @@
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
+import { callWithRetry } from '../core/call-with-retry.js';
 import { SyncError, UsageError } from '../core/errors.js';
-import { createRedactor } from '../core/redact.js';
-import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
-import { runSync, type RunResult } from '../core/run-sync.js';
-import type { DeletePlan } from '../core/plan-deletes.js';
+import { readGroupDirectory } from '../core/memberships.js';
 import { RequestPacer } from '../core/pace-requests.js';
-import { readBatchSize, type PrepareOptions, type TargetSession } from '../core/types.js';
-import { loadMappingFile } from '../mapping/mapping-file.js';
+import type { DeletePlan } from '../core/plan-deletes.js';
+import { createRedactor } from '../core/redact.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+import { runSync, type RunResult } from '../core/run-sync.js';
+import type { PendingMemberships, PreviousRow, RunOptions } from '../core/run-types.js';
+import { readBatchSize, type GroupDirectory, type Membership, type PrepareOptions, type RowMapper, type Source, type SourceRecord, type Status, type Target, type TargetSession } from '../core/types.js';
+import { isGroupField, loadMappingFile, type MappingSpec } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
-import type { FailedRowsWriter } from '../report/failed-rows.js';
 import { lockReport, prepareReportPath, restoreKeptReport } from '../report/output-guard.js';
 import { journalPathOf, ReportWriter } from '../report/report-writer.js';
 import { runRecordPathOf } from '../report/run-record.js';
-import type { Sandbox } from '../sandbox/server.js';
 import { openSource, resolveFormat } from '../sources/index.js';
-import type { AccountState, StateDb } from '../state/sqlite-state.js';
+import type { AccountState } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
-import { callWithRetry } from '../core/call-with-retry.js';
-import type { JobIO } from './job-io.js';
-import { describeAddressGaps, runNotes } from './run-notes.js';
-import { describeClearing, requireKeyColumn, settleDates } from './mapping-checks.js';
-import { guardRunFiles, recordRun } from './run-files.js';
-import type { mirrorCandidates } from './mirror.js';
 import type { DataJob } from './data-job-types.js';
-import type { GroupDirectory, Membership, RowMapper, Source, SourceRecord, Target } from '../core/types.js';
-import { chunkedSource } from '../core/chunked-source.js';
-import type { UndoLogWriter } from '../report/undo-log.js';
-import { readGroupDirectory } from '../core/memberships.js';
-import { isGroupField } from '../mapping/mapping-file.js';
+import type { JobIO } from './job-io.js';
+import { checkBoundColumns, describeMapping, settleDates } from './mapping-checks.js';
+import type { MirrorCandidate } from './mirror.js';
+import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js';
+import { guardRunFiles, recordRun } from './run-files.js';
+import { runNotes } from './run-notes.js';
 
 export type { DataJob } from './data-job-types.js';
 
@@ -67,259 +63,299 @@ export async function runDataJob(job: DataJob, io: JobIO): Promise<DataJobOutcom
 }
 
 
-/** The run, under the report's lock. */
+/** What a data run is made of before it connects: the mapping, the records, what it says so far. */
+interface Setup {
+  job: DataJob;
+  io: JobIO;
+  spec?: MappingSpec;
+  /** --apply-plan: the reviewed plan's records. */
+  planned?: { records: SourceRecord[]; notes: string[] };
+  source: Source;
+  mapper: RowMapper;
+  prepare: PrepareOptions;
+  verb: string;
+  notes: string[];
+  previous?: Map<number, PreviousRow>;
+  pending?: Map<number, PendingMemberships>;
+  redact: (text: string) => string;
+}
+
+/** The run, under the report's lock: set up, connect and send, then the summary's notes. */
 async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLabel: string): Promise<DataJobOutcome> {
-  const { command, input, target, operation, mode, sending, needsRemote, useState, reportPath, statePath } = job;
-  const env = io.env;
-  const { concurrency, batchSize, rate, timeoutSec, retries, maxDeletes } = job;
-  const latency = job.sandbox?.latencyMs;
+  const setup = await setUp(job, io, keptNotes, commandLabel);
+  const res = new RunResources(io);
+  let result: RunResult;
+  try {
+    result = await connectAndSend(setup, res);
+    res.report!.close(true);
+  } catch (err) {
+    abandonReport(err, res, job.reportPath, !!setup.previous);
+    throw err;
+  } finally {
+    await res.close((line) => setup.notes.push(line));
+  }
+  setup.notes.push(...runNotes(result, {
+    job,
+    limits: res.session?.limits,
+    newEmailStatus: setup.prepare.newEmailStatus,
+    statePath: res.stateDb?.path,
+    trace: res.trace && { path: res.trace.path, count: res.trace.count },
+    failed: res.failed && { path: res.failed.path, count: res.failed.count },
+    resumeCommand: resumeCommand(job, io),
+  }));
+  return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact };
+}
+
+/** The mapping, the records (the input's, or a reviewed plan's), the dates' order, and the resume state. */
+async function setUp(job: DataJob, io: JobIO, keptNotes: string[], commandLabel: string): Promise<Setup> {
+  const { command, input, target, mode } = job;
   const spec = job.map ? await loadMappingFile(job.map, target) : undefined;
   // --apply-plan: the reviewed plan's items are the run's records (the input only proves the plan is of this file).
   const planned = job.applyPlan ? await (await import('./plan-file.js')).readPlan(job) : undefined;
-  const source = planned ? recordsSource(planned.records) : await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !sending });
+  const source = planned ? recordsSource(planned.records) : await openSource(input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding, parseOnWorker: !job.sending });
   const mapper = createRowMapper(target, spec, input === '-' ? 'stdin' : input, { emptyClears: job.empty === 'clear', strictValues: job.strictValues });
   const dateNotes = planned ? planned.notes : await settleDates(job, mapper);
   const newEmailStatus = job.newEmailStatus ?? spec?.newEmailStatus;
   if (newEmailStatus !== undefined && !target.setsNewRecordStatus) {
     throw new UsageError(`--new-email-status does not apply to ${target.displayName}: it creates records opted out of email unless the row's own opt-in field says otherwise. Map your opt-in column.`);
   }
-  const prepareOptions: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
   // What ran, in the progress log's first line and the summary alike.
   const verb = command === 'validate' ? 'Validate' : mode === 'plan' ? 'Plan (import)' : mode === 'dry-run' ? `Dry run (${command})` : command === 'delete' ? 'Delete' : job.applyPlan ? 'Import (plan applied)' : 'Import';
-  const notes: string[] = [...keptNotes, ...dateNotes];
   const { previous, pending, notes: resumeNotes } = await recordRun(job, commandLabel);
-  notes.push(...resumeNotes);
-  const redact = createRedactor(allSecrets(env));
-
-  let stateDb: StateDb | undefined;
-  let state: AccountState | undefined;
-  let sandbox: Sandbox | undefined;
-  let session: TargetSession | undefined;
-  let abortBeforeStart: string | undefined;
-  let report: ReportWriter | undefined;
-  let failedWriter: FailedRowsWriter | undefined;
-  let undoLog: UndoLogWriter | undefined;
-  let trace: import('../report/trace-file.js').TraceFile | undefined;
-  let result: RunResult | undefined;
-  // The person's stop (Ctrl-C): the CLI's signal; quitting at once closes the report as it stands.
-  const interrupt = { signal: io.stop };
-  io.onQuit(() => report?.close(false));
-  // The environment the remote is reached with: the user's, or the sandbox's endpoints and credentials.
-  let remoteEnv = env;
-  // Groups named by name need the account's list: a dry run reads it too when it can (a read, nothing sent).
-  const groupsUsed = job.groups.add.length + job.groups.remove.length > 0 || !!spec?.rules.some((r) => isGroupField(r.field));
-  const listsGroups = groupsUsed && operation === 'upsert' && mode !== 'validate' && target.groups?.delivery === 'calls' && !target.groups.offline;
-  const connectForGroups = listsGroups && !needsRemote && (!!job.sandbox || target.missingCredentials(env).length === 0);
-  if (groupsUsed && mode === 'validate' && target.groups?.delivery === 'calls') notes.push(`${target.groups.noun.many} are named as written: validate does not connect, so names are not checked (a --dry-run checks them against the account)`);
-  if (listsGroups && !needsRemote && !connectForGroups) notes.push(`${target.groups!.noun.many} were not checked against the account (no credentials): names are shown as written`);
-  try {
-    if (needsRemote || connectForGroups) {
-      if (job.sandbox) {
-        // Loaded only for --sandbox (and so for every command below: what a run does not use, it does not load).
-        const { sandboxEnvironment, startSandbox } = await import('../sandbox/server.js');
-        sandbox = await startSandbox({ emulators: await createEmulators(), faults: job.sandbox.faults, latencyMs: latency });
-        remoteEnv = sandboxEnvironment(sandbox, env);
-        notes.push(`sent to the built-in sandbox at ${sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
-      }
-      try {
-        if (job.trace) {
-          const { TraceFile } = await import('../report/trace-file.js');
-          trace = new TraceFile(job.trace, [...allSecrets(remoteEnv), ...allSecrets(env), remoteEnv.LUMINATE_LOGIN_NAME, env.LUMINATE_LOGIN_NAME]);
-        }
-        session = await target.connect({ env: remoteEnv, timeoutMs: timeoutSec * 1000, concurrency: concurrency ?? 8, trace: trace?.record });
-        notes.push(...(session.notes ?? []));
-      } catch (err) {
-        if (err instanceof SyncError && err.exitCode === 3) abortBeforeStart = err.message;
-        else throw err;
-      }
-    }
-    if (useState) {
-      const { openStateDb } = await import('../state/sqlite-state.js');
-      stateDb = openStateDb(statePath!, {
-        // Said as it happens (stderr is written synchronously): the run is paused, not hung.
-        onWait: (n) => job.quiet || io.say(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are`),
-      });
-      state = stateDb.forAccount(target.name, target.accountId(remoteEnv));
-    }
-    const limits = session?.limits;
-    // A run that reads each batch's records first batches as many as one read answers in one call.
-    const reads = mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending);
-    const effectiveBatch = Math.min(batchSize ?? limits?.maxBatchSize ?? 1, limits ? (reads ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
-    if (batchSize && limits && batchSize > limits.maxBatchSize) notes.push(`--batch-size ${batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
-    const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
-
-    const retry = { ...DEFAULT_RETRY_POLICY, ...(retries !== undefined ? { maxAttempts: retries + 1 } : {}), ...retryTuning(env) };
-    const pacer = new RequestPacer(needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
-    // Connecting read the limits from the remote: that call counts in its windows too.
-    if (limits?.fromRemote) pacer.noteCall();
-    // The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked against
-    // it before the first row, and values are sent as it needs them (an enumeration's own choices). One call,
-    // through the run's pacer and retry policy like every other.
-    if (operation === 'upsert' && session?.describeFields && !abortBeforeStart) {
-      try {
-        const { value } = await callWithRetry({ pacer, retry, signal: interrupt.signal }, `reading the ${target.displayName} field list`, () => session!.describeFields!());
-        prepareOptions.remoteFields = new Map(value.map((f) => [f.name, f]));
-      } catch (err) {
-        if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
-        notes.push(`could not read the ${target.displayName} field list (${err.message}): fields were checked by name only`);
-      }
-    }
-    let groupDirectory: GroupDirectory | undefined = target.groups?.offline;
-    if (listsGroups && session?.listGroups && !abortBeforeStart) {
-      const { directory, count } = await readGroupDirectory({ pacer, retry, signal: interrupt.signal }, session, target.groups!.noun);
-      groupDirectory = directory;
-      notes.push(`${count} ${target.groups!.noun.many} in the account; names resolved once, at the start`);
-    }
-    const memberships = resolveFlagGroups(job, target, groupDirectory);
-    let plan: DeletePlan | undefined;
-    if (command === 'delete' && session && !abortBeforeStart) {
-      const { planDeletes } = await import('../core/plan-deletes.js');
-      const { backupPathFor, confirmLargeDelete, writeBackup } = await import('./delete-guard.js');
-      plan = await planDeletes({ source, mapper, target, session, pacer, retry, allMatches: !!job.allMatches, operation, signal: interrupt.signal });
-      describeMapping(mapper, io, job.quiet);
-      notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${plan.toDelete.length} ${plan.toDelete.length === 1 ? target.nouns.one : target.nouns.many} to delete`);
-      if (sending && plan.toDelete.length > maxDeletes && !job.yes) {
-        await confirmLargeDelete(plan.toDelete.length, maxDeletes, io, target.nouns);
-      }
-      if (sending && plan.toDelete.length > 0) {
-        const backupPath = job.backup ?? backupPathFor(reportPath, 'deleted');
-        await writeBackup(backupPath, plan.toDelete);
-        notes.push(`backup of the ${plan.toDelete.length} ${target.nouns.many} being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
-      }
-    }
-    let mirror: Awaited<ReturnType<typeof mirrorCandidates>> | undefined;
-    if (job.mirror && state) {
-      // Before anything is sent: who the file no longer has, and whether that is within the cap.
-      const { mirrorCandidates, confirmLargeDelete } = { ...(await import('./mirror.js')), ...(await import('./delete-guard.js')) };
-      mirror = await mirrorCandidates({ input, job, target, spec, state });
-      notes.push(`mirror: ${mirror.candidates.length} ${mirror.candidates.length === 1 ? target.nouns.one : target.nouns.many} synced earlier ${mirror.candidates.length === 1 ? 'is' : 'are'} no longer in the file`);
-      if (sending && mirror.candidates.length > maxDeletes && !job.yes) await confirmLargeDelete(mirror.candidates.length, maxDeletes, io, target.nouns);
-    }
-    if (job.undoLog && sending && session && !abortBeforeStart) {
-      const { UndoLogWriter } = await import('../report/undo-log.js');
-      undoLog = new UndoLogWriter(job.undoLog, { target: target.name, account: target.accountId(remoteEnv), input, report: reportPath, startedAt: new Date().toISOString() }, job.resume);
-      notes.push(`undo log: ${job.undoLog} (the prior values of every record written; to put them back: sync-supporters undo ${job.undoLog})`);
-    }
-    report = new ReportWriter(reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
-    if (job.failed) {
-      const { FailedRowsWriter, sniffTextStyle } = await import('../report/failed-rows.js');
-      failedWriter = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.(), sniffTextStyle(input, job.encoding));
-    }
-    const progress = await io.progress(verb, job.quiet);
-    result = await runSync({
-      operation,
-      mode: sending ? 'send' : mode === 'plan' ? 'plan' : 'dry-run',
-      source: plan ? plan.source : source,
-      undoLog,
-      ...(planned ? { expectLabel: 'since the plan was made', forceHint: 'make a new plan and review it' } : {}),
-      target,
-      mapper: plan ? createRowMapper(target, undefined, input) : mapper,
-      decided: plan?.decided,
-      annotations: plan?.annotations,
-      pacer,
-      session,
-      concurrency: concurrency ?? limits?.defaultConcurrency ?? 4,
-      batchSize: effectiveBatch,
-      retry,
-      report,
-      progress,
-      signal: interrupt.signal,
-      redact,
-      previous,
-      state,
-      onFailure: failedWriter ? (rec, r) => failedWriter!.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
-      changedOnly: !!job.changedOnly && !job.full,
-      strictValues: job.strictValues,
-      hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
-      abortBeforeStart,
-      prepare: prepareOptions,
-      memberships,
-      groupDirectory,
-      membershipsPending: pending,
-      onBound: plan || planned
-        ? undefined
-        : (m, sample) => {
-            describeMapping(m, io, job.quiet);
-            if (operation === 'upsert') {
-              // What the header and sample told (consent read in words, the email column found by its values).
-              const told = [...m.planNotes()];
-              const gaps = m.addressGaps();
-              if (gaps.length > 0 && job.address !== 'replace') {
-                told.push(`the address is not whole: ${describeAddressGaps(gaps, target)}`);
-              }
-              if (!job.quiet) for (const line of told) io.say(`Note: ${line}`);
-              notes.push(...told);
-              requireKeyColumn(m, target, sample, input === '-' ? 'stdin' : input);
-              const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
-              let problems = prepareOptions.remoteFields && target.checkFields ? target.checkFields(stored, prepareOptions.remoteFields) : [];
-              if (problems.length > 0) {
-                // A field matched from a header that the account lacks (a work phone, and a site without work_phone)
-                // is left out, said; one a mapping file names is an error.
-                const lacking = [...stored].filter((f) => target.checkFields!(new Set([f]), prepareOptions.remoteFields!).length > 0);
-                const named = m.dropAutoFields(lacking);
-                const dropped = lacking.filter((f) => !named.includes(f));
-                if (dropped.length > 0) {
-                  const line = `not sent: ${dropped.join(', ')} (matched from the file's columns, but not a field this ${target.displayName} account lets the API update)`;
-                  if (!job.quiet) io.say(`Note: ${line}`);
-                  notes.push(line);
-                }
-                problems = target.checkFields!(new Set(named), prepareOptions.remoteFields!);
-              }
-              if (problems.length > 0) {
-                throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
-              }
-              // Said before the first request, and again in the summary.
-              const policy = target.describeMapping?.(stored, prepareOptions) ?? [];
-              if (job.empty === 'clear') policy.push(describeClearing(m, target));
-              if (!job.quiet) for (const line of policy) io.say(`Note: ${line}`);
-              notes.push(...policy);
-            }
-          },
-    });
-    if (mirror && session && result.exitCode < 2 && !result.abortReason && !result.interrupted) {
-      const { runMirror } = await import('./mirror.js');
-      const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session, pacer, retry, report, state: state!, sending, redact, signal: interrupt.signal, reportPath, backup: job.backup, concurrency: concurrency ?? limits?.defaultConcurrency ?? 4, batchSize: effectiveBatch });
-      notes.push(...m.notes);
-      result = m.merge(result);
-    } else if (mirror) {
-      notes.push('mirror: skipped, because the import did not finish cleanly; nothing was deleted');
-    }
-    report.close(true);
-  } catch (err) {
-    // Nothing was sent when a usage problem ends the run: leave no half-made report behind — unless it resumes,
-    // when the journal holds the earlier run's answers and must stay.
-    if (report && err instanceof UsageError && !previous) {
-      report.close(true);
-      rmSync(reportPath, { force: true });
-      rmSync(journalPathOf(reportPath), { force: true });
-      rmSync(runRecordPathOf(reportPath), { force: true });
-    } else report?.close(false);
-    // Stopped before a report was begun (a segment name unknown, the field list refused): no run record of it either.
-    if (!report && err instanceof UsageError && !previous && !existsSync(reportPath)) rmSync(runRecordPathOf(reportPath), { force: true });
-    throw err;
-  } finally {
-    await session?.close();
-    await sandbox?.close();
-    failedWriter?.close();
-    undoLog?.close();
-    trace?.close();
-    // The report is the record of what happened; a state that was not saved costs the next --changed-only run
-    // a resend of those rows, so it is a warning, not a failed run.
-    await stateDb?.close().catch((err: Error) => notes.push(`warning: ${err.message}; the next --changed-only run will send those rows again`));
-  }
-
-  notes.push(...runNotes(result, {
-    job,
-    limits: session?.limits,
-    newEmailStatus: prepareOptions.newEmailStatus,
-    statePath: stateDb?.path,
-    trace: trace && { path: trace.path, count: trace.count },
-    failed: failedWriter && { path: failedWriter.path, count: failedWriter.count },
-    resumeCommand: resumeCommand(job, io),
-  }));
-  return { result, notes, reportPath, verb, redact };
+  const prepare: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
+  const redact = createRedactor(allSecrets(io.env));
+  return { job, io, spec, planned, source, mapper, prepare, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact };
 }
 
+/**
+ * Nothing was sent when a usage problem ends the run: leave no half-made report behind — unless it resumes, when
+ * the journal holds the earlier run's answers and must stay. Stopped before a report was begun (a segment name
+ * unknown, the field list refused): no run record of it either.
+ */
+function abandonReport(err: unknown, res: RunResources, reportPath: string, resuming: boolean): void {
+  const usage = err instanceof UsageError && !resuming;
+  if (res.report && usage) {
+    res.report.close(true);
+    for (const path of [reportPath, journalPathOf(reportPath), runRecordPathOf(reportPath)]) rmSync(path, { force: true });
+  } else res.report?.close(false);
+  if (!res.report && usage && !existsSync(reportPath)) rmSync(runRecordPathOf(reportPath), { force: true });
+}
+
+/** Connected (or not), with the account's limits, field list and groups read: the send loop, then mirror. */
+async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
+  const { job, io, notes } = s;
+  const { target, operation, sending } = job;
+  const groups = groupsNeeded(s);
+  const { env: remoteEnv, abortBeforeStart } = await connect(s, res, groups.connect);
+  const state = await openState(s, res, remoteEnv);
+  const limits = res.session?.limits;
+  // A run that reads each batch's records first batches as many as one read answers in one call.
+  const reads = job.mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending);
+  const batchSize = Math.min(job.batchSize ?? limits?.maxBatchSize ?? 1, limits ? (reads ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
+  if (job.batchSize && limits && job.batchSize > limits.maxBatchSize) notes.push(`--batch-size ${job.batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
+  const rate = job.rate;
+  const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
+  const pacer = new RequestPacer(job.needsRemote ? ratePerMinute : undefined, undefined, rate ? undefined : limits?.startRatePerMinute);
+  // Connecting read the limits from the remote: that call counts in its windows too.
+  if (limits?.fromRemote) pacer.noteCall();
+  const calls: Calls = { pacer, retry: retryPolicyFor(job.retries, io.env), signal: io.stop };
+  const live = abortBeforeStart ? undefined : res.session;
+  if (operation === 'upsert' && live) await readFieldList(s, live, calls);
+  const groupDirectory = groups.list && live?.listGroups ? await readGroups(s, live, calls) : target.groups?.offline;
+  const memberships = resolveFlagGroups(job, target, groupDirectory);
+  const plan = job.command === 'delete' && live ? await planDeleteRun(s, live, calls) : undefined;
+  const mirror = job.mirror && state ? await findMirror(s, state) : undefined;
+  await openWriters(s, res, remoteEnv, !!live);
+  const progress = await io.progress(s.verb, job.quiet);
+  const concurrency = job.concurrency ?? limits?.defaultConcurrency ?? 4;
+  const result = await runSync({
+    ...sendOptions(s, res, plan),
+    pacer,
+    retry: calls.retry,
+    signal: io.stop,
+    concurrency,
+    batchSize,
+    progress,
+    state,
+    abortBeforeStart,
+    memberships,
+    groupDirectory,
+  });
+  if (!mirror) return result;
+  if (!res.session || result.exitCode >= 2 || result.abortReason || result.interrupted) {
+    notes.push('mirror: skipped, because the import did not finish cleanly; nothing was deleted');
+    return result;
+  }
+  const { runMirror } = await import('./mirror.js');
+  const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session: res.session, ...calls, report: res.report!, state: state!, sending, redact: s.redact, reportPath: job.reportPath, backup: job.backup, concurrency, batchSize });
+  notes.push(...m.notes);
+  return m.merge(result);
+}
+
+/** The pacer, retry policy and stop signal every call of the run goes through. */
+interface Calls {
+  pacer: RequestPacer;
+  retry: RetryPolicy;
+  signal: AbortSignal;
+}
+
+/**
+ * Groups named by name need the account's list: a dry run reads it too when it can (a read, nothing sent). What
+ * cannot be checked is said.
+ */
+function groupsNeeded(s: Setup): { list: boolean; connect: boolean } {
+  const { job, spec, notes, io } = s;
+  const { target, mode } = job;
+  const used = job.groups.add.length + job.groups.remove.length > 0 || !!spec?.rules.some((r) => isGroupField(r.field));
+  const separate = target.groups?.delivery === 'calls';
+  const list = used && job.operation === 'upsert' && mode !== 'validate' && separate && !target.groups!.offline;
+  const connect = list && !job.needsRemote && (!!job.sandbox || target.missingCredentials(io.env).length === 0);
+  if (used && mode === 'validate' && separate) notes.push(`${target.groups!.noun.many} are named as written: validate does not connect, so names are not checked (a --dry-run checks them against the account)`);
+  if (list && !job.needsRemote && !connect) notes.push(`${target.groups!.noun.many} were not checked against the account (no credentials): names are shown as written`);
+  return { list, connect };
+}
+
+/**
+ * The sandbox when asked, the trace, and the connection. Credentials the remote refuses at connect do not throw:
+ * every row is then reported, none sent (exit 3). Returns the environment the remote is reached with.
+ */
+async function connect(s: Setup, res: RunResources, forGroups: boolean): Promise<{ env: Record<string, string | undefined>; abortBeforeStart?: string }> {
+  const { job, io, notes } = s;
+  const env = io.env;
+  if (!job.needsRemote && !forGroups) return { env };
+  let remoteEnv = env;
+  if (job.sandbox) {
+    // Loaded only for --sandbox (and so for every command below: what a run does not use, it does not load).
+    const { sandboxEnvironment, startSandbox } = await import('../sandbox/server.js');
+    res.sandbox = await startSandbox({ emulators: await createEmulators(), faults: job.sandbox.faults, latencyMs: job.sandbox.latencyMs });
+    remoteEnv = sandboxEnvironment(res.sandbox, env);
+    notes.push(`sent to the built-in sandbox at ${res.sandbox.url}${job.sandbox.faults ? ` with faults ${job.sandbox.faults}` : ''}; nothing left this machine`);
+  }
+  try {
+    await res.openTrace(job.trace, [...allSecrets(remoteEnv), ...allSecrets(env), remoteEnv.LUMINATE_LOGIN_NAME, env.LUMINATE_LOGIN_NAME]);
+    res.session = await job.target.connect({ env: remoteEnv, timeoutMs: job.timeoutSec * 1000, concurrency: job.concurrency ?? 8, trace: res.trace?.record });
+    notes.push(...(res.session.notes ?? []));
+    return { env: remoteEnv };
+  } catch (err) {
+    if (err instanceof SyncError && err.exitCode === 3) return { env: remoteEnv, abortBeforeStart: err.message };
+    throw err;
+  }
+}
+
+/** The local state of this account (remote ids, payload hashes), when the run uses it. */
+async function openState(s: Setup, res: RunResources, remoteEnv: Record<string, string | undefined>): Promise<AccountState | undefined> {
+  const { job, io } = s;
+  if (!job.useState) return undefined;
+  const { openStateDb } = await import('../state/sqlite-state.js');
+  res.stateDb = openStateDb(job.statePath!, {
+    // Said as it happens (stderr is written synchronously): the run is paused, not hung.
+    onWait: (n) => job.quiet || io.say(`\nwaiting for the local state database: ${n} results not saved yet (another process may hold its write lock); sending resumes when they are`),
+  });
+  return res.stateDb.forAccount(job.target.name, job.target.accountId(remoteEnv));
+}
+
+/**
+ * The account's own field list (Luminate's listUserFields), when it can be read: the mapping is checked against it
+ * before the first row, and values are sent as it needs them (an enumeration's own choices). One call, through the
+ * run's pacer and retry policy like every other.
+ */
+async function readFieldList(s: Setup, session: TargetSession, calls: Calls): Promise<void> {
+  if (!session.describeFields) return;
+  const name = s.job.target.displayName;
+  try {
+    const { value } = await callWithRetry(calls, `reading the ${name} field list`, () => session.describeFields!());
+    s.prepare.remoteFields = new Map(value.map((f) => [f.name, f]));
+  } catch (err) {
+    if (!(err instanceof SyncError) || err.code === 'E_INTERRUPTED') throw err;
+    s.notes.push(`could not read the ${name} field list (${err.message}): fields were checked by name only`);
+  }
+}
+
+/** The account's groups, read once at the start: names are resolved against them. */
+async function readGroups(s: Setup, session: TargetSession, calls: Calls): Promise<GroupDirectory> {
+  const noun = s.job.target.groups!.noun;
+  const { directory, count } = await readGroupDirectory(calls, session, noun);
+  s.notes.push(`${count} ${noun.many} in the account; names resolved once, at the start`);
+  return directory;
+}
+
+/** A delete's lookups, its cap (a question above --max-deletes) and its backup, before anything is deleted. */
+async function planDeleteRun(s: Setup, session: TargetSession, calls: Calls): Promise<DeletePlan> {
+  const { job, io, notes } = s;
+  const { target } = job;
+  const { planDeletes } = await import('../core/plan-deletes.js');
+  const { backupPathFor, confirmLargeDelete, writeBackup } = await import('./delete-guard.js');
+  const plan = await planDeletes({ source: s.source, mapper: s.mapper, target, session, ...calls, allMatches: !!job.allMatches, operation: job.operation });
+  describeMapping(s.mapper, io, job.quiet);
+  const n = plan.toDelete.length;
+  notes.push(`${plan.lookups} lookup call${plan.lookups === 1 ? '' : 's'} found ${n} ${n === 1 ? target.nouns.one : target.nouns.many} to delete`);
+  if (job.sending && n > job.maxDeletes && !job.yes) await confirmLargeDelete(n, job.maxDeletes, io, target.nouns);
+  if (job.sending && n > 0) {
+    const backupPath = job.backup ?? backupPathFor(job.reportPath, 'deleted');
+    await writeBackup(backupPath, plan.toDelete);
+    notes.push(`backup of the ${n} ${target.nouns.many} being deleted: ${backupPath} (to undo: sync-supporters import ${backupPath})`);
+  }
+  return plan;
+}
+
+/** --mirror, before anything is sent: who the file no longer has, and whether that is within the cap. */
+async function findMirror(s: Setup, state: AccountState): Promise<{ candidates: MirrorCandidate[] }> {
+  const { job, io } = s;
+  const { target } = job;
+  const { mirrorCandidates } = await import('./mirror.js');
+  const { confirmLargeDelete } = await import('./delete-guard.js');
+  const mirror = await mirrorCandidates({ input: job.input, job, target, spec: s.spec, state });
+  const n = mirror.candidates.length;
+  s.notes.push(`mirror: ${n} ${n === 1 ? target.nouns.one : target.nouns.many} synced earlier ${n === 1 ? 'is' : 'are'} no longer in the file`);
+  if (job.sending && n > job.maxDeletes && !job.yes) await confirmLargeDelete(n, job.maxDeletes, io, target.nouns);
+  return mirror;
+}
+
+/** The undo log (a real import with --undo-log), the report, and the failed-rows file (--failed). */
+async function openWriters(s: Setup, res: RunResources, remoteEnv: Record<string, string | undefined>, connected: boolean): Promise<void> {
+  const { job } = s;
+  const { target, input, reportPath } = job;
+  if (job.undoLog && job.sending && connected) {
+    const { UndoLogWriter } = await import('../report/undo-log.js');
+    res.undoLog = new UndoLogWriter(job.undoLog, { target: target.name, account: target.accountId(remoteEnv), input, report: reportPath, startedAt: new Date().toISOString() }, job.resume);
+    s.notes.push(`undo log: ${job.undoLog} (the prior values of every record written; to put them back: sync-supporters undo ${job.undoLog})`);
+  }
+  res.report = new ReportWriter(reportPath, { journal: job.sending, carry: s.previous ? [...s.previous.values()].map((p) => p.line) : undefined });
+  if (job.failed) {
+    const { FailedRowsWriter, sniffTextStyle } = await import('../report/failed-rows.js');
+    const source = s.source;
+    res.failed = new FailedRowsWriter(job.failed, resolveFormat(input, job.format), () => source.columns(), () => source.delimiter?.(), sniffTextStyle(input, job.encoding));
+  }
+}
+
+/** What the send loop is given beyond pacing and groups: the records, the mapping, where results go. */
+function sendOptions(s: Setup, res: RunResources, plan: DeletePlan | undefined) {
+  const { job, io, spec, planned, redact } = s;
+  const { target, input } = job;
+  const failed = res.failed;
+  return {
+    operation: job.operation,
+    mode: job.sending ? 'send' : job.mode === 'plan' ? 'plan' : 'dry-run',
+    source: plan ? plan.source : s.source,
+    undoLog: res.undoLog,
+    ...(planned ? { expectLabel: 'since the plan was made', forceHint: 'make a new plan and review it' } : {}),
+    target,
+    mapper: plan ? createRowMapper(target, undefined, input) : s.mapper,
+    decided: plan?.decided,
+    annotations: plan?.annotations,
+    session: res.session,
+    report: res.report!,
+    redact,
+    previous: s.previous,
+    onFailure: failed ? (rec: SourceRecord, r: { status: Status; errorMessage?: string }) => failed.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
+    changedOnly: !!job.changedOnly && !job.full,
+    strictValues: job.strictValues,
+    hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
+    prepare: s.prepare,
+    membershipsPending: s.pending,
+    onBound: plan || planned ? undefined : (m: RowMapper, sample: readonly SourceRecord[]) => checkBoundColumns(m, sample, { job, io, prepare: s.prepare, notes: s.notes }),
+  } satisfies Partial<RunOptions>;
+}
 
 /**
  * The run's --segment / --remove-segment, resolved: an unknown or ambiguous name stops the run before anything is
@@ -348,34 +384,10 @@ function resolveFlagGroups(job: DataJob, target: Target, directory: GroupDirecto
 
 
 
-/** Records already in memory (a plan's) as a source. */
-export function recordsSource(records: SourceRecord[]): Source {
-  return chunkedSource(() => [], async function* () {
-    for (let i = 0; i < records.length; i += 1000) yield records.slice(i, i + 1000);
-  }, true);
-}
-
-/** "segments: 120 added to, 30 already in, 2 failed (4 calls)" for the summary. */
-
 /** The command that finishes this run: the same arguments plus --resume (credentials are never in arguments). */
 function resumeCommand(job: DataJob, io: JobIO): string {
   const args = io.argv ?? [];
   const quoted = (args.length > 0 ? args : [job.command, job.input]).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
   if (!job.resume) quoted.push('--resume');
   return `sync-supporters ${quoted.join(' ')}`;
-}
-
-/** Tests shorten the backoff through the environment; people use --retries and --timeout. */
-export function retryTuning(env: Record<string, string | undefined>) {
-  const base = Number(env.SYNC_SUPPORTERS_RETRY_BASE_MS);
-  return Number.isFinite(base) && base > 0 ? { baseDelayMs: base, maxDelayMs: base * 8 } : {};
-}
-
-
-function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean) {
-  if (quiet) return;
-  const matches = mapper.matches();
-  const unused = mapper.unusedColumns();
-  io.say(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`);
-  if (unused.length > 0) io.say(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`);
 }

@@ -1,9 +1,12 @@
 import { UsageError } from '../core/errors.js';
-import type { RowMapper, SourceRecord, Target } from '../core/types.js';
+import type { PrepareOptions, RowMapper, SourceRecord, Target } from '../core/types.js';
+import { isGroupField } from '../mapping/mapping-file.js';
 import { surveyDateColumns } from '../mapping/date-survey.js';
 import { isEmail } from '../mapping/values.js';
 import { openSource } from '../sources/index.js';
 import type { DataJob } from './data-job-types.js';
+import type { JobIO } from './job-io.js';
+import { describeAddressGaps } from './run-notes.js';
 
 /**
  * Every date column's day/month order, once for the whole column: from --date-order, else from the file itself (a
@@ -48,3 +51,52 @@ export function describeClearing(mapper: RowMapper, target: Target): string {
   return `--empty clear: an empty cell clears ${can.join(', ') || 'nothing mapped'}${cannot.length ? `; never cleared: ${cannot.join('; ')}` : ''}`;
 }
 
+
+/** "Columns used: …" and "Columns not used: …", before the run. */
+export function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean): void {
+  if (quiet) return;
+  const matches = mapper.matches();
+  const unused = mapper.unusedColumns();
+  io.say(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`);
+  if (unused.length > 0) io.say(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`);
+}
+
+/**
+ * Once an import's columns are bound, before any request: what the header and its first rows told (consent read in
+ * words, the email column found by its values, an address that is not whole), a key column present, the fields the
+ * account will take (a field matched from a header that the account lacks is left out, said; one a mapping file
+ * names is an error), and what the target does with the fields sent. Each line is said now and kept for the summary.
+ */
+export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[], c: { job: DataJob; io: JobIO; prepare: PrepareOptions; notes: string[] }): void {
+  const { job, io, prepare } = c;
+  const { target } = job;
+  const say = (lines: string[]) => {
+    if (!job.quiet) for (const line of lines) io.say(`Note: ${line}`);
+    c.notes.push(...lines);
+  };
+  describeMapping(m, io, job.quiet);
+  if (job.operation !== 'upsert') return;
+  const told = [...m.planNotes()];
+  const gaps = m.addressGaps();
+  if (gaps.length > 0 && job.address !== 'replace') told.push(`the address is not whole: ${describeAddressGaps(gaps, target)}`);
+  say(told);
+  requireKeyColumn(m, target, sample, job.input === '-' ? 'stdin' : job.input);
+  const stored = new Set(m.matches().map((x) => x.field).filter((f) => !isGroupField(f)));
+  const remote = prepare.remoteFields;
+  const refused = (fields: Iterable<string>) => (remote && target.checkFields ? target.checkFields(new Set(fields), remote) : []);
+  let problems = refused(stored);
+  if (problems.length > 0) {
+    const lacking = [...stored].filter((f) => refused([f]).length > 0);
+    const named = m.dropAutoFields(lacking);
+    const dropped = lacking.filter((f) => !named.includes(f));
+    if (dropped.length > 0) say([`not sent: ${dropped.join(', ')} (matched from the file's columns, but not a field this ${target.displayName} account lets the API update)`]);
+    problems = refused(named);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`The mapping names fields ${target.displayName} will not take: ${problems.join('; ')}. Fix the mapping (sync-supporters check lists the fields). Nothing was sent.`, 'E_REMOTE_FIELDS');
+  }
+  // Said before the first request, and again in the summary.
+  const policy = target.describeMapping?.(stored, prepare) ?? [];
+  if (job.empty === 'clear') policy.push(describeClearing(m, target));
+  say(policy);
+}

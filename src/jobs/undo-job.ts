@@ -18,7 +18,7 @@ import { openStateDb, type StateDb } from '../state/sqlite-state.js';
 import { allSecrets, TARGETS } from '../targets/index.js';
 import type { JobIO } from './job-io.js';
 import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
-import { recordsSource, retryTuning } from './data-job.js';
+import { recordsSource, retryPolicyFor } from './run-resources.js';
 
 export interface UndoJob {
   log: string;
@@ -140,7 +140,7 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
     const limits = connected.limits;
     const rate = job.rate && limits.ratePerMinute ? Math.min(job.rate, limits.ratePerMinute) : job.rate ?? limits.ratePerMinute;
     const pacer = new RequestPacer(rate, undefined, job.rate ? undefined : limits.startRatePerMinute);
-    const retry = { ...DEFAULT_RETRY_POLICY, ...(job.retries !== undefined ? { maxAttempts: job.retries + 1 } : {}), ...retryTuning(env) };
+    const retry = retryPolicyFor(job.retries, env);
     if (job.statePath) stateDb = openStateDb(job.statePath);
     const state = stateDb?.forAccount(target.name, header.account);
 
