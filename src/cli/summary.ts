@@ -1,5 +1,5 @@
 import type { RunResult } from '../core/run-sync.js';
-import { STATUSES } from '../core/types.js';
+import { STATUSES } from '../core/statuses.js';
 
 export interface SummaryInfo {
   verb: string;

@@ -2,7 +2,8 @@ import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
 import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, Work } from './run-types.js';
-import { SUCCESS_STATUSES, type MappedRow, type Membership, type SourceRecord } from './types.js';
+import type { MappedRow, Membership, SourceRecord } from './types.js';
+import { SUCCESS_STATUSES } from './statuses.js';
 
 const CHECK_ONLY = { checkOnly: true };
 

@@ -1,6 +1,7 @@
 import type { ProgressSink } from './progress.js';
 import type { Finished, ReportSink } from './run-types.js';
-import { SUCCESS_STATUSES, type SourceRecord, type Status } from './types.js';
+import type { SourceRecord, Status } from './types.js';
+import { SUCCESS_STATUSES } from './statuses.js';
 
 /**
  * Writes finished rows to the report in input order, whatever order they finish in (a reorder buffer holds the

@@ -1,5 +1,6 @@
 import type { RunResult } from './run-types.js';
-import { SUCCESS_STATUSES, type Status } from './types.js';
+import type { Status } from './types.js';
+import { SUCCESS_STATUSES } from './statuses.js';
 
 /**
  * The exit code of a run, the one rule (docs/CONTRACT.md "Exit status"): 130 interrupted, 3 aborted, 0 when every

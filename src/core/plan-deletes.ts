@@ -3,7 +3,9 @@ import type { RequestPacer, PacerClock } from './pace-requests.js';
 import { realClock } from './pace-requests.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { callWithRetry } from './call-with-retry.js';
-import { normaliseEmail, readBatchSize, type FoundRecord, type IdentityKind, type Operation, type RowMapper, type RowResult, type Source, type SourceRecord, type Status, type Target, type TargetSession } from './types.js';
+import type { FoundRecord, IdentityKind, Operation, RowMapper, RowResult, Source, SourceRecord, Status, Target, TargetSession } from './types.js';
+import { normaliseEmail } from './keys.js';
+import { readBatchSize } from './limits.js';
 import { chunkedSource } from './chunked-source.js';
 
 export interface DeletePlan {

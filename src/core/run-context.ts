@@ -8,7 +8,8 @@ import { silentProgress } from './progress.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import type { DroppedValues, MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
-import { SUCCESS_STATUSES, type FoundRecord, type ItemResult, type PrepareOptions, type RowResult, type SourceRecord, type Status } from './types.js';
+import type { FoundRecord, ItemResult, PrepareOptions, RowResult, SourceRecord, Status } from './types.js';
+import { SUCCESS_STATUSES } from './statuses.js';
 
 /**
  * What the stages of one run share: its options, its stop, its counters, and how a row is finished (the report line

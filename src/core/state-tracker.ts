@@ -1,5 +1,6 @@
 import type { Work } from './run-types.js';
-import { SUCCESS_STATUSES, type Operation, type StateEntry, type Status, type SyncState } from './types.js';
+import type { Operation, StateEntry, Status, SyncState } from './types.js';
+import { SUCCESS_STATUSES } from './statuses.js';
 
 /**
  * Keeps the local state in step with the results: remote ids and payload hashes of rows sent successfully, and

@@ -3,7 +3,8 @@ import { SyncError } from '../core/errors.js';
 import type { RequestPacer } from '../core/pace-requests.js';
 import { alignFieldNames, heldValue } from '../core/record-changes.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
-import { readBatchSize, type FoundRecord, type GroupDirectory, type IdentityKind, type PrepareOptions, type SourceRecord, type Target, type TargetSession } from '../core/types.js';
+import type { FoundRecord, GroupDirectory, IdentityKind, PrepareOptions, SourceRecord, Target, TargetSession } from '../core/types.js';
+import { readBatchSize } from '../core/limits.js';
 import type { createRowMapper } from '../mapping/mapper.js';
 
 export interface CheckLine {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import type { FieldChange, IdentityKind, ReadyItem, SourceRecord, Status } from '../core/types.js';
-import { STATUSES } from '../core/types.js';
+import { STATUSES } from '../core/statuses.js';
 import { fingerprint, readRunRecord, runRecordPathOf } from '../report/run-record.js';
 import type { DataJob } from './data-job-types.js';
 

@@ -1,5 +1,6 @@
 import type { RunResult } from '../core/run-types.js';
-import { readBatchSize, type PrepareOptions, type Target, type TargetLimits } from '../core/types.js';
+import type { PrepareOptions, Target, TargetLimits } from '../core/types.js';
+import { readBatchSize } from '../core/limits.js';
 import type { DataJob } from './data-job-types.js';
 import { formatMinutes } from './estimate.js';
 

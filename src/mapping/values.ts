@@ -12,7 +12,7 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-export { normaliseEmail } from '../core/types.js';
+export { normaliseEmail } from '../core/keys.js';
 
 /** Header and alias comparison: case- and punctuation-insensitive. */
 export function normaliseHeader(value: string): string {

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { PendingMemberships, PreviousRow } from '../core/run-sync.js';
 import { doneInMessage, MEMBERSHIP_CODE } from '../core/memberships.js';
-import { RETRYABLE_STATUSES, STATUSES, type Status } from '../core/types.js';
+import type { Status } from '../core/types.js';
+import { RETRYABLE_STATUSES, STATUSES } from '../core/statuses.js';
 import { REPORT_COLUMNS } from './report-row.js';
 import { journalPathOf, reportFormatOf } from './report-writer.js';
 
