@@ -2,7 +2,7 @@ import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
 import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, Work } from './run-types.js';
-import type { MappedRow, Membership, SourceRecord } from './types.js';
+import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
 
 const CHECK_ONLY = { checkOnly: true };
@@ -34,40 +34,23 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
   const mapped = mapper.map(record.fields!);
   if ('error' in mapped) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: mapped.error });
-  // The row's group changes (the run's flags and its own columns), resolved: for an upsert only.
-  const groups = target.groups;
-  let memberships: Membership[] | undefined;
-  if (groups && operation === 'upsert' && (options.memberships?.length || mapped.mapped.groups)) {
-    const r = rowMemberships(options.memberships ?? [], mapped.mapped.groups, options.groupDirectory ?? groups.offline, groups.noun);
-    if ('error' in r) return ctx.finishRow(here(target.prepare(operation, mapped.mapped, CHECK_ONLY).key), { status: 'INVALID', errorMessage: r.error });
-    if (r.memberships.length > 0) memberships = r.memberships;
-    // Targets that carry them in the row's own request build them into its payload.
-    if (groups.delivery === 'inline') mapped.mapped.memberships = memberships;
-  }
+  const groups = rowGroups(ctx, mapped.mapped);
+  if (groups.error !== undefined) return ctx.finishRow(here(target.prepare(operation, mapped.mapped, CHECK_ONLY).key), { status: 'INVALID', errorMessage: groups.error });
+  const memberships = groups.memberships;
   // After a stop (Ctrl-C, an abort) a row only needs its key for the report: no payload, hash or state lookup
   // (the rest of a 200,000-row file is reported in a fraction of the time).
   const stop = ctx.stop;
-  let prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
-  // A value that cannot be used costs the row that value, not the contact (unless --strict-values): the row goes
-  // without it, and its line says which and why. A key never: the target names no field for it.
-  for (let guard = 0; !prepared.ok && prepared.field && !options.strictValues && guard < 64; guard++) {
-    withoutValue(mapped.mapped, prepared.field, prepared.error);
-    prepared = target.prepare(operation, mapped.mapped, stop ? CHECK_ONLY : ctx.prepareOptions);
-  }
+  const prepared = prepareRow(ctx, mapped.mapped);
   if (mapped.mapped.dropped) dropped = { fields: mapped.mapped.dropped.map((d) => d.field), text: mapped.mapped.dropped.map((d) => `not sent: ${d.reason}`).join('; ') };
   if (!prepared.ok) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
   if (stop && (ctx.sending || ctx.planning)) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
-  if (mapped.mapped.notes) prepared.note = [...mapped.mapped.notes, ...(prepared.note ? [prepared.note] : [])].join('; ');
-  // What the row clears is said on its line, in a preview too, before anything is sent.
-  if (mapped.mapped.clear?.length) prepared.note = [prepared.note, `clears ${mapped.mapped.clear.join(', ')}`].filter(Boolean).join('; ');
-  // A preview cannot know whether a row would create its record: it says what would be held back.
-  if (!ctx.sending && prepared.heldBackNote) prepared.note = [prepared.note, prepared.heldBackNote].filter(Boolean).join('; ');
+  prepared.note = rowNote(ctx, mapped.mapped, prepared);
   // What the row's group changes come to is said on its line (not in its note: notes are counted per text). A
   // preview says what would be done; an inline target's changes are done when its row is.
-  const said = memberships && (!ctx.sending || groups!.delivery === 'inline')
+  const said = memberships && (!ctx.sending || target.groups!.delivery === 'inline')
     ? memberships.map((m) => ({ membership: m, outcome: ctx.sending ? (m.change === 'add' ? 'added' as const : 'removed' as const) : m.change === 'add' ? 'would-add' as const : 'would-remove' as const }))
     : undefined;
-  const separate = ctx.sending && groups?.delivery === 'calls' ? memberships : undefined;
+  const separate = ctx.sending && target.groups?.delivery === 'calls' ? memberships : undefined;
   // Every Work of the run in one shape (no spread of one into another: the send loop reads them all). Only a row
   // whose record is sent carries what a creation's second call needs.
   const newWork = (payload: unknown, sent?: { fallback: unknown; hash: string | undefined }): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback: sent?.fallback, hash: sent?.hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, dropped, memberships: separate, afterCreate: sent ? prepared.afterCreate : undefined, heldBackNote: sent ? prepared.heldBackNote : undefined });
@@ -113,6 +96,48 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   }
   if (said) work.membershipResults = said;
   if (ctx.locks.claim(work)) ctx.toReady(work);
+}
+
+/** The row's group changes (the run's flags and its own columns), resolved: for an upsert only. */
+function rowGroups(ctx: RunContext, row: MappedRow): { memberships?: Membership[]; error?: string } {
+  const { options } = ctx;
+  const groups = options.target.groups;
+  if (!groups || options.operation !== 'upsert' || !(options.memberships?.length || row.groups)) return {};
+  const r = rowMemberships(options.memberships ?? [], row.groups, options.groupDirectory ?? groups.offline, groups.noun);
+  if ('error' in r) return { error: r.error };
+  const memberships = r.memberships.length > 0 ? r.memberships : undefined;
+  // Targets that carry them in the row's own request build them into its payload.
+  if (groups.delivery === 'inline') row.memberships = memberships;
+  return { memberships };
+}
+
+/**
+ * The target's payload for the row. A value that cannot be used costs the row that value, not the contact (unless
+ * --strict-values): the row goes without it, and its line says which and why. A key never: the target names no
+ * field for it. After a stop only the key is made.
+ */
+function prepareRow(ctx: RunContext, row: MappedRow): Prepared {
+  const { operation, target, strictValues } = ctx.options;
+  const how = ctx.stop ? CHECK_ONLY : ctx.prepareOptions;
+  let prepared = target.prepare(operation, row, how);
+  for (let guard = 0; !prepared.ok && prepared.field && !strictValues && guard < 64; guard++) {
+    withoutValue(row, prepared.field, prepared.error);
+    prepared = target.prepare(operation, row, how);
+  }
+  return prepared;
+}
+
+/**
+ * What the row's line says of it besides its status: the mapper's notes, what it clears (in a preview too, before
+ * anything is sent), and in a preview, which cannot know whether the row would create its record, what would be
+ * held back.
+ */
+function rowNote(ctx: RunContext, row: MappedRow, prepared: Extract<Prepared, { ok: true }>): string | undefined {
+  let note = prepared.note;
+  if (row.notes) note = [...row.notes, ...(note ? [note] : [])].join('; ');
+  if (row.clear?.length) note = [note, `clears ${row.clear.join(', ')}`].filter(Boolean).join('; ');
+  if (!ctx.sending && prepared.heldBackNote) note = [note, prepared.heldBackNote].filter(Boolean).join('; ');
+  return note;
 }
 
 /** The row without one value (a field, or "custom <name>"), and why, for its report line. */

@@ -3,7 +3,12 @@ import { InterruptedError, RunAbortedError } from './errors.js';
 import { alignFieldNames, describeChanges, diffRecord, drift, heldValue } from './record-changes.js';
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
-import type { FoundRecord, IdentityKind, Status } from './types.js';
+import type { FieldChange, FoundRecord, IdentityKind, Status } from './types.js';
+
+/** The fields a second call sets (not the parts it leaves empty: it only adds to what the first call wrote). */
+function onlySet(flat: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== ''));
+}
 
 /**
  * Reads the records a batch is about to write, once per row, through the run's pacer, retry policy and breaker:
@@ -11,12 +16,23 @@ import type { FoundRecord, IdentityKind, Status } from './types.js';
  * `undo`) whose record no longer holds what was expected is a CONFLICT, not sent; the undo log (`--undo-log`) gets
  * every prior value, on disk before the batch goes. Returns the rows still to send.
  */
-/** The fields a second call sets (not the parts it leaves empty: it only adds to what the first call wrote). */
-function onlySet(flat: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== ''));
+export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work[]> {
+  await readRecords(ctx, batch);
+  const toSend: Work[] = [];
+  const undo: UndoEntry[] = [];
+  for (const w of batch) {
+    if (w.done) continue;
+    if (!w.current || decide(ctx, w, undo)) toSend.push(w);
+  }
+  if (undo.length > 0) ctx.options.undoLog!.before(undo);
+  return toSend;
 }
 
-export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work[]> {
+/**
+ * One lookup per kind of identity for the rows not read yet. A row whose record could not be read is never sent
+ * without it: it fails (or, after a stop, is not attempted).
+ */
+async function readRecords(ctx: RunContext, batch: Work[]): Promise<void> {
   const { options } = ctx;
   const nouns = options.target.nouns;
   const byKind = new Map<IdentityKind, Work[]>();
@@ -48,74 +64,82 @@ export async function checkCurrent(ctx: RunContext, batch: Work[]): Promise<Work
     }
   }
   for (const w of unread) ctx.notAttempted(w);
-  const toSend: Work[] = [];
-  const undo: UndoEntry[] = [];
-  for (const w of batch) {
-    if (w.done) continue;
-    if (!w.current) {
-      toSend.push(w);
-      continue;
-    }
-    const found = w.current.found;
-    // In a plan, a record an earlier row of the file would already have written (or created) is read as that row
-    // would leave it: the plan then shows what this row changes after it, and applying it meets no false CONFLICT.
-    const identityKey = `${w.identity!.kind}:${w.identity!.value.toLowerCase()}`;
-    const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
-    // A record the row creates also gets what its second call sends (its email status).
-    const flat = (p: unknown) => (p === undefined ? {} : options.target.readBack?.flatten(p) ?? {});
-    const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
-    const changes = diffRecord(intended, rec);
-    const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
-    if (!rec && w.identity!.kind === 'id' && w.fallback === undefined && w.expect === undefined) {
-      // An id names a record the remote made; none has it now, so the call can only answer "not found" (and an undo
-      // log must not take it for a record the run created).
-      const none = `no ${nouns.one} has this ${nouns.identity.id} (${w.identity!.value})`;
-      ctx.finishWork(w, { status: 'NOT_FOUND', errorMessage: ctx.planning ? `${none}: the import would answer not found` : `${none}; not sent` });
-      continue;
-    }
-    if (w.expect !== undefined && !w.force) {
-      const problem = w.expect === null
-        ? rec ? `a ${nouns.one} with this ${nouns.identity[w.identity!.kind]} exists now (${rec.remoteId}), and was to be created` : undefined
-        : !rec ? `the ${nouns.one} no longer exists` : drift(w.expect, rec).join('; ') || undefined;
-      if (problem && rec && changes.length === 0) {
-        // Someone (or an earlier attempt whose answer was lost) already wrote exactly this: nothing to send.
-        ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: 'already holds what this would write; not sent' });
-        continue;
-      }
-      if (problem) {
-        ctx.finishWork(w, { status: 'CONFLICT', remoteId: rec?.remoteId, errorMessage: `changed ${options.expectLabel ?? 'since it was read'}: ${problem}; not sent${options.forceHint ? ` (${options.forceHint})` : ''}` });
-        continue;
-      }
-    }
-    if (ctx.planning) {
-      const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
-      const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent };
-      ctx.planned.set(identityKey, after);
-      if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
-      if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
-      if (status === 'CREATE' && w.afterCreate !== undefined) ctx.planSecondCalls++;
-      // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
-      const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, heldValue(rec, f)])) : null;
-      ctx.finishWork(w, {
-        status,
-        remoteId: rec?.remoteId,
-        errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), several].filter(Boolean).join('; '),
-        details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
-      });
-      continue;
-    }
-    const unreadable = changes.filter((c) => c.old === null).map((c) => c.field);
-    if (options.undoLog && unreadable.length > 0) {
-      // The undo log would not know what to put back: the row is not written (never a value undo cannot restore), and
-      // the run stops, as the same field will be unreadable in the records after it.
-      const why = `the current value of ${unreadable.join(', ')} could not be read from ${options.target.displayName}, so the undo log could not record it; leave ${unreadable.length === 1 ? 'that field' : 'those fields'} out of the mapping, or run without --undo-log`;
-      ctx.finishWork(w, { status: 'FAILED', remoteId: rec?.remoteId, errorMessage: `not sent: ${why}` });
-      ctx.requestStop('abort', `stopped before writing: ${why}`);
-      continue;
-    }
-    if (options.undoLog) undo.push({ row: w.row, line: w.line, key: w.key, identity: w.identity, remoteId: rec?.remoteId, before: rec?.backup ?? null, changes, after: intended, ...(several ? { matches: found.length } : {}) });
-    toSend.push(w);
+}
+
+/** What one read row comes to: finished here (a plan's line, NOT_FOUND, CONFLICT, UNCHANGED), or sent (true). */
+function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
+  const { options } = ctx;
+  const nouns = options.target.nouns;
+  const found = w.current!.found;
+  // In a plan, a record an earlier row of the file would already have written (or created) is read as that row
+  // would leave it: the plan then shows what this row changes after it, and applying it meets no false CONFLICT.
+  const identityKey = `${w.identity!.kind}:${w.identity!.value.toLowerCase()}`;
+  const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
+  // A record the row creates also gets what its second call sends (its email status).
+  const flat = (p: unknown) => (p === undefined ? {} : options.target.readBack?.flatten(p) ?? {});
+  const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
+  const changes = diffRecord(intended, rec);
+  const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
+  if (!rec && w.identity!.kind === 'id' && w.fallback === undefined && w.expect === undefined) {
+    // An id names a record the remote made; none has it now, so the call can only answer "not found" (and an undo
+    // log must not take it for a record the run created).
+    const none = `no ${nouns.one} has this ${nouns.identity.id} (${w.identity!.value})`;
+    ctx.finishWork(w, { status: 'NOT_FOUND', errorMessage: ctx.planning ? `${none}: the import would answer not found` : `${none}; not sent` });
+    return false;
   }
-  if (undo.length > 0) options.undoLog!.before(undo);
-  return toSend;
+  if (w.expect !== undefined && !w.force && !stillAsExpected(ctx, w, rec, changes.length)) return false;
+  if (ctx.planning) {
+    finishPlanned(ctx, w, { rec, identityKey, intended, changes, several });
+    return false;
+  }
+  const unreadable = changes.filter((c) => c.old === null).map((c) => c.field);
+  if (options.undoLog && unreadable.length > 0) {
+    // The undo log would not know what to put back: the row is not written (never a value undo cannot restore), and
+    // the run stops, as the same field will be unreadable in the records after it.
+    const why = `the current value of ${unreadable.join(', ')} could not be read from ${options.target.displayName}, so the undo log could not record it; leave ${unreadable.length === 1 ? 'that field' : 'those fields'} out of the mapping, or run without --undo-log`;
+    ctx.finishWork(w, { status: 'FAILED', remoteId: rec?.remoteId, errorMessage: `not sent: ${why}` });
+    ctx.requestStop('abort', `stopped before writing: ${why}`);
+    return false;
+  }
+  if (options.undoLog) undo.push({ row: w.row, line: w.line, key: w.key, identity: w.identity, remoteId: rec?.remoteId, before: rec?.backup ?? null, changes, after: intended, ...(several ? { matches: found.length } : {}) });
+  return true;
+}
+
+/**
+ * An item decided earlier (a reviewed plan's, an undo's) goes only if its record still holds what was expected;
+ * else it is a CONFLICT — or UNCHANGED when the record already holds exactly what it would write.
+ */
+function stillAsExpected(ctx: RunContext, w: Work, rec: FoundRecord | undefined, changeCount: number): boolean {
+  const { options } = ctx;
+  const nouns = options.target.nouns;
+  const problem = w.expect === null
+    ? rec ? `a ${nouns.one} with this ${nouns.identity[w.identity!.kind]} exists now (${rec.remoteId}), and was to be created` : undefined
+    : !rec ? `the ${nouns.one} no longer exists` : drift(w.expect!, rec).join('; ') || undefined;
+  if (!problem) return true;
+  if (rec && changeCount === 0) {
+    // Someone (or an earlier attempt whose answer was lost) already wrote exactly this: nothing to send.
+    ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: 'already holds what this would write; not sent' });
+  } else {
+    ctx.finishWork(w, { status: 'CONFLICT', remoteId: rec?.remoteId, errorMessage: `changed ${options.expectLabel ?? 'since it was read'}: ${problem}; not sent${options.forceHint ? ` (${options.forceHint})` : ''}` });
+  }
+  return false;
+}
+
+/** A plan's line for one row: CREATE, UPDATE with its fields, or NO_CHANGE; the record as the row would leave it. */
+function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identityKey: string; intended: Record<string, string>; changes: FieldChange[]; several?: string }): void {
+  const { rec, intended, changes } = r;
+  const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
+  const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent };
+  ctx.planned.set(r.identityKey, after);
+  if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
+  if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;
+  if (status === 'CREATE' && w.afterCreate !== undefined) ctx.planSecondCalls++;
+  // What was reviewed, to be fed back: the payload as it would go, and the fields it writes as they are now.
+  const before = rec ? Object.fromEntries(Object.keys(intended).map((f) => [f, heldValue(rec, f)])) : null;
+  ctx.finishWork(w, {
+    status,
+    remoteId: rec?.remoteId,
+    errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), r.several].filter(Boolean).join('; '),
+    details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
+  });
 }

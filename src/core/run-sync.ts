@@ -19,113 +19,154 @@ export type { Finished, Outcome, PendingMemberships, PreviousRow, UndoEntry, Und
  */
 export async function runSync(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  const { operation, target, mapper, report } = options;
+  const loop = new SendLoop(options);
+  const { ctx } = loop;
   const progress = options.progress ?? silentProgress;
-  const concurrency = Math.max(1, options.concurrency);
-  const limit = pLimit(concurrency);
-  const tasks = new Set<Promise<void>>();
-  let failure: unknown;
-  // Every call — a batch of records, a group's members — takes one of the run's concurrency slots.
-  const dispatch = (delivery: () => Promise<void>) => {
-    const task = limit(delivery)
-      .catch((err) => {
-        failure ??= err;
-      })
-      .finally(() => {
-        ctx.stateTracker.flush();
-        report.flush();
-        tasks.delete(task);
-        ctx.wakeUp();
-      });
-    tasks.add(task);
-  };
-  const ctx: RunContext = new RunContext(options, { dispatch, membership: (c) => new MembershipStage(c), allowance: (c) => new AllowanceWatch(c) });
-  if ((ctx.sending || ctx.planning) && !options.session && !options.abortBeforeStart) throw new InternalError(`runSync: ${options.mode} mode needs a session`);
-  const maxWindow = options.maxWindow ?? Math.max(10_000, concurrency * ctx.batchLimit * 20);
   const onInterrupt = () => ctx.requestStop('interrupt', 'interrupted before this row was sent');
   options.signal?.addEventListener('abort', onInterrupt, { once: true });
   if (options.abortBeforeStart) ctx.requestStop('abort', options.abortBeforeStart);
   if (options.signal?.aborted) onInterrupt();
-
-  const inFlight = () => limit.activeCount + limit.pendingCount;
-  progress.start({ operation: operation === 'upsert' ? 'import' : operation, target: target.displayName });
-  const iterator = options.source.chunks()[Symbol.asyncIterator]();
-  let sourceDone = false;
-  let bound = false;
-  // A chunk is admitted row by row, only as far as the read-ahead allows: admitting thousands of rows in one go
-  // would hold up the answers of requests in flight.
-  let buffered: SourceRecord[] = [];
-  let bufferedAt = 0;
-  const { ready, emitter } = ctx;
+  progress.start({ operation: options.operation === 'upsert' ? 'import' : options.operation, target: options.target.displayName });
   try {
-    for (;;) {
-      if (failure) throw failure;
-      const windowFull = ctx.rowsRead - (emitter.nextToEmit - 1) >= maxWindow;
-      const enoughQueued = ready.length >= ctx.batchLimit * (concurrency + 1);
-      let dispatched = false;
-      if (ctx.stop) {
-        while (ready.length > 0) ctx.notAttempted(ready.shift()!);
-        // Written records' group changes are answered too (each says it was not sent): their rows are finished.
-        if (ctx.membership.waiting > 0) ctx.membership.flush();
-      } else {
-        while (inFlight() < concurrency && ready.length > 0 && (ready.length >= ctx.batchLimit || sourceDone || windowFull)) {
-          dispatched = true;
-          const batch = ready.splice(0, ctx.batchLimit);
-          dispatch(() => deliverBatch(ctx, batch));
-        }
-        // Group changes wait to fill a call; the rest go at the end of the input, when the read-ahead window is full,
-        // or when nothing else has been in flight while they waited a second.
-        const idle = inFlight() === 0 && ready.length === 0 && ctx.membership.waitedMs() > 1000;
-        if (ctx.membership.waiting > 0 && (windowFull || sourceDone || idle)) {
-          dispatched = true;
-          ctx.membership.flush();
-        }
-      }
-      if (!sourceDone && !windowFull && (!enoughQueued || ctx.stop)) {
-        // Requests just dispatched go out before the queue is topped up: admitting rows (mapping, checks, the state
-        // lookup) runs without a pause, and held them back (median answer-to-next-request 1.0 -> 0.9 ms, 2a bench).
-        if (dispatched) await new Promise<void>((resolve) => setImmediate(resolve));
-        if (bufferedAt < buffered.length) {
-          if (ctx.sending || ctx.planning) admitRow(ctx, buffered[bufferedAt++]!);
-          else while (bufferedAt < buffered.length) admitRow(ctx, buffered[bufferedAt++]!); // nothing in flight to hold up
-          continue;
-        }
-        const next = await iterator.next();
-        if (next.done) {
-          sourceDone = true;
-        } else {
-          mapper.bind(options.source.columns(), options.source.fixedColumns, next.value); // once, then each chunk's new JSONL keys
-          if (!bound) {
-            bound = true;
-            options.onBound?.(mapper, next.value);
-          }
-          buffered = next.value;
-          bufferedAt = 0;
-        }
-        continue;
-      }
-      if (sourceDone && tasks.size === 0 && ready.length === 0 && ctx.locks.blocked === 0 && ctx.membership.waiting === 0 && ctx.retrying === 0) break;
-      await ctx.woken;
-    }
+    await loop.run();
   } catch (err) {
-    // Reading failed mid-file or a bug surfaced: let requests in flight finish so their rows are reported.
-    ctx.requestStop('abort', `stopped: ${(err as Error).message}`);
-    if (ctx.membership.waiting > 0) ctx.membership.flush();
-    while (tasks.size > 0 || ctx.retrying > 0) {
-      if (tasks.size > 0) await Promise.allSettled([...tasks]);
-      else await new Promise<void>((resolve) => setImmediate(resolve)); // a retry's wait ends at the stop
-    }
-    ctx.stateTracker.flush(true);
-    report.flush();
+    await loop.drain(err as Error);
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', onInterrupt);
     progress.stop();
   }
   ctx.stateTracker.flush(true);
-  report.flush();
-  if (failure) throw failure;
+  options.report.flush();
+  if (loop.failure) throw loop.failure;
   return result(ctx, performance.now() - started);
+}
+
+/** The send loop's moving parts: the concurrency slots, the calls in flight, the rows read and not yet admitted. */
+class SendLoop {
+  readonly ctx: RunContext;
+  failure: unknown;
+  private readonly concurrency: number;
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly maxWindow: number;
+  private readonly iterator: AsyncIterator<SourceRecord[]>;
+  private sourceDone = false;
+  private bound = false;
+  // A chunk is admitted row by row, only as far as the read-ahead allows: admitting thousands of rows in one go
+  // would hold up the answers of requests in flight.
+  private buffered: SourceRecord[] = [];
+  private bufferedAt = 0;
+
+  constructor(private readonly options: RunOptions) {
+    this.concurrency = Math.max(1, options.concurrency);
+    this.limit = pLimit(this.concurrency);
+    const dispatch = (delivery: () => Promise<void>) => this.dispatch(delivery);
+    this.ctx = new RunContext(options, { dispatch, membership: (c) => new MembershipStage(c), allowance: (c) => new AllowanceWatch(c) });
+    if ((this.ctx.sending || this.ctx.planning) && !options.session && !options.abortBeforeStart) throw new InternalError(`runSync: ${options.mode} mode needs a session`);
+    this.maxWindow = options.maxWindow ?? Math.max(10_000, this.concurrency * this.ctx.batchLimit * 20);
+    this.iterator = options.source.chunks()[Symbol.asyncIterator]();
+  }
+
+  /** Every call — a batch of records, a group's members — takes one of the run's concurrency slots. */
+  private dispatch(delivery: () => Promise<void>): void {
+    const task = this.limit(delivery)
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.ctx.stateTracker.flush();
+        this.options.report.flush();
+        this.tasks.delete(task);
+        this.ctx.wakeUp();
+      });
+    this.tasks.add(task);
+  }
+
+  private inFlight(): number {
+    return this.limit.activeCount + this.limit.pendingCount;
+  }
+
+  /** Until every row has its answer: dispatch what is ready, top up the queue, or wait for an answer. */
+  async run(): Promise<void> {
+    const { ctx } = this;
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const windowFull = ctx.rowsRead - (ctx.emitter.nextToEmit - 1) >= this.maxWindow;
+      const enoughQueued = ctx.ready.length >= ctx.batchLimit * (this.concurrency + 1);
+      const dispatched = this.dispatchReady(windowFull);
+      if (!this.sourceDone && !windowFull && (!enoughQueued || ctx.stop)) {
+        // Requests just dispatched go out before the queue is topped up: admitting rows (mapping, checks, the state
+        // lookup) runs without a pause, and held them back (median answer-to-next-request 1.0 -> 0.9 ms, 2a bench).
+        if (dispatched) await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.admitMore();
+        continue;
+      }
+      if (this.sourceDone && this.tasks.size === 0 && ctx.ready.length === 0 && ctx.locks.blocked === 0 && ctx.membership.waiting === 0 && ctx.retrying === 0) return;
+      await ctx.woken;
+    }
+  }
+
+  /** Sends full batches (or what is left at the end, or when the window is full) and due group changes. */
+  private dispatchReady(windowFull: boolean): boolean {
+    const { ctx } = this;
+    const { ready } = ctx;
+    if (ctx.stop) {
+      while (ready.length > 0) ctx.notAttempted(ready.shift()!);
+      // Written records' group changes are answered too (each says it was not sent): their rows are finished.
+      if (ctx.membership.waiting > 0) ctx.membership.flush();
+      return false;
+    }
+    let dispatched = false;
+    while (this.inFlight() < this.concurrency && ready.length > 0 && (ready.length >= ctx.batchLimit || this.sourceDone || windowFull)) {
+      dispatched = true;
+      const batch = ready.splice(0, ctx.batchLimit);
+      this.dispatch(() => deliverBatch(ctx, batch));
+    }
+    // Group changes wait to fill a call; the rest go at the end of the input, when the read-ahead window is full,
+    // or when nothing else has been in flight while they waited a second.
+    const idle = this.inFlight() === 0 && ready.length === 0 && ctx.membership.waitedMs() > 1000;
+    if (ctx.membership.waiting > 0 && (windowFull || this.sourceDone || idle)) {
+      dispatched = true;
+      ctx.membership.flush();
+    }
+    return dispatched;
+  }
+
+  /** Admits the next buffered row (all of them when nothing is in flight to hold up), else reads the next chunk. */
+  private async admitMore(): Promise<void> {
+    const { ctx, options } = this;
+    if (this.bufferedAt < this.buffered.length) {
+      if (ctx.sending || ctx.planning) admitRow(ctx, this.buffered[this.bufferedAt++]!);
+      else while (this.bufferedAt < this.buffered.length) admitRow(ctx, this.buffered[this.bufferedAt++]!);
+      return;
+    }
+    const next = await this.iterator.next();
+    if (next.done) {
+      this.sourceDone = true;
+      return;
+    }
+    options.mapper.bind(options.source.columns(), options.source.fixedColumns, next.value); // once, then each chunk's new JSONL keys
+    if (!this.bound) {
+      this.bound = true;
+      options.onBound?.(options.mapper, next.value);
+    }
+    this.buffered = next.value;
+    this.bufferedAt = 0;
+  }
+
+  /** Reading failed mid-file or a bug surfaced: requests in flight finish so that their rows are reported. */
+  async drain(err: Error): Promise<void> {
+    const { ctx } = this;
+    ctx.requestStop('abort', `stopped: ${err.message}`);
+    if (ctx.membership.waiting > 0) ctx.membership.flush();
+    while (this.tasks.size > 0 || ctx.retrying > 0) {
+      if (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+      else await new Promise<void>((resolve) => setImmediate(resolve)); // a retry's wait ends at the stop
+    }
+    ctx.stateTracker.flush(true);
+    this.options.report.flush();
+  }
 }
 
 /** The run's counts, pace and exit code (docs/CONTRACT.md "Exit status"). */

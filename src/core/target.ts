@@ -4,8 +4,27 @@
  */
 
 import type { Status } from './statuses.js';
-import type { GroupRef, GroupSupport, MembershipChange } from './groups.js';
-import type { MappedRow, Operation } from './types.js';
+import type { GroupRef, GroupSupport, Membership, MembershipChange } from './groups.js';
+
+export type Operation = 'upsert' | 'delete';
+
+/** The mapped form of one row: target field name → value, plus custom fields. */
+export interface MappedRow {
+  fields: Record<string, string>;
+  custom: Array<{ name?: string; fieldId?: string; value: string; type?: string }>;
+  /** What the mapping left out of this row on purpose (a birthday without a year), for its report line. */
+  notes?: string[];
+  /** Fields whose cell is empty and that the person asked to clear (a mapping's "empty": "clear", --empty clear). */
+  clear?: string[];
+  /** Values that could not be used and were left out of this row (field, and why), for its report line. */
+  dropped?: Array<{ field: string; reason: string }>;
+  /** The row has a value in a column that looks like part of its address but is not mapped: its address is not whole. */
+  addressIncomplete?: boolean;
+  /** Groups the row names in its own columns (mapping fields `segments`, `removeSegments`), as written. */
+  groups?: { add: string[]; remove: string[] };
+  /** Every group change for this row, resolved (its columns' and the run's flags'): inline targets put them in the payload. */
+  memberships?: Membership[];
+}
 
 /** What a target makes of one mapped row. */
 export type Prepared =
