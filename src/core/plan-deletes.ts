@@ -29,12 +29,8 @@ interface Pending {
   key: string;
 }
 
-/**
- * Reads a delete file and resolves each row's identity to remote records before anything is deleted, so the
- * preview, the cap and the backup all see exactly what the DELETE phase will send. Lookups share the pacer with
- * the DELETE phase and are retried by the same policy.
- */
-export async function planDeletes(options: {
+/** What planDeletes is given: the delete file and its mapping, the connection, and the run's pacing. */
+export interface DeletePlanOptions {
   source: Source;
   mapper: RowMapper;
   target: Target;
@@ -45,11 +41,24 @@ export async function planDeletes(options: {
   operation: Operation;
   clock?: PacerClock;
   signal?: AbortSignal;
-}): Promise<DeletePlan> {
-  const { target, session, mapper } = options;
-  const nouns = target.nouns;
-  const clock = options.clock ?? realClock;
+}
+
+/**
+ * Reads a delete file and resolves each row's identity to remote records before anything is deleted, so the
+ * preview, the cap and the backup all see exactly what the DELETE phase will send. Lookups share the pacer with
+ * the DELETE phase and are retried by the same policy.
+ */
+export async function planDeletes(options: DeletePlanOptions): Promise<DeletePlan> {
+  const { target, session } = options;
   if (!target.deletes || !session.lookup) throw new InternalError(`${target.displayName} cannot resolve rows for delete`);
+  const { pending, wanted } = await readIdentities(options);
+  const { found, lookups } = await lookUp(options, wanted);
+  return { ...decideRows(options, pending, found), rows: pending.length, lookups };
+}
+
+/** Every row of the file, with the identity it names (or why it names none). */
+async function readIdentities(options: DeletePlanOptions): Promise<{ pending: Pending[]; wanted: Record<IdentityKind, Set<string>> }> {
+  const { target, mapper } = options;
   const pending: Pending[] = [];
   const wanted: Record<IdentityKind, Set<string>> = { id: new Set(), email: new Set(), externalId: new Set() };
   for await (const chunk of options.source.chunks()) {
@@ -60,11 +69,7 @@ export async function planDeletes(options: {
         continue;
       }
       const mapped = mapper.map(record.fields!);
-      if ('error' in mapped) {
-        pending.push({ record, error: mapped.error, key: '' });
-        continue;
-      }
-      const id = target.identify(mapped.mapped);
+      const id = 'error' in mapped ? mapped : target.identify(mapped.mapped);
       if ('error' in id) {
         pending.push({ record, error: id.error, key: '' });
         continue;
@@ -74,8 +79,12 @@ export async function planDeletes(options: {
       pending.push({ record, kind: id.kind, value, key: value });
     }
   }
+  return { pending, wanted };
+}
 
-  // Resolve every identity, a batch of one kind per call.
+/** Resolves every identity, a batch of one kind per call; a lookup that keeps failing ends the run before any delete. */
+async function lookUp(options: DeletePlanOptions, wanted: Record<IdentityKind, Set<string>>): Promise<{ found: Map<string, FoundRecord[]>; lookups: number }> {
+  const { session } = options;
   const found = new Map<string, FoundRecord[]>();
   let lookups = 0;
   // As many as one search answers in one call (a full page would ask for another).
@@ -84,9 +93,8 @@ export async function planDeletes(options: {
     const values = [...wanted[kind]];
     for (let i = 0; i < values.length; i += size) {
       const batch = values.slice(i, i + size);
-      // Nothing is deleted before every row is resolved: a lookup that keeps failing ends the run here.
       const { value: records, calls } = await callWithRetry<Map<string, FoundRecord[]>>(
-        { pacer: options.pacer, retry: options.retry, clock, signal: options.signal },
+        { pacer: options.pacer, retry: options.retry, clock: options.clock ?? realClock, signal: options.signal },
         `looking up the rows to delete (nothing was deleted)`,
         async (nextCall) => {
           const out = await session.lookup!(kind, batch, options.signal, nextCall);
@@ -97,7 +105,13 @@ export async function planDeletes(options: {
       for (const v of batch) found.set(`${kind}:${v}`, records.get(v) ?? []);
     }
   }
+  return { found, lookups };
+}
 
+/** Each row decided (NOT_FOUND, ambiguous, INVALID) or turned into the target's delete form naming its records. */
+function decideRows(options: DeletePlanOptions, pending: Pending[], found: Map<string, FoundRecord[]>): Omit<DeletePlan, 'rows' | 'lookups'> {
+  const { target } = options;
+  const nouns = target.nouns;
   const decided = new Map<number, RowResult>();
   const annotations = new Map<number, { remoteId: string; message: string }>();
   const toDelete = new Map<string, FoundRecord>();
@@ -126,11 +140,10 @@ export async function planDeletes(options: {
     for (const m of matches) toDelete.set(m.remoteId, m);
     const ids = matches.map((m) => m.remoteId);
     annotations.set(row, { remoteId: ids.join(' '), message: matches.map((m) => `${m.label} (${m.remoteId})`).join('; ') });
-    const fields = target.deletes.deleteRow(ids).fields;
+    const fields = target.deletes!.deleteRow(ids).fields;
     for (const k in fields) deleteColumns.add(k);
     records.push({ row, line, fields });
   }
-
   return {
     // Rows whose fields are the target's delete form (rows decided here are reported as they are, never mapped);
     // the mapper the CLI gives runSync reads them as they are.
@@ -138,7 +151,5 @@ export async function planDeletes(options: {
     decided,
     annotations,
     toDelete: [...toDelete.values()],
-    rows: pending.length,
-    lookups,
   };
 }

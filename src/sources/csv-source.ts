@@ -52,173 +52,206 @@ const FATAL = new Set(['CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZE']);
  * the rows behind it are read, not lost. Memory stays bounded by the record limit.
  */
 export function createCsvSource(input: AsyncIterable<Buffer>, options: CsvSourceOptions): Source {
-  let columns: string[] = [];
-  let detected: string | undefined = options.delimiter;
-  const encoding = options.encoding ?? 'utf8';
-  const maxRecordBytes = options.maxRecordBytes ?? 8 * 1024 * 1024;
+  let reader: CsvReader | undefined;
   return chunkedSource(
-    () => columns,
+    () => reader?.header ?? [],
     async function* (): AsyncGenerator<SourceRecord[]> {
-      const queue: Array<{ fields?: string[]; error?: string; line: number }> = [];
-      // Byte bookkeeping in absolute offsets: `window` holds bytes from `windowStart` on, so newlines can be
-      // counted per record; `consumed` is the end of the last record; `base` is where the current parser began.
-      let window: Buffer = Buffer.alloc(0);
-      let windowStart = 0;
-      let consumed = 0;
-      let base = 0;
-      let line = 1; // line on which the text after `consumed` begins
-      let fatal: CsvError | undefined;
-      let skippingToNewline = false;
-      let delimiter = options.delimiter;
-      const breaks = new LineBreakCounter();
-      const countNewlines = (buf: Buffer, from: number, to: number) => breaks.count(buf, from, to);
-      const advance = (toByte: number): number => {
-        const from = consumed - windowStart;
-        const to = toByte - windowStart;
-        let start = from;
-        while (start < to && (window[start] === 10 || window[start] === 13)) start++;
-        const startLine = line + countNewlines(window, from, start);
-        line += countNewlines(window, from, to);
-        consumed = toByte;
-        return startLine;
-      };
-      let parser: Parser | undefined;
-      const makeParser = (offset: number, first: boolean) => {
-        base = offset;
-        fatal = undefined;
-        // Every record delimiter a real file mixes is one: \r\n, \n and a lone \r (csv-parse's own detection takes
-        // the first line's and merges rows that end otherwise). Records are taken from 'data', which csv-parse emits synchronously while it
-        // parses, so `p.info.bytes` is the end of that very record: exact line numbers without the context object
-        // `on_record` would allocate for every record (measured: ~25% of a validate run).
-        const p: Parser = new Parser({
-          bom: first,
-          delimiter,
-          encoding,
-          record_delimiter: ['\r\n', '\n', '\r'],
-          relax_column_count: true,
-          relax_quotes: true,
-          skip_empty_lines: true,
-          skip_records_with_error: true,
-          max_record_size: maxRecordBytes,
-          on_skip: (err: CsvError | undefined) => {
-            if (fatal) return;
-            if (err && FATAL.has(err.code)) fatal = err;
-            else queue.push({ error: err ? describeCsvError(err) : 'cannot be parsed', line: advance(base + p.info.bytes) });
-          },
-        } as ConstructorParameters<typeof Parser>[0]);
-        p.on('data', (record: string[]) => {
-          if (!fatal) queue.push({ fields: record, line: advance(base + p.info.bytes) });
-        });
-        return p;
-      };
-      const write = (p: Parser, bytes: Buffer) => new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : resolve())));
-      const end = (p: Parser) =>
-        new Promise<void>((resolve, reject) => {
-          p.once('error', reject);
-          p.end(() => resolve());
-          p.resume();
-        });
-      /** The bad record is reported at its first line; reading starts again on the next line. */
-      const recover = async () => {
-        const err = fatal!;
-        let s = consumed - windowStart;
-        while (s < window.length && (window[s] === 10 || window[s] === 13)) s++;
-        const startLine = line + countNewlines(window, consumed - windowStart, s);
-        queue.push({ error: describeCsvError(err, maxRecordBytes), line: startLine });
-        parser = undefined;
-        line = startLine + 1;
-        const next = pastLineBreak(window, s);
-        if (next === -1) {
-          // The bad line is still arriving: drop bytes until its end.
-          skippingToNewline = true;
-          windowStart += window.length;
-          consumed = windowStart;
-          window = Buffer.alloc(0);
-          return;
-        }
-        await restartAt(windowStart + next);
-      };
-      const restartAt = async (offset: number) => {
-        skippingToNewline = false;
-        window = window.subarray(offset - windowStart);
-        windowStart = offset;
-        consumed = offset;
-        parser = makeParser(offset, false);
-        if (window.length > 0) await write(parser, window);
-        while (fatal) {
-          await recover();
-          if (!parser) return;
-        }
-      };
-
-      let header: string[] | undefined;
-      let row = 0;
-      let sawAnyByte = false;
-      const drain = function* (): Generator<SourceRecord[]> {
-        const out: SourceRecord[] = [];
-        for (let i = 0; i < queue.length; i++) {
-          const item = queue[i]!;
-          if (!header) {
-            if (item.error) {
-              throw new UsageError(`${options.name}, line ${item.line}: the header row ${item.error}.`, 'E_HEADER');
-            }
-            header = checkHeader(item.fields!, options.name, item.line);
-            columns = header;
-            continue;
-          }
-          row++;
-          out.push(item.error ? { row, line: item.line, error: item.error } : toRecord(item.fields!, header, row, item.line, encoding));
-        }
-        queue.length = 0;
-        if (out.length > 0) yield out;
-      };
-
+      const r = (reader = new CsvReader(options));
       for await (const raw of input) {
         const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
         if (chunk.length === 0) continue;
-        sawAnyByte = true;
-        delimiter ??= detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1'));
-        detected = delimiter;
-        parser ??= skippingToNewline ? undefined : makeParser(0, true);
-        const rest = window.subarray(consumed - windowStart);
-        window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-        windowStart = consumed;
-        if (skippingToNewline) {
-          const next = pastLineBreak(window, 0);
-          if (next === -1) {
-            windowStart += window.length;
-            consumed = windowStart;
-            window = Buffer.alloc(0);
-            continue;
-          }
-          await restartAt(windowStart + next);
-        } else {
-          await write(parser!, chunk);
-          while (fatal) {
-            await recover();
-            if (!parser) break;
-          }
-        }
-        yield* drain();
+        await r.feed(chunk);
+        yield* r.drain();
       }
-      if (!sawAnyByte) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
-      while (parser) {
-        const p = parser;
-        await end(p);
-        if (!fatal) break;
-        await recover();
-        // A restarted parser has been fed the rest of the window; end it in the next turn.
-        if (parser === p) break;
-      }
-      yield* drain();
-      if (!header) throw new UsageError(`Input ${options.name} has no header row.`, 'E_EMPTY');
-      if (row === 0) {
-        throw new UsageError(`Input ${options.name} has a header but no data rows: there is nothing to sync.`, 'E_EMPTY');
-      }
+      await r.finish();
+      yield* r.drain();
+      r.checkEnd();
     },
     true,
-    () => detected,
+    () => reader?.delimiter ?? options.delimiter,
   );
+}
+
+type Parsed = { fields?: string[]; error?: string; line: number };
+
+/**
+ * One CSV input's reading state. Byte bookkeeping is in absolute offsets: `window` holds bytes from `windowStart`
+ * on, so newlines can be counted per record; `consumed` is the end of the last record; `base` is where the current
+ * parser began.
+ */
+class CsvReader {
+  header?: string[];
+  delimiter?: string;
+  private readonly queue: Parsed[] = [];
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+  private consumed = 0;
+  private base = 0;
+  /** The line on which the text after `consumed` begins. */
+  private line = 1;
+  private fatal?: CsvError;
+  private skippingToNewline = false;
+  private readonly breaks = new LineBreakCounter();
+  private parser?: Parser;
+  private row = 0;
+  private sawAnyByte = false;
+  private readonly encoding: BufferEncoding;
+  private readonly maxRecordBytes: number;
+
+  constructor(private readonly options: CsvSourceOptions) {
+    this.delimiter = options.delimiter;
+    this.encoding = options.encoding ?? 'utf8';
+    this.maxRecordBytes = options.maxRecordBytes ?? 8 * 1024 * 1024;
+  }
+
+  /** The next bytes of the input, parsed as far as they go. */
+  async feed(chunk: Buffer): Promise<void> {
+    this.sawAnyByte = true;
+    this.delimiter ??= detectDelimiter(chunk.subarray(0, 64 * 1024).toString('latin1'));
+    this.parser ??= this.skippingToNewline ? undefined : this.makeParser(0, true);
+    const rest = this.window.subarray(this.consumed - this.windowStart);
+    this.window = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    this.windowStart = this.consumed;
+    if (this.skippingToNewline) {
+      const next = pastLineBreak(this.window, 0);
+      if (next === -1) return this.dropWindow();
+      return this.restartAt(this.windowStart + next);
+    }
+    await write(this.parser!, chunk);
+    await this.recoverWhileFatal();
+  }
+
+  /** The end of the input: the parser (and any restarted after a bad record) ended. */
+  async finish(): Promise<void> {
+    if (!this.sawAnyByte) throw new UsageError(`Input ${this.options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
+    while (this.parser) {
+      const p = this.parser;
+      await end(p);
+      if (!this.fatal) break;
+      await this.recover();
+      // A restarted parser has been fed the rest of the window; end it in the next turn.
+      if (this.parser === p) break;
+    }
+  }
+
+  /** A file with a header and no data row, or no header at all, has nothing to sync. */
+  checkEnd(): void {
+    if (!this.header) throw new UsageError(`Input ${this.options.name} has no header row.`, 'E_EMPTY');
+    if (this.row === 0) throw new UsageError(`Input ${this.options.name} has a header but no data rows: there is nothing to sync.`, 'E_EMPTY');
+  }
+
+  /** What was parsed so far, as records (the first item is the header). */
+  *drain(): Generator<SourceRecord[]> {
+    const out: SourceRecord[] = [];
+    const { queue } = this;
+    for (let i = 0; i < queue.length; i++) {
+      const item = queue[i]!;
+      if (!this.header) {
+        if (item.error) throw new UsageError(`${this.options.name}, line ${item.line}: the header row ${item.error}.`, 'E_HEADER');
+        this.header = checkHeader(item.fields!, this.options.name, item.line);
+        continue;
+      }
+      const row = ++this.row;
+      out.push(item.error ? { row, line: item.line, error: item.error } : toRecord(item.fields!, this.header, row, item.line, this.encoding));
+    }
+    queue.length = 0;
+    if (out.length > 0) yield out;
+  }
+
+  /** Moves past a record ending at `toByte`: the line it starts on. */
+  private advance(toByte: number): number {
+    const { window } = this;
+    const from = this.consumed - this.windowStart;
+    const to = toByte - this.windowStart;
+    let start = from;
+    while (start < to && (window[start] === 10 || window[start] === 13)) start++;
+    const startLine = this.line + this.breaks.count(window, from, start);
+    this.line += this.breaks.count(window, from, to);
+    this.consumed = toByte;
+    return startLine;
+  }
+
+  private makeParser(offset: number, first: boolean): Parser {
+    this.base = offset;
+    this.fatal = undefined;
+    // Every record delimiter a real file mixes is one: \r\n, \n and a lone \r (csv-parse's own detection takes
+    // the first line's and merges rows that end otherwise). Records are taken from 'data', which csv-parse emits synchronously while it
+    // parses, so `p.info.bytes` is the end of that very record: exact line numbers without the context object
+    // `on_record` would allocate for every record (measured: ~25% of a validate run).
+    const p: Parser = new Parser({
+      bom: first,
+      delimiter: this.delimiter,
+      encoding: this.encoding,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      max_record_size: this.maxRecordBytes,
+      on_skip: (err: CsvError | undefined) => {
+        if (this.fatal) return;
+        if (err && FATAL.has(err.code)) this.fatal = err;
+        else this.queue.push({ error: err ? describeCsvError(err) : 'cannot be parsed', line: this.advance(this.base + p.info.bytes) });
+      },
+    } as ConstructorParameters<typeof Parser>[0]);
+    p.on('data', (record: string[]) => {
+      if (!this.fatal) this.queue.push({ fields: record, line: this.advance(this.base + p.info.bytes) });
+    });
+    return p;
+  }
+
+  private async recoverWhileFatal(): Promise<void> {
+    while (this.fatal) {
+      await this.recover();
+      if (!this.parser) return;
+    }
+  }
+
+  /** The bad record is reported at its first line; reading starts again on the next line. */
+  private async recover(): Promise<void> {
+    const { window } = this;
+    let s = this.consumed - this.windowStart;
+    while (s < window.length && (window[s] === 10 || window[s] === 13)) s++;
+    const startLine = this.line + this.breaks.count(window, this.consumed - this.windowStart, s);
+    this.queue.push({ error: describeCsvError(this.fatal!, this.maxRecordBytes), line: startLine });
+    this.parser = undefined;
+    this.line = startLine + 1;
+    const next = pastLineBreak(window, s);
+    if (next === -1) {
+      // The bad line is still arriving: drop bytes until its end.
+      this.skippingToNewline = true;
+      return this.dropWindow();
+    }
+    await this.restartAt(this.windowStart + next);
+  }
+
+  private dropWindow(): void {
+    this.windowStart += this.window.length;
+    this.consumed = this.windowStart;
+    this.window = Buffer.alloc(0);
+  }
+
+  private async restartAt(offset: number): Promise<void> {
+    this.skippingToNewline = false;
+    this.window = this.window.subarray(offset - this.windowStart);
+    this.windowStart = offset;
+    this.consumed = offset;
+    this.parser = this.makeParser(offset, false);
+    if (this.window.length > 0) await write(this.parser, this.window);
+    await this.recoverWhileFatal();
+  }
+}
+
+function write(p: Parser, bytes: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : resolve())));
+}
+
+function end(p: Parser): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    p.once('error', reject);
+    p.end(() => resolve());
+    p.resume();
+  });
 }
 
 function checkHeader(fields: string[], name: string, line: number): string[] {

@@ -38,64 +38,13 @@ export interface StateDbOptions {
 }
 
 export function openStateDb(path: string, options: StateDbOptions = {}): StateDb {
-  try {
-    createRequire(import.meta.url)('libsql');
-  } catch (err) {
-    throw new UsageError(`The local state needs its SQLite binding (libsql), which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
-  }
-  let db: Libsql.Database;
-  try {
-    // What was sent to whom is personal data: the folder and the database are its owner's alone (SQLite gives its
-    // -wal and -shm files the database's mode).
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    closeSync(openSync(path, 'a', 0o600));
-    db = openConnection(path);
-    db.exec(`CREATE TABLE IF NOT EXISTS synced (
-      target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,
-      remote_id TEXT, hash TEXT, status TEXT NOT NULL, updated_at TEXT NOT NULL,
-      PRIMARY KEY (target, account, key)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS synced_remote ON synced (target, account, remote_id);`);
-  } catch (err) {
-    throw new UsageError(`Cannot open the state database ${path}: ${(err as Error).message}. Choose another with --state, or use --no-state.`, 'E_STATE', { cause: err });
-  }
+  const db = openDatabase(path);
   // Rows are read by column name only: libsql adds a `_metadata` key to each row object.
   type Row = { key: string; remote_id: string | null; hash: string | null; status: string };
   const get = db.prepare<[string, string, string]>('SELECT key, remote_id, hash, status FROM synced WHERE target = ? AND account = ? AND key = ?');
   const any = db.prepare<[string, string]>('SELECT 1 AS one FROM synced WHERE target = ? AND account = ? LIMIT 1');
   const list = db.prepare<[string, string]>('SELECT key, remote_id, status FROM synced WHERE target = ? AND account = ? ORDER BY key');
-  let writer: Worker | undefined;
-  let writeError: string | undefined;
-  // Rows posted to the writer and not yet committed, shared with it: when the writer falls this far behind, the
-  // main thread waits for it, so a run faster than its disk cannot queue up unbounded memory.
-  const backlog = new Int32Array(new SharedArrayBuffer(4));
-  /** The writer committed nothing for a whole stall limit: what comes later is dropped, not queued without end. */
-  let stalled = false;
-  let waited = false;
-  const post = (m: WriterMessage, rows: number) => {
-    if (stalled) return;
-    if (!writer) {
-      writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path, backlog }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-      writer.on('message', (r: WriterReply) => (writeError ??= r.message));
-      writer.on('error', (err) => (writeError ??= err.message));
-      writer.unref();
-    }
-    // A writer that commits nothing for longer than it may wait for a lock is taken for stuck (its messages cannot
-    // arrive while this waits, so the count of rows still queued is what shows progress).
-    if (!waited && Atomics.load(backlog, 0) > MAX_BACKLOG_ROWS) {
-      waited = true;
-      options.onWait?.(Atomics.load(backlog, 0));
-    }
-    for (let queued = Atomics.load(backlog, 0), idle = 0; queued > MAX_BACKLOG_ROWS; queued = Atomics.load(backlog, 0)) {
-      if (Atomics.wait(backlog, 0, queued, 1000) !== 'timed-out') idle = 0;
-      else if (++idle * 1000 > WRITER_BUSY_TIMEOUT_MS + 5000) {
-        stalled = true;
-        writeError ??= `the state writer committed nothing for ${idle} s; results after that were not saved`;
-        return;
-      }
-    }
-    Atomics.add(backlog, 0, rows);
-    writer.postMessage(m);
-  };
+  const writes = new WriterLink(path, options.onWait);
   return {
     path,
     forAccount(target, account) {
@@ -109,8 +58,8 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
           const r = get.get(target, account, key) as Row | undefined;
           return r ? { key: r.key, remoteId: r.remote_id ?? undefined, hash: r.hash ?? undefined, status: r.status as Status } : undefined;
         },
-        record: (entries) => post({ kind: 'record', target, account, entries, at: new Date().toISOString() }, entries.length),
-        forgetRemote: (remoteIds) => post({ kind: 'forget', target, account, remoteIds }, remoteIds.length),
+        record: (entries) => writes.post({ kind: 'record', target, account, entries, at: new Date().toISOString() }, entries.length),
+        forgetRemote: (remoteIds) => writes.post({ kind: 'forget', target, account, remoteIds }, remoteIds.length),
         entries: function* () {
           for (const r of list.iterate(target, account) as IterableIterator<Row>) yield { key: r.key, remote_id: r.remote_id, status: r.status };
         },
@@ -125,22 +74,97 @@ export function openStateDb(path: string, options: StateDbOptions = {}): StateDb
       return r.changes;
     },
     async close() {
-      if (writer) {
-        const w = writer;
-        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-        w.ref();
-        w.postMessage({ kind: 'close' } satisfies WriterMessage);
-        // What is queued is at most the backlog limit: a writer that takes longer than a lock wait is stuck.
-        let timer: NodeJS.Timeout | undefined;
-        const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), WRITER_BUSY_TIMEOUT_MS + 5000)));
-        if ((await Promise.race([exited, stuck])) === 'stuck') {
-          writeError ??= 'the state writer did not finish its last writes';
-          await w.terminate();
-        }
-        clearTimeout(timer);
-      }
+      const writeError = await writes.close();
       db.close();
       if (writeError) throw new SyncError('E_STATE', `the local state ${path} was not fully saved: ${writeError}`, 1);
     },
   };
+}
+
+/** The database file, its owner's alone, with its table: or a message that says what to do. */
+function openDatabase(path: string): Libsql.Database {
+  try {
+    createRequire(import.meta.url)('libsql');
+  } catch (err) {
+    throw new UsageError(`The local state needs its SQLite binding (libsql), which did not load (${(err as Error).message.split('\n')[0]}). Run npm ci again, or use --no-state.`, 'E_STATE', { cause: err });
+  }
+  try {
+    // What was sent to whom is personal data: the folder and the database are its owner's alone (SQLite gives its
+    // -wal and -shm files the database's mode).
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+    const db = openConnection(path);
+    db.exec(`CREATE TABLE IF NOT EXISTS synced (
+      target TEXT NOT NULL, account TEXT NOT NULL, key TEXT NOT NULL,
+      remote_id TEXT, hash TEXT, status TEXT NOT NULL, updated_at TEXT NOT NULL,
+      PRIMARY KEY (target, account, key)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS synced_remote ON synced (target, account, remote_id);`);
+    return db;
+  } catch (err) {
+    throw new UsageError(`Cannot open the state database ${path}: ${(err as Error).message}. Choose another with --state, or use --no-state.`, 'E_STATE', { cause: err });
+  }
+}
+
+/**
+ * The run's writes, posted to a worker thread started at the first one. Rows posted and not yet committed are
+ * counted in memory shared with it: when the writer falls this far behind, the main thread waits for it, so a run
+ * faster than its disk cannot queue up unbounded memory.
+ */
+class WriterLink {
+  private writer?: Worker;
+  private writeError?: string;
+  private readonly backlog = new Int32Array(new SharedArrayBuffer(4));
+  /** The writer committed nothing for a whole stall limit: what comes later is dropped, not queued without end. */
+  private stalled = false;
+  private waited = false;
+
+  constructor(private readonly path: string, private readonly onWait?: (rowsBehind: number) => void) {}
+
+  post(m: WriterMessage, rows: number): void {
+    if (this.stalled) return;
+    const writer = (this.writer ??= this.start());
+    const { backlog } = this;
+    // A writer that commits nothing for longer than it may wait for a lock is taken for stuck (its messages cannot
+    // arrive while this waits, so the count of rows still queued is what shows progress).
+    if (!this.waited && Atomics.load(backlog, 0) > MAX_BACKLOG_ROWS) {
+      this.waited = true;
+      this.onWait?.(Atomics.load(backlog, 0));
+    }
+    for (let queued = Atomics.load(backlog, 0), idle = 0; queued > MAX_BACKLOG_ROWS; queued = Atomics.load(backlog, 0)) {
+      if (Atomics.wait(backlog, 0, queued, 1000) !== 'timed-out') idle = 0;
+      else if (++idle * 1000 > WRITER_BUSY_TIMEOUT_MS + 5000) {
+        this.stalled = true;
+        this.writeError ??= `the state writer committed nothing for ${idle} s; results after that were not saved`;
+        return;
+      }
+    }
+    Atomics.add(backlog, 0, rows);
+    writer.postMessage(m);
+  }
+
+  private start(): Worker {
+    const writer = new Worker(new URL('./state-writer.js', import.meta.url), { workerData: { path: this.path, backlog: this.backlog }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    writer.on('message', (r: WriterReply) => (this.writeError ??= r.message));
+    writer.on('error', (err) => (this.writeError ??= err.message));
+    writer.unref();
+    return writer;
+  }
+
+  /** Waits for the last writes to be committed: what went wrong, if anything did. */
+  async close(): Promise<string | undefined> {
+    const w = this.writer;
+    if (!w) return this.writeError;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.ref();
+    w.postMessage({ kind: 'close' } satisfies WriterMessage);
+    // What is queued is at most the backlog limit: a writer that takes longer than a lock wait is stuck.
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), WRITER_BUSY_TIMEOUT_MS + 5000)));
+    if ((await Promise.race([exited, stuck])) === 'stuck') {
+      this.writeError ??= 'the state writer did not finish its last writes';
+      await w.terminate();
+    }
+    clearTimeout(timer);
+    return this.writeError;
+  }
 }
