@@ -85,70 +85,22 @@ function faultReply(fault: FaultKind): EmulatorReply | undefined {
   }
 }
 
+/** What the server keeps while it runs: its options, the faults to inject, and the counts `stats` reports. */
+interface SandboxState {
+  options: SandboxOptions;
+  faults: ReturnType<typeof parseFaults>;
+  stats: SandboxStats;
+  inFlight: number;
+}
+
 /** Serves every emulator on one loopback port. Never listens beyond loopback. */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const faults = parseFaults(options.faults);
   const stats: SandboxStats = { requests: 0, maxInFlight: 0, maxItemsPerRequest: 0, faults: {}, statuses: {}, calls: {} };
-  let inFlight = 0;
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const arrived = performance.now();
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const body = await readBody(req);
-    if (url.pathname.startsWith('/_sandbox/')) return admin(url.pathname, req.method ?? 'GET', body, res);
-    const emulator = options.emulators.find((e) => e.handles(url.pathname));
-    stats.requests++;
-    const call = `${req.method ?? 'GET'} ${url.pathname}`;
-    stats.calls[call] = (stats.calls[call] ?? 0) + 1;
-    const isData = emulator?.faultable?.(url.pathname) ?? true;
-    const json = parseJson(body);
-    const request = { method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json };
-    if (emulator?.itemsIn) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, emulator.itemsIn(request));
-    inFlight++;
-    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
-    try {
-      const fault = emulator && isData ? faults.pick(`${req.method} ${url.pathname}`) : undefined;
-      if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
-      // A fault that answers instead of the emulator leaves the remote's state untouched; reset-after, slow and
-      // truncated answer after the emulator has done the work.
-      const instead = !emulator ? { status: 404, headers: { 'content-type': 'text/plain' }, body: `no emulator serves ${url.pathname}\n` } : fault && (emulator.faultReply?.(fault) ?? faultReply(fault));
-      const reply = instead || emulator!.handle(request);
-      // The latency is the remote's whole answer time, counted from the request's arrival: the emulator's own work
-      // happens inside it, as a real server's does, instead of being added on top.
-      const left = (options.latencyMs ?? 0) - (performance.now() - arrived);
-      if (left >= 1) await sleep(left);
-      if (fault === 'reset' || fault === 'reset-after') return req.socket.destroy();
-      if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
-      if (fault === 'truncated') return send(res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));
-      return send(res, reply.status, reply.headers ?? {}, reply.body);
-    } finally {
-      inFlight--;
-    }
-  }
-
-  function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string) {
-    if (res.destroyed) return;
-    stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
-    res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-
-  function admin(path: string, method: string, body: string, res: ServerResponse) {
-    const name = path.split('/')[2] ?? '';
-    if (path === '/_sandbox/stats') return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(stats));
-    const emulator = options.emulators.find((e) => e.name === name);
-    if (!emulator) return send(res, 404, { 'content-type': 'text/plain' }, 'use /_sandbox/stats, /_sandbox/<target>/state or /_sandbox/<target>/seed\n');
-    if (path.endsWith('/state')) return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(emulator.snapshot()));
-    if (path.endsWith('/seed') && method === 'POST' && emulator.seed) {
-      emulator.seed(JSON.parse(body) as unknown[]);
-      return send(res, 200, { 'content-type': 'application/json' }, '{"ok":true}');
-    }
-    return send(res, 404, { 'content-type': 'text/plain' }, 'unknown admin call\n');
-  }
-
+  const state: SandboxState = { options, faults, stats, inFlight: 0 };
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: Error) => {
-      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, `sandbox error: ${err.message}\n`);
+    handle(state, req, res).catch((err: Error) => {
+      if (!res.headersSent) send(stats, res, 500, { 'content-type': 'text/plain' }, `sandbox error: ${err.message}\n`);
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -156,12 +108,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // latency the real API does not have.
   server.on('connection', (socket) => socket.setNoDelay(true));
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new UsageError(`Port ${options.port} on ${options.host ?? '127.0.0.1'} is already in use: choose another --port, or leave it out to take a free one.`, 'E_PORT') : err),
-    );
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  await listen(server, options, host);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
@@ -174,6 +121,76 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Listens on the asked port (any free one when none is asked); a port already taken is the person's to change. */
+function listen(server: Server, options: SandboxOptions, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new UsageError(`Port ${options.port} on ${options.host ?? '127.0.0.1'} is already in use: choose another --port, or leave it out to take a free one.`, 'E_PORT') : err),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+}
+
+/** One request: an admin call, or a call to the emulator that serves its path (or a fault in its place). */
+async function handle(state: SandboxState, req: IncomingMessage, res: ServerResponse) {
+  const { options, stats } = state;
+  const arrived = performance.now();
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const body = await readBody(req);
+  if (url.pathname.startsWith('/_sandbox/')) return admin(state, url.pathname, req.method ?? 'GET', body, res);
+  const emulator = options.emulators.find((e) => e.handles(url.pathname));
+  stats.requests++;
+  const call = `${req.method ?? 'GET'} ${url.pathname}`;
+  stats.calls[call] = (stats.calls[call] ?? 0) + 1;
+  const isData = emulator?.faultable?.(url.pathname) ?? true;
+  const json = parseJson(body);
+  const request = { method: req.method ?? 'GET', path: url.pathname, query: url.search, headers: req.headers, body, json };
+  if (emulator?.itemsIn) stats.maxItemsPerRequest = Math.max(stats.maxItemsPerRequest, emulator.itemsIn(request));
+  state.inFlight++;
+  stats.maxInFlight = Math.max(stats.maxInFlight, state.inFlight);
+  try {
+    const fault = emulator && isData ? state.faults.pick(`${req.method} ${url.pathname}`) : undefined;
+    if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
+    // A fault that answers instead of the emulator leaves the remote's state untouched; reset-after, slow and
+    // truncated answer after the emulator has done the work.
+    const instead = !emulator ? { status: 404, headers: { 'content-type': 'text/plain' }, body: `no emulator serves ${url.pathname}\n` } : fault && (emulator.faultReply?.(fault) ?? faultReply(fault));
+    const reply = instead || emulator!.handle(request);
+    // The latency is the remote's whole answer time, counted from the request's arrival: the emulator's own work
+    // happens inside it, as a real server's does, instead of being added on top.
+    const left = (options.latencyMs ?? 0) - (performance.now() - arrived);
+    if (left >= 1) await sleep(left);
+    if (fault === 'reset' || fault === 'reset-after') return req.socket.destroy();
+    if (fault === 'slow') await sleep(options.slowMs ?? 5_000);
+    if (fault === 'truncated') return send(stats, res, reply.status, reply.headers ?? {}, reply.body.slice(0, Math.floor(reply.body.length / 2)));
+    return send(stats, res, reply.status, reply.headers ?? {}, reply.body);
+  } finally {
+    state.inFlight--;
+  }
+}
+
+/** Writes one answer (unless the connection is gone) and counts its status. */
+function send(stats: SandboxStats, res: ServerResponse, status: number, headers: Record<string, string>, body: string) {
+  if (res.destroyed) return;
+  stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The /_sandbox/ calls: the stats, a target's state, and seeding a target's records. */
+function admin(state: SandboxState, path: string, method: string, body: string, res: ServerResponse) {
+  const { stats } = state;
+  const name = path.split('/')[2] ?? '';
+  if (path === '/_sandbox/stats') return send(stats, res, 200, { 'content-type': 'application/json' }, JSON.stringify(stats));
+  const emulator = state.options.emulators.find((e) => e.name === name);
+  if (!emulator) return send(stats, res, 404, { 'content-type': 'text/plain' }, 'use /_sandbox/stats, /_sandbox/<target>/state or /_sandbox/<target>/seed\n');
+  if (path.endsWith('/state')) return send(stats, res, 200, { 'content-type': 'application/json' }, JSON.stringify(emulator.snapshot()));
+  if (path.endsWith('/seed') && method === 'POST' && emulator.seed) {
+    emulator.seed(JSON.parse(body) as unknown[]);
+    return send(stats, res, 200, { 'content-type': 'application/json' }, '{"ok":true}');
+  }
+  return send(stats, res, 404, { 'content-type': 'text/plain' }, 'unknown admin call\n');
 }
 
 /** The environment a run uses against a started sandbox: the person's, with every emulator's endpoint and credentials. */

@@ -1,6 +1,6 @@
 import { UsageError, InternalError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/retry-policy.js';
-import type { FoundRecord, AttemptOutcome, ConnectOptions, ItemResult, Operation, TargetSession } from '../../core/types.js';
+import type { FoundRecord, AttemptOutcome, ConnectOptions, IdentityKind, ItemResult, LookupOutcome, Operation, RemoteField, TargetSession } from '../../core/types.js';
 import { checkEndpoint, createHttp, excerpt, tryJson, type HttpReply } from '../http.js';
 import { CONFIG_CODES, VALIDATION_CODES } from './fields.js';
 
@@ -94,6 +94,16 @@ function dayOf(v: string): string {
   return /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : v;
 }
 
+/** Where a session sends its calls, and the parameters every call carries (the credentials among them). */
+interface Connection {
+  http: ReturnType<typeof createHttp>;
+  endpoint: URL;
+  common: Record<string, string>;
+}
+
+/** What one read request comes to: its JSON, Luminate's own error code, or a reason to try again. */
+type ReadResult = { kind: 'json'; json: Record<string, unknown> } | { kind: 'error'; code: string; message: string } | { kind: 'retry'; reason: string; httpStatus?: number; rateLimited?: boolean };
+
 /** Connects to one Luminate site: one createOrUpdate call per row, credentials only in the POST body. */
 export async function connectLuminate(options: ConnectOptions): Promise<TargetSession> {
   const raw = options.env.LUMINATE_API_URL ?? '';
@@ -108,87 +118,95 @@ export async function connectLuminate(options: ConnectOptions): Promise<TargetSe
     login_name: options.env.LUMINATE_LOGIN_NAME ?? '',
     login_password: options.env.LUMINATE_LOGIN_PASSWORD ?? '',
   };
+  const c: Connection = { http, endpoint, common };
   return {
     // No rate limit is documented: keep concurrency small (docs/VENDOR-APIS.md); --rate paces when asked.
     limits: { maxBatchSize: 1, defaultConcurrency: 4 },
-    async send(operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
-      if (operation !== 'upsert' || payloads.length !== 1) throw new InternalError('Luminate sends one createOrUpdate per call');
-      const body = new URLSearchParams({ method: 'createOrUpdate', ...common, ...(payloads[0] as Record<string, string>) }).toString();
-      const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
-      if (!r.ok) return { kind: 'retry', reason: r.reason };
-      return classifyLuminateReply(r.reply);
-    },
-    /** One attempt at listUserFields (access=update, with choices): the caller retries it through the run's pacer. */
-    async describeFields() {
-      const r = await read('listUserFields', { method: 'listUserFields', access: 'update', include_choices: 'true' });
-      if (r.kind === 'error') return { kind: 'reject', reason: CONFIG_CODES[r.code] ?? `Luminate answered code ${r.code}: ${r.message}`, errorCode: r.code };
-      if (r.kind !== 'json') return r;
-      const raw = (r.json.listConsFieldsResponse as Record<string, unknown> | undefined)?.field;
-      if (!raw) return { kind: 'reject', reason: 'listUserFields answered without a field list' };
-      const fields = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
-      return {
-        kind: 'ok',
-        value: fields.map((f) => {
-          const choices = (f.choices as { choice?: string | string[] } | undefined)?.choice;
-          return {
-            name: String(f.name),
-            label: text(f.label),
-            valueType: text(f.valueType),
-            maxChars: f.maxChars !== undefined && Number(f.maxChars) > 0 ? Number(f.maxChars) : undefined,
-            required: text(f.required) === 'true',
-            choices: choices === undefined ? undefined : (Array.isArray(choices) ? choices : [choices]).map(String),
-          };
-        }),
-      };
-    },
-    // One getUser per identity (Luminate reads one constituent a call): found, not found (code 16), or what to do.
-    async lookup(kind, values, signal, nextCall) {
-      const records = new Map<string, FoundRecord[]>();
-      for (const [i, value] of values.entries()) {
-        if (i > 0) await nextCall?.();
-        const param = kind === 'id' ? 'cons_id' : kind === 'externalId' ? 'member_id' : 'primary_email';
-        const r = await read('getUser', { method: 'getUser', [param]: value }, signal);
-        if (r.kind === 'error') {
-          if (r.code === '16') {
-            records.set(value, []);
-            continue;
-          }
-          if (CONFIG_CODES[r.code]) return { kind: 'abort', reason: CONFIG_CODES[r.code]!, errorCode: r.code };
-          return { kind: 'reject', reason: `Luminate answered getUser with code ${r.code}: ${r.message}`, errorCode: r.code };
-        }
-        if (r.kind !== 'json') return r;
-        const rec = r.json.getConsResponse as Record<string, unknown> | undefined;
-        if (!rec) return { kind: 'retry', reason: 'unreadable getUser answer from Luminate (no getConsResponse)' };
-        const { values: backup, unknown } = readConstituent(rec);
-        const consId = backup.cons_id ?? '';
-        delete backup.cons_id;
-        const name = [backup['name.first'], backup['name.last']].filter(Boolean).join(' ');
-        records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup, unknown, absent: 'unknown' }]);
-      }
-      return { kind: 'found', records };
-    },
+    send: (operation, payloads) => sendCreateOrUpdate(c, operation, payloads),
+    describeFields: () => describeFields(c),
+    lookup: (kind, values, signal, nextCall) => lookup(c, kind, values, signal, nextCall),
     close: () => http.close(),
   };
+}
 
-  /**
-   * One read request (listUserFields, getUser), credentials in the body: its JSON, Luminate's own error code, or
-   * what to do next (a reset, 429, 5xx or code 1 is worth retrying; an unreadable answer too).
-   */
-  async function read(what: string, params: Record<string, string>, signal?: AbortSignal): Promise<{ kind: 'json'; json: Record<string, unknown> } | { kind: 'error'; code: string; message: string } | { kind: 'retry'; reason: string; httpStatus?: number; rateLimited?: boolean }> {
-    const body = new URLSearchParams({ ...params, ...common }).toString();
-    const r = await http.send(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });
-    if (!r.ok) return { kind: 'retry', reason: r.reason };
-    const { status } = r.reply;
-    if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (${what})`, httpStatus: status, rateLimited: status === 429 };
-    const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
-    const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
-    if (err) {
-      const code = text(err.code) ?? '';
-      const message = text(err.message) ?? '';
-      if (code === '1') return { kind: 'retry', reason: `Luminate failed on ${what} (code 1: ${message})` };
-      return { kind: 'error', code, message };
+/** One createOrUpdate call for one row. */
+async function sendCreateOrUpdate(c: Connection, operation: Operation, payloads: unknown[]): Promise<AttemptOutcome> {
+  if (operation !== 'upsert' || payloads.length !== 1) throw new InternalError('Luminate sends one createOrUpdate per call');
+  const body = new URLSearchParams({ method: 'createOrUpdate', ...c.common, ...(payloads[0] as Record<string, string>) }).toString();
+  const r = await c.http.send(c.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+  if (!r.ok) return { kind: 'retry', reason: r.reason };
+  return classifyLuminateReply(r.reply);
+}
+
+/** One attempt at listUserFields (access=update, with choices): the caller retries it through the run's pacer. */
+async function describeFields(c: Connection): Promise<{ kind: 'ok'; value: RemoteField[] } | Exclude<AttemptOutcome, { kind: 'results' }>> {
+  const r = await read(c, 'listUserFields', { method: 'listUserFields', access: 'update', include_choices: 'true' });
+  if (r.kind === 'error') return { kind: 'reject', reason: CONFIG_CODES[r.code] ?? `Luminate answered code ${r.code}: ${r.message}`, errorCode: r.code };
+  if (r.kind !== 'json') return r;
+  const raw = (r.json.listConsFieldsResponse as Record<string, unknown> | undefined)?.field;
+  if (!raw) return { kind: 'reject', reason: 'listUserFields answered without a field list' };
+  const fields = (Array.isArray(raw) ? raw : [raw]) as Array<Record<string, unknown>>;
+  return {
+    kind: 'ok',
+    value: fields.map((f) => {
+      const choices = (f.choices as { choice?: string | string[] } | undefined)?.choice;
+      return {
+        name: String(f.name),
+        label: text(f.label),
+        valueType: text(f.valueType),
+        maxChars: f.maxChars !== undefined && Number(f.maxChars) > 0 ? Number(f.maxChars) : undefined,
+        required: text(f.required) === 'true',
+        choices: choices === undefined ? undefined : (Array.isArray(choices) ? choices : [choices]).map(String),
+      };
+    }),
+  };
+}
+
+/** One getUser per identity (Luminate reads one constituent a call): found, not found (code 16), or what to do. */
+async function lookup(c: Connection, kind: IdentityKind, values: string[], signal?: AbortSignal, nextCall?: () => Promise<void>): Promise<LookupOutcome> {
+  const records = new Map<string, FoundRecord[]>();
+  for (const [i, value] of values.entries()) {
+    if (i > 0) await nextCall?.();
+    const param = kind === 'id' ? 'cons_id' : kind === 'externalId' ? 'member_id' : 'primary_email';
+    const r = await read(c, 'getUser', { method: 'getUser', [param]: value }, signal);
+    if (r.kind === 'error') {
+      if (r.code === '16') {
+        records.set(value, []);
+        continue;
+      }
+      if (CONFIG_CODES[r.code]) return { kind: 'abort', reason: CONFIG_CODES[r.code]!, errorCode: r.code };
+      return { kind: 'reject', reason: `Luminate answered getUser with code ${r.code}: ${r.message}`, errorCode: r.code };
     }
-    if (!json || status !== 200) return { kind: 'retry', reason: `unreadable ${what} answer from Luminate (HTTP ${status}: ${excerpt(r.reply.text, 60) || 'empty body'})`, httpStatus: status };
-    return { kind: 'json', json };
+    if (r.kind !== 'json') return r;
+    const rec = r.json.getConsResponse as Record<string, unknown> | undefined;
+    if (!rec) return { kind: 'retry', reason: 'unreadable getUser answer from Luminate (no getConsResponse)' };
+    const { values: backup, unknown } = readConstituent(rec);
+    const consId = backup.cons_id ?? '';
+    delete backup.cons_id;
+    const name = [backup['name.first'], backup['name.last']].filter(Boolean).join(' ');
+    records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup, unknown, absent: 'unknown' }]);
   }
+  return { kind: 'found', records };
+}
+
+/**
+ * One read request (listUserFields, getUser), credentials in the body: its JSON, Luminate's own error code, or
+ * what to do next (a reset, 429, 5xx or code 1 is worth retrying; an unreadable answer too).
+ */
+async function read(c: Connection, what: string, params: Record<string, string>, signal?: AbortSignal): Promise<ReadResult> {
+  const body = new URLSearchParams({ ...params, ...c.common }).toString();
+  const r = await c.http.send(c.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, signal });
+  if (!r.ok) return { kind: 'retry', reason: r.reason };
+  const { status } = r.reply;
+  if (status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status} from Luminate (${what})`, httpStatus: status, rateLimited: status === 429 };
+  const json = tryJson(r.reply.text) as Record<string, unknown> | undefined;
+  const err = one(json?.errorResponse as Record<string, unknown> | undefined) as Record<string, unknown> | undefined;
+  if (err) {
+    const code = text(err.code) ?? '';
+    const message = text(err.message) ?? '';
+    if (code === '1') return { kind: 'retry', reason: `Luminate failed on ${what} (code 1: ${message})` };
+    return { kind: 'error', code, message };
+  }
+  if (!json || status !== 200) return { kind: 'retry', reason: `unreadable ${what} answer from Luminate (HTTP ${status}: ${excerpt(r.reply.text, 60) || 'empty body'})`, httpStatus: status };
+  return { kind: 'json', json };
 }
