@@ -138,95 +138,122 @@ export interface JsonlSink<C> {
  * UTF-8 and latin1); a chunk that is not valid UTF-8 is cut into byte lines instead, so that the error names the line.
  */
 export async function* readJsonl<C>(input: AsyncIterable<Buffer>, options: JsonlSourceOptions, sink: JsonlSink<C>): AsyncGenerator<C> {
-  const encoding = options.encoding ?? 'utf8';
-  const maxLine = options.maxLineBytes ?? 8 * 1024 * 1024;
-  const byteLines = BYTE_LINES.has(encoding);
-  const utf8 = encoding === 'utf8';
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let lineNo = 0;
-  let row = 0;
-  let oversized = false;
-  const parse = (text: string) => {
-    const value = parseJsonlObject(text);
-    if (typeof value === 'string') sink.error(++row, lineNo, value);
-    else sink.object(++row, lineNo, value, text);
-  };
-  /** One line as text, without its line end. */
-  const textLine = (text: string) => {
-    lineNo++;
-    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
-    if (text.charCodeAt(0) !== 123 && isBlank(text)) return;
-    parse(text);
-  };
-  /** One line as bytes, without its newline (undefined: it was too long and is not held). */
-  const byteLine = (bytes: Buffer | undefined) => {
-    lineNo++;
-    if (bytes === undefined) return sink.error(++row, lineNo, `is longer than ${maxLine} bytes; split or shorten this record`);
-    let b = bytes;
-    if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
-    let blank = true;
-    for (let i = 0; i < b.length && blank; i++) blank = b[i] === 32 || b[i] === 9;
-    if (blank) return;
-    // A native check, then a plain decode: several times cheaper than a fatal TextDecoder per line.
-    if (utf8 && !isUtf8(b)) return sink.error(++row, lineNo, NOT_UTF8);
-    parse(b.toString(encoding));
-  };
+  const lines = new JsonlLines(options, sink);
+  for await (const chunk of withoutBom(input)) {
+    lines.feed(chunk);
+    const made = sink.take();
+    if (made !== undefined) yield made;
+  }
+  if (lines.finish()) {
+    const made = sink.take();
+    if (made !== undefined) yield made;
+  }
+  if (lines.lineNo === 0) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
+  if (lines.row === 0) throw new UsageError(`Input ${options.name} has no data lines: there is nothing to sync.`, 'E_EMPTY');
+}
+
+/** A JSONL input cut into lines, each handed to the sink as an object or an error; a partial line is held over. */
+class JsonlLines<C> {
+  lineNo = 0;
+  row = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private oversized = false;
+  private readonly encoding: BufferEncoding;
+  private readonly maxLine: number;
+  private readonly byteLines: boolean;
+  private readonly utf8: boolean;
+
+  constructor(options: JsonlSourceOptions, private readonly sink: JsonlSink<C>) {
+    this.encoding = options.encoding ?? 'utf8';
+    this.maxLine = options.maxLineBytes ?? 8 * 1024 * 1024;
+    this.byteLines = BYTE_LINES.has(this.encoding);
+    this.utf8 = this.encoding === 'utf8';
+  }
+
+  /** The complete lines of a chunk; the rest is held (a runaway line only remembered as too long). */
+  feed(chunk: Buffer): void {
+    let start = 0;
+    if (this.oversized) {
+      // The rest of a line already too long: skip to its end.
+      const nl = chunk.indexOf(10);
+      if (nl === -1) return;
+      this.oversized = false;
+      this.byteLine(undefined);
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= start) {
+      const region = this.pending.length ? Buffer.concat([...this.pending, chunk.subarray(start, last + 1)]) : chunk.subarray(start, last + 1);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.lines(region);
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      this.pending.push(chunk.subarray(start));
+      this.pendingBytes += chunk.length - start;
+      // Do not hold a runaway line in memory: remember only that it was too long.
+      if (this.pendingBytes > this.maxLine) {
+        this.oversized = true;
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+    }
+  }
+
+  /** A last line without a newline: true if there was one. */
+  finish(): boolean {
+    if (!this.pending.length && !this.oversized) return false;
+    this.byteLine(this.oversized ? undefined : Buffer.concat(this.pending));
+    return true;
+  }
+
   /** Complete lines, each ending in a newline. */
-  const lines = (region: Buffer) => {
-    if (byteLines && region.length <= maxLine && (!utf8 || isUtf8(region))) {
-      const text = region.toString(encoding);
+  private lines(region: Buffer): void {
+    if (this.byteLines && region.length <= this.maxLine && (!this.utf8 || isUtf8(region))) {
+      const text = region.toString(this.encoding);
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        textLine(text.slice(start, nl));
+        this.textLine(text.slice(start, nl));
         start = nl + 1;
       }
       return;
     }
     let start = 0;
     for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
-      byteLine(nl - start > maxLine ? undefined : region.subarray(start, nl));
+      this.byteLine(nl - start > this.maxLine ? undefined : region.subarray(start, nl));
       start = nl + 1;
     }
-  };
-  for await (const chunk of withoutBom(input)) {
-    let start = 0;
-    if (oversized) {
-      // The rest of a line already too long: skip to its end.
-      const nl = chunk.indexOf(10);
-      if (nl === -1) continue;
-      oversized = false;
-      byteLine(undefined);
-      start = nl + 1;
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last >= start) {
-      const region = pending.length ? Buffer.concat([...pending, chunk.subarray(start, last + 1)]) : chunk.subarray(start, last + 1);
-      pending = [];
-      pendingBytes = 0;
-      lines(region);
-      start = last + 1;
-    }
-    if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingBytes += chunk.length - start;
-      // Do not hold a runaway line in memory: remember only that it was too long.
-      if (pendingBytes > maxLine) {
-        oversized = true;
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-    const made = sink.take();
-    if (made !== undefined) yield made;
   }
-  if (pending.length || oversized) {
-    byteLine(oversized ? undefined : Buffer.concat(pending));
-    const made = sink.take();
-    if (made !== undefined) yield made;
+
+  /** One line as text, without its line end. */
+  private textLine(text: string): void {
+    this.lineNo++;
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (text.charCodeAt(0) !== 123 && isBlank(text)) return;
+    this.parse(text);
   }
-  if (lineNo === 0) throw new UsageError(`Input ${options.name} is empty: there is nothing to sync.`, 'E_EMPTY');
-  if (row === 0) throw new UsageError(`Input ${options.name} has no data lines: there is nothing to sync.`, 'E_EMPTY');
+
+  /** One line as bytes, without its newline (undefined: it was too long and is not held). */
+  private byteLine(bytes: Buffer | undefined): void {
+    this.lineNo++;
+    if (bytes === undefined) return this.sink.error(++this.row, this.lineNo, `is longer than ${this.maxLine} bytes; split or shorten this record`);
+    let b = bytes;
+    if (b.length > 0 && b[b.length - 1] === 13) b = b.subarray(0, b.length - 1);
+    let blank = true;
+    for (let i = 0; i < b.length && blank; i++) blank = b[i] === 32 || b[i] === 9;
+    if (blank) return;
+    // A native check, then a plain decode: several times cheaper than a fatal TextDecoder per line.
+    if (this.utf8 && !isUtf8(b)) return this.sink.error(++this.row, this.lineNo, NOT_UTF8);
+    this.parse(b.toString(this.encoding));
+  }
+
+  private parse(text: string): void {
+    const value = parseJsonlObject(text);
+    if (typeof value === 'string') this.sink.error(++this.row, this.lineNo, value);
+    else this.sink.object(++this.row, this.lineNo, value, text);
+  }
 }
 
 /** JSON Lines as a Source of records (the in-thread reader). */
