@@ -4,7 +4,7 @@ import { readGroupDirectory } from '../core/memberships.js';
 import { RequestPacer } from '../core/pace-requests.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
-import type { GroupDirectory, PrepareOptions, SourceRecord, Target, TargetSession } from '../core/types.js';
+import type { GroupDirectory, PrepareOptions, RowMapper, SourceRecord, Target, TargetSession } from '../core/types.js';
 import { isGroupField, loadMappingFile } from '../mapping/mapping-file.js';
 import { createRowMapper } from '../mapping/mapper.js';
 import { sandboxEnvironment, startSandbox, type Sandbox } from '../sandbox/server.js';
@@ -145,15 +145,40 @@ async function readGroups(opts: CheckRequest, target: Target, session: TargetSes
 
 async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promise<void> {
   const { target, add } = c;
+  const read = await readFile(input, opts, c);
+  if (!read) return;
+  const { mapper, sample, rows } = read;
+  c.facts.rows = rows;
+  add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
+  checkReading(mapper, c);
+  // The run's own check, so check says what the run would (and names the column holding the email addresses).
+  try {
+    requireKeyColumn(mapper, target, sample, input);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    add('key column', false, err.message);
+  }
+  if (c.prepare.remoteFields && target.checkFields) {
+    const problems = target.checkFields(new Set(mapper.matches().map((m) => m.field)), c.prepare.remoteFields);
+    add('mapped fields', problems.length === 0, problems.length === 0 ? `every mapped field exists on the site and accepts updates` : problems.join('; '));
+  }
+  checkValues(sample.slice(0, VALUE_SAMPLE), mapper, c);
+  if (c.directory && mapper.matches().some((m) => isGroupField(m.field))) checkRowGroups(sample.slice(0, VALUE_SAMPLE), mapper, c);
+  estimateTime(rows, c);
+  if (c.sampleSize > 0 && c.session) await sampleLookups(sample.slice(0, c.sampleSize), mapper, c);
+}
+
+/** The mapping and the whole file read (rows counted, the first kept as a sample); a problem is a FAIL line. */
+async function readFile(input: string, opts: CheckRequest, c: FileCheck): Promise<{ mapper: RowMapper; sample: SourceRecord[]; rows: number } | undefined> {
   let spec;
   try {
-    spec = opts.map ? await loadMappingFile(opts.map, target) : undefined;
+    spec = opts.map ? await loadMappingFile(opts.map, c.target) : undefined;
   } catch (err) {
-    if (err instanceof UsageError) return add('mapping', false, err.message);
+    if (err instanceof UsageError) return void c.add('mapping', false, err.message);
     throw err;
   }
   const source = await openSource(input, { format: opts.format, delimiter: opts.delimiter, encoding: opts.encoding });
-  const mapper = createRowMapper(target, spec, input);
+  const mapper = createRowMapper(c.target, spec, input);
   let rows = 0;
   const sample: SourceRecord[] = [];
   try {
@@ -163,37 +188,34 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
       for (const r of chunk) if (sample.length < Math.max(VALUE_SAMPLE, c.sampleSize)) sample.push(r);
     }
   } catch (err) {
-    if (err instanceof UsageError) return add('file', false, err.message);
+    if (err instanceof UsageError) return void c.add('file', false, err.message);
     throw err;
   }
-  c.facts.rows = rows;
-  const mapped = new Set(mapper.matches().map((m) => m.field));
-  add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
-  // What the run says before it starts: consent read in words, choices made from the header and the sample.
+  return { mapper, sample, rows };
+}
+
+/** What the run says before it starts: consent read in words, choices made from the header and the sample. */
+function checkReading(mapper: RowMapper, c: FileCheck): void {
+  const { add } = c;
   const unread = new Set(mapper.unreadConsent());
-  for (const note of mapper.planNotes()) if (![...unread].some((c) => note.startsWith(`"${c}" looks like email consent`))) add('reading', true, note);
-  for (const c of unread) add('consent', false, `"${c}" looks like email consent, but its values do not say which way round: a run would not read it, so no one's status would come from it. Map it with "consent" (opt-in, opt-out or status) if it is consent`, 'problem');
+  for (const note of mapper.planNotes()) if (![...unread].some((col) => note.startsWith(`"${col}" looks like email consent`))) add('reading', true, note);
+  for (const col of unread) add('consent', false, `"${col}" looks like email consent, but its values do not say which way round: a run would not read it, so no one's status would come from it. Map it with "consent" (opt-in, opt-out or status) if it is consent`, 'problem');
   const gaps = mapper.addressGaps();
-  if (gaps.length > 0) add('address', false, `not whole: ${describeAddressGaps(gaps, target)}`, 'problem');
-  // The run's own check, so check says what the run would (and names the column holding the email addresses).
-  try {
-    requireKeyColumn(mapper, target, sample, input);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    add('key column', false, err.message);
-  }
-  if (c.prepare.remoteFields && target.checkFields) {
-    const problems = target.checkFields(mapped, c.prepare.remoteFields);
-    add('mapped fields', problems.length === 0, problems.length === 0 ? `every mapped field exists on the site and accepts updates` : problems.join('; '));
-  }
-  // Values of the first rows, prepared as a run would (enumerations against the site's choices, lengths).
-  // As the run reads them: a value that cannot be used costs the row that value (said), a bad key the row (INVALID).
+  if (gaps.length > 0) add('address', false, `not whole: ${describeAddressGaps(gaps, c.target)}`, 'problem');
+}
+
+/**
+ * Values of the first rows, prepared as a run would (enumerations against the site's choices, lengths). As the
+ * run reads them: a value that cannot be used costs the row that value (said), a bad key the row (INVALID).
+ */
+function checkValues(sample: SourceRecord[], mapper: RowMapper, c: FileCheck): void {
+  const { target } = c;
   const refused = new Map<string, number>();
   const without = new Map<string, number>();
   let checked = 0;
   let partial = 0;
   const said = (why: string) => why.replace(/"[^"]*"/g, '"…"');
-  for (const r of sample.slice(0, VALUE_SAMPLE)) {
+  for (const r of sample) {
     checked++;
     const m = r.fields ? mapper.map(r.fields) : { error: r.error ?? 'unreadable' };
     let p = 'error' in m ? { ok: false as const, error: m.error, field: undefined } : target.prepare('upsert', m.mapped, { ...c.prepare, checkOnly: true });
@@ -213,19 +235,21 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
   }
   const refusedTotal = [...refused.values()].reduce((a, b) => a + b, 0);
   const passing = `the first ${checked} rows pass every local check${c.prepare.remoteFields ? " and the site's choices and lengths" : ''}`;
-  add('values', refusedTotal === 0, refusedTotal === 0 ? (partial === 0 ? passing : `${checked - partial} of the first ${checked} rows pass every check; ${partial} would go without a value (--strict-values: INVALID): ${tally(without)}`) : `${refusedTotal} of the first ${checked} rows would be INVALID: ${tally(refused)}${partial ? `; ${partial} more would go without a value: ${tally(without)}` : ''}`, 'problem');
+  c.add('values', refusedTotal === 0, refusedTotal === 0 ? (partial === 0 ? passing : `${checked - partial} of the first ${checked} rows pass every check; ${partial} would go without a value (--strict-values: INVALID): ${tally(without)}`) : `${refusedTotal} of the first ${checked} rows would be INVALID: ${tally(refused)}${partial ? `; ${partial} more would go without a value: ${tally(without)}` : ''}`, 'problem');
   c.facts.sampleWithoutValue = partial;
   c.facts.sampleInvalid = refusedTotal;
-  if (c.directory && mapper.matches().some((m) => isGroupField(m.field))) checkRowGroups(sample.slice(0, VALUE_SAMPLE), mapper, c);
+}
+
+/** How long the file takes at the account's pace (one call per batch). */
+function estimateTime(rows: number, c: FileCheck): void {
   const limits = c.session?.limits;
   if (limits?.ratePerMinute) {
     const calls = Math.ceil(rows / limits.maxBatchSize);
     const perMinute = limits.startRatePerMinute ?? limits.ratePerMinute;
     const minutes = calls / perMinute;
     c.facts.estimatedMinutes = Math.round(minutes * 10) / 10;
-    add('time', true, `${rows} rows = ${calls} call${calls === 1 ? '' : 's'} at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${formatMinutes(minutes)} (one more call per batch of creations without an email status column)`);
-  } else if (limits) add('time', true, `${rows} rows, one call each; ${target.displayName} publishes no rate limit (concurrency ${limits.defaultConcurrency} by default)`);
-  if (c.sampleSize > 0 && c.session) await sampleLookups(sample.slice(0, c.sampleSize), mapper, c);
+    c.add('time', true, `${rows} rows = ${calls} call${calls === 1 ? '' : 's'} at ${limits.maxBatchSize} a call; at ${perMinute} calls a minute about ${formatMinutes(minutes)} (one more call per batch of creations without an email status column)`);
+  } else if (limits) c.add('time', true, `${rows} rows, one call each; ${c.target.displayName} publishes no rate limit (concurrency ${limits.defaultConcurrency} by default)`);
 }
 
 /** The groups the first rows' own columns name (a tags column), against the account's: a row naming one it lacks is INVALID. */

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors.js';
-import type { Operation, PrepareOptions } from '../../core/types.js';
+import type { Operation, PrepareOptions, Target } from '../../core/types.js';
 import { DEFAULT_STATE_PATH } from '../../state/paths.js';
 import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
 import { runDataJob } from '../../jobs/data-job.js';
@@ -24,36 +24,13 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
   if (!target.operations.includes(operation)) {
     throw new UsageError(target.unsupportedReason?.[operation] ?? `${target.displayName} does not support ${command}.`, 'E_UNSUPPORTED');
   }
-  if (opts.plan && (opts.dryRun || opts.resume || opts.mirror || opts.applyPlan || opts.undoLog)) {
-    throw new UsageError('--plan only reads: it cannot be combined with --dry-run, --resume, --mirror, --apply-plan or --undo-log.');
-  }
-  if ((opts.applyPlan || opts.undoLog) && (opts.dryRun || command !== 'import')) throw new UsageError('--apply-plan and --undo-log belong to an import that sends (the plan itself is the preview).');
-  if (opts.applyPlan && opts.mirror) throw new UsageError('--apply-plan sends what the plan says, and nothing else: it cannot be combined with --mirror.');
-  if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
+  refuseContradictions(command, opts, target);
   const sending = command !== 'validate' && !opts.dryRun && !opts.plan;
   // A delete names supporters the remote must look up, so its preview (--dry-run) talks to the remote too.
   const needsRemote = sending || !!opts.plan || (command === 'delete' && !!target.deletes) || (command === 'import' && !!opts.mirror);
-  if ((opts.plan || opts.undoLog || opts.applyPlan) && !target.readBack) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
-  if (needsRemote && !opts.sandbox) {
-    const missing = target.missingCredentials(env);
-    if (missing.length > 0) {
-      throw new UsageError(
-        `Missing ${missing.join(', ')} for ${target.displayName}. Set ${missing.length > 1 ? 'them' : 'it'} in the environment or in a .env file in this folder ` +
-          '(or try the built-in emulator with --sandbox, or check the file with validate).',
-        'E_CREDENTIALS',
-      );
-    }
-  }
-  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
+  if (needsRemote && !opts.sandbox) requireCredentials(target, env);
   const useState = command !== 'validate' && opts.state !== false;
-  if ((opts.changedOnly || opts.mirror) && !useState) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
-  if (opts.mirror && (command !== 'import' || !target.deletes)) {
-    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
-  }
   const groups = { add: (opts.segment ?? []).map((x) => x.trim()).filter(Boolean), remove: (opts.removeSegment ?? []).map((x) => x.trim()).filter(Boolean) };
-  if ((groups.add.length || groups.remove.length) && !target.groups) {
-    throw new UsageError(`${target.displayName} has no groups this tool can set: drop --segment / --remove-segment.`, 'E_UNSUPPORTED');
-  }
   const mode = command === 'validate' ? 'validate' : opts.plan ? 'plan' : opts.dryRun ? 'dry-run' : 'send';
   const reportPath = opts.report ?? defaultReportPath(input, mode);
   if (mode === 'plan' && !/\.(jsonl|ndjson|json)$/i.test(reportPath)) throw new UsageError(`A plan is written as JSONL (it carries what --apply-plan sends): give --report a .jsonl name, or leave it out (${defaultReportPath(input, 'plan')}).`);
@@ -100,6 +77,37 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     groups,
     json: !!opts.json,
   };
+}
+
+/** Flags that contradict each other, or ask the target for what it cannot do: refused before anything is read. */
+function refuseContradictions(command: DataCommand, opts: DataCommandOptions, target: Target): void {
+  if (opts.plan && (opts.dryRun || opts.resume || opts.mirror || opts.applyPlan || opts.undoLog)) {
+    throw new UsageError('--plan only reads: it cannot be combined with --dry-run, --resume, --mirror, --apply-plan or --undo-log.');
+  }
+  if ((opts.applyPlan || opts.undoLog) && (opts.dryRun || command !== 'import')) throw new UsageError('--apply-plan and --undo-log belong to an import that sends (the plan itself is the preview).');
+  if (opts.applyPlan && opts.mirror) throw new UsageError('--apply-plan sends what the plan says, and nothing else: it cannot be combined with --mirror.');
+  if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
+  if ((opts.plan || opts.undoLog || opts.applyPlan) && !target.readBack) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
+  if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
+  if ((opts.changedOnly || opts.mirror) && !(command !== 'validate' && opts.state !== false)) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
+  if (opts.mirror && (command !== 'import' || !target.deletes)) {
+    throw new UsageError(`--mirror deletes what the file no longer has, and ${target.displayName}${target.operations.includes('delete') ? '' : "'s API has no delete"}: it works with import to Salsa only.`, 'E_UNSUPPORTED');
+  }
+  if ([...(opts.segment ?? []), ...(opts.removeSegment ?? [])].some((x) => x.trim()) && !target.groups) {
+    throw new UsageError(`${target.displayName} has no groups this tool can set: drop --segment / --remove-segment.`, 'E_UNSUPPORTED');
+  }
+}
+
+/** A run that talks to the remote needs its credentials (the sandbox has its own). */
+function requireCredentials(target: Target, env: Record<string, string | undefined>): void {
+  const missing = target.missingCredentials(env);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `Missing ${missing.join(', ')} for ${target.displayName}. Set ${missing.length > 1 ? 'them' : 'it'} in the environment or in a .env file in this folder ` +
+        '(or try the built-in emulator with --sandbox, or check the file with validate).',
+      'E_CREDENTIALS',
+    );
+  }
 }
 
 /** import, delete, validate: flags to a job, the job run, its summary printed; the exit status. */
