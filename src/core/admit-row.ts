@@ -63,29 +63,23 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
     if (ctx.locks.claim(w)) ctx.toReady(w);
     return;
   }
-  let hash: string | undefined;
-  let payload = prepared.payload;
-  let fallback: unknown;
-  if (state && operation === 'upsert') {
-    hash = sha('sha256', (options.hashSalt ?? '') + JSON.stringify(payload), 'base64url').slice(0, 32);
-    const stored = state.get(prepared.key);
-    if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) {
-      ctx.unchanged++;
-      if (separate && stored.remoteId) {
-        // Its record is as last synced, but its group changes are asked for now: they are sent, by its stored id
-        // (group membership is not part of what --changed-only compares; README "Segments and groups").
-        const w = newWork(undefined);
-        w.upserted = { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' };
-        if (ctx.locks.claim(w)) ctx.toReady(w);
-        return;
-      }
-      return ctx.finishRow(here(prepared.key), { status: 'UNCHANGED', remoteId: stored.remoteId, errorMessage: 'same as last synced; not sent' });
+  const remembered = state && operation === 'upsert' ? fromState(ctx, prepared) : undefined;
+  if (remembered?.unchanged) {
+    ctx.unchanged++;
+    const { remoteId } = remembered;
+    if (separate && remoteId) {
+      // Its record is as last synced, but its group changes are asked for now: they are sent, by its stored id
+      // (group membership is not part of what --changed-only compares; README "Segments and groups").
+      const w = newWork(undefined);
+      w.upserted = { status: 'UNCHANGED', remoteId, errorMessage: 'same as last synced; not sent' };
+      if (ctx.locks.claim(w)) ctx.toReady(w);
+      return;
     }
-    if (stored?.remoteId && target.withRemoteId) {
-      fallback = payload;
-      payload = target.withRemoteId(payload, stored.remoteId);
-    }
+    return ctx.finishRow(here(prepared.key), { status: 'UNCHANGED', remoteId, errorMessage: 'same as last synced; not sent' });
   }
+  const payload = remembered?.payload ?? prepared.payload;
+  const fallback = remembered?.fallback;
+  const hash = remembered?.hash;
   if (!ctx.sending && !ctx.planning) return ctx.finishRow(here(prepared.key, prepared.note, said), { status: 'DRY_RUN' });
   const work = newWork(payload, { fallback, hash });
   if (ctx.planning || options.undoLog) {
@@ -138,6 +132,20 @@ function rowNote(ctx: RunContext, row: MappedRow, prepared: Extract<Prepared, { 
   if (row.clear?.length) note = [note, `clears ${row.clear.join(', ')}`].filter(Boolean).join('; ');
   if (!ctx.sending && prepared.heldBackNote) note = [note, prepared.heldBackNote].filter(Boolean).join('; ');
   return note;
+}
+
+/**
+ * What the state remembers of the row's key: the payload's hash; whether it is unchanged since last synced
+ * (--changed-only); and a remembered remote id, which the payload then carries (the payload without it is the
+ * fallback, sent if that id turns out stale).
+ */
+function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): { hash: string; unchanged?: boolean; remoteId?: string; payload?: unknown; fallback?: unknown } {
+  const { options } = ctx;
+  const hash = sha('sha256', (options.hashSalt ?? '') + JSON.stringify(prepared.payload), 'base64url').slice(0, 32);
+  const stored = options.state!.get(prepared.key);
+  if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) return { hash, unchanged: true, remoteId: stored.remoteId };
+  if (stored?.remoteId && options.target.withRemoteId) return { hash, payload: options.target.withRemoteId(prepared.payload, stored.remoteId), fallback: prepared.payload };
+  return { hash };
 }
 
 /** The row without one value (a field, or "custom <name>"), and why, for its report line. */
