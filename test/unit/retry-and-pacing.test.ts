@@ -142,3 +142,30 @@ describe('pacer with a huge reported limit', () => {
     expect(clock.t).toBeLessThan(1); // 1000 calls at 10^9 a minute take well under a millisecond
   });
 });
+
+describe('one retry policy for single-answer calls (lookups, field lists)', () => {
+  it("gives a gateway 503's pacer slot back, as batches do, but not a 429's, and stops at the policy's last attempt", async () => {
+    const { callWithRetry } = await import('../../src/core/call-with-retry.js');
+    const clock = fakeClock();
+    const pacer = new RequestPacer(600, clock);
+    const refunded: number[] = [];
+    const refund = pacer.refund.bind(pacer);
+    pacer.refund = (at: number) => {
+      refunded.push(at);
+      refund(at);
+    };
+    const answers = [
+      { kind: 'retry' as const, reason: 'HTTP 503', httpStatus: 503 },
+      { kind: 'retry' as const, reason: 'HTTP 429', httpStatus: 429, rateLimited: true, retryAfterMs: 10 },
+      { kind: 'retry' as const, reason: 'HTTP 504', httpStatus: 504 },
+      { kind: 'ok' as const, value: 'the record' },
+    ];
+    let i = 0;
+    const got = await callWithRetry({ pacer, retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1 }, clock }, 'a lookup', async () => answers[i++]!);
+    expect(got).toMatchObject({ value: 'the record', attempts: 4, calls: 4 });
+    expect(refunded).toHaveLength(2); // the 503 and the 504, not the 429
+
+    const always503 = () => Promise.resolve({ kind: 'retry' as const, reason: 'HTTP 503', httpStatus: 503 });
+    await expect(callWithRetry({ pacer, retry: { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxAttempts: 3 }, clock }, 'a lookup', always503)).rejects.toThrow('a lookup failed: HTTP 503 (gave up after 3 attempts)');
+  });
+});
