@@ -29,6 +29,8 @@ export interface DataCommandOptions {
   /** A path, or false for --no-state. */
   state?: string | false;
   changedOnly?: boolean;
+  update?: string;
+  newerColumn?: string;
   full?: boolean;
   mirror?: boolean;
   segment?: string[];

@@ -122,6 +122,8 @@ function addDataCommands(program: Command, io: CommandIO, setExit: (code: number
     .option('--plan', 'read every row\'s record and report what the import would do — CREATE, UPDATE with each field old → new, NO_CHANGE — sending nothing (writes <input>.plan.jsonl)')
     .option('--apply-plan <plan.jsonl>', 'send exactly what a reviewed --plan of this file said, refusing (CONFLICT) rows whose record changed since; writes an undo log')
     .option('--undo-log [file]', 'before each batch, write the prior values of every record it changes (default <input>.undo.jsonl beside the report); `sync-supporters undo <file>` puts them back')
+    .option('--update <always|if-empty|never|if-newer>', 'when a value in the file may replace one the record holds: always (default), if-empty (only fill what the record has empty), never (only on records the run creates), if-newer (when the row is newer than the record, by --newer-column). Each record is read first; a mapping field\'s own "update" wins; consent keeps its own rule')
+    .option('--newer-column <column>', 'with --update if-newer: the file\'s column saying when each row last changed (2025-03-14T09:30:00Z)')
     .option('--changed-only', 'send only rows that changed since this tool last synced them (others are UNCHANGED)')
     .option('--full', 'send every row, even unchanged ones (the opposite of --changed-only)')
     .option('--mirror', 'then delete the supporters this tool synced earlier that the file no longer has (Salsa)')

@@ -4,6 +4,7 @@ import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, Work } from './run-types.js';
 import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
+import { readRowTime, type RowTimes } from './update-policy.js';
 
 const CHECK_ONLY = { checkOnly: true };
 
@@ -82,7 +83,13 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const hash = remembered?.hash;
   if (!ctx.sending && !ctx.planning) return ctx.finishRow(here(prepared.key, prepared.note, said), { status: 'DRY_RUN' });
   const work = newWork(payload, { fallback, hash });
-  if (ctx.planning || options.undoLog) {
+  const policy = options.update && operation === 'upsert' && ctx.policyFields!.needsRead(options.update, writtenFields(mapped.mapped));
+  if (policy) {
+    // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
+    work.mapped = mapped.mapped;
+    work.rowTimes = rowTimes(ctx, record);
+  }
+  if (ctx.planning || options.undoLog || policy) {
     // Its record is read before it is written: by the id the state remembers (what will be sent), else as the row names it.
     const identity = payload !== prepared.payload && fallback !== undefined ? { kind: 'id' as const, value: stateId(options, prepared.key)! } : target.identify(mapped.mapped);
     if ('error' in identity) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: identity.error });
@@ -146,6 +153,19 @@ function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): 
   if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) return { hash, unchanged: true, remoteId: stored.remoteId };
   if (stored?.remoteId && options.target.withRemoteId) return { hash, payload: options.target.withRemoteId(prepared.payload, stored.remoteId), fallback: prepared.payload };
   return { hash };
+}
+
+/** The flat names of the fields a mapped row writes (a custom field: "custom:<name>"). */
+function writtenFields(row: MappedRow): string[] {
+  return [...Object.keys(row.fields), ...row.custom.map((c) => `custom:${c.name ?? c.fieldId}`)];
+}
+
+/** The row's timestamps, one per if-newer column the policy names. */
+function rowTimes(ctx: RunContext, record: SourceRecord): RowTimes | undefined {
+  const policy = ctx.options.update!;
+  const columns = new Set([policy.default, ...policy.fields.values()].map((f) => f.newerColumn).filter((c): c is string => !!c));
+  if (columns.size === 0) return undefined;
+  return new Map([...columns].map((c) => [c, readRowTime(record.fields?.[c], c, policy.dateOrder) ?? `the row has no "${c}" value`]));
 }
 
 /** The row without one value (a field, or "custom <name>"), and why, for its report line. */

@@ -1,5 +1,6 @@
 import { callWithRetry } from './call-with-retry.js';
 import { InterruptedError, RunAbortedError } from './errors.js';
+import { describeKept, keptByPolicy, withoutKept, type Kept } from './update-policy.js';
 import { alignFieldNames, describeChanges, diffRecord, drift, heldValue } from './record-changes.js';
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
@@ -77,8 +78,15 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
   // A record the row creates also gets what its second call sends (its email status).
   const flat = (p: unknown) => (p === undefined ? {} : options.target.readBack?.flatten(p) ?? {});
-  const intended = alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
-  const changes = diffRecord(intended, rec);
+  const intendedOf = () => alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
+  let intended = intendedOf();
+  let changes = diffRecord(intended, rec);
+  const kept = rec && w.mapped ? applyPolicy(ctx, w, rec, changes) : [];
+  if (kept === 'finished') return false;
+  if (kept.length > 0) {
+    intended = intendedOf();
+    changes = diffRecord(intended, rec);
+  }
   const several = found.length > 1 ? `${found.length} ${nouns.many} match ${w.identity!.value}; the first (${rec!.remoteId}) is shown, and the remote decides which one it writes` : undefined;
   if (!rec && w.identity!.kind === 'id' && w.fallback === undefined && w.expect === undefined) {
     // An id names a record the remote made; none has it now, so the call can only answer "not found" (and an undo
@@ -89,7 +97,12 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   }
   if (w.expect !== undefined && !w.force && !stillAsExpected(ctx, w, rec, changes.length)) return false;
   if (ctx.planning) {
-    finishPlanned(ctx, w, { rec, identityKey, intended, changes, several });
+    finishPlanned(ctx, w, { rec, identityKey, intended, changes, several: [several, kept.length > 0 ? describeKept(kept) : undefined].filter(Boolean).join('; ') || undefined });
+    return false;
+  }
+  if (kept.length > 0 && changes.length === 0) {
+    // Everything the row would change, the record keeps: nothing is sent.
+    ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec!.remoteId, errorMessage: `${describeKept(kept)}; nothing else to send` });
     return false;
   }
   const unreadable = changes.filter((c) => c.old === null).map((c) => c.field);
@@ -103,6 +116,30 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   }
   if (options.undoLog) undo.push({ row: w.row, line: w.line, key: w.key, identity: w.identity, remoteId: rec?.remoteId, before: rec?.backup ?? null, changes, after: intended, ...(several ? { matches: found.length } : {}) });
   return true;
+}
+
+/**
+ * The update policy, once the record is read: the fields it keeps (counted per field, said on the row's line) and
+ * the row prepared again without them, so that what the record keeps is not sent at all.
+ */
+function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldChange[]): Kept[] | 'finished' {
+  const { options } = ctx;
+  const kept = keptByPolicy(options.update!, ctx.policyFields!, changes.map((c) => c.field), rec, w.rowTimes, options.target.displayName);
+  const row = w.mapped!;
+  w.mapped = undefined;
+  if (kept.length === 0) return kept;
+  for (const k of kept) ctx.kept[k.field] = (ctx.kept[k.field] ?? 0) + 1;
+  const prepared = options.target.prepare('upsert', withoutKept(row, kept, ctx.policyFields!), ctx.prepareOptions);
+  if (!prepared.ok) {
+    // Never the kept values: a row that cannot go without them is not sent.
+    ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: `${describeKept(kept)}; the rest cannot be sent without them (${prepared.error})` });
+    return 'finished';
+  }
+  const byId = w.fallback !== undefined && options.target.withRemoteId;
+  w.fallback = byId ? prepared.payload : undefined;
+  w.payload = byId ? options.target.withRemoteId!(prepared.payload, rec.remoteId) : prepared.payload;
+  w.note = [w.note, describeKept(kept)].filter(Boolean).join('; ');
+  return kept;
 }
 
 /**

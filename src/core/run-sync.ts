@@ -193,6 +193,7 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     membershipCalls: ctx.membershipCalls,
     refusedGroups: [...ctx.membership.refused.values()],
     lookupCalls: ctx.lookupCalls,
+    kept: ctx.kept,
     planFields: ctx.planFields,
     planSecondCalls: ctx.planSecondCalls,
     ceilingPerMinute: s.ceilingPerMinute,

@@ -2,7 +2,8 @@ import type { RequestPacer, PacerClock } from './pace-requests.js';
 import type { ProgressSink } from './progress.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { MembershipOutcome, MembershipResult } from './memberships.js';
-import type { FieldChange, FoundRecord, GroupDirectory, IdentityKind, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
+import type { RowTimes, UpdatePolicy } from './update-policy.js';
+import type { FieldChange, FoundRecord, GroupDirectory, MappedRow, IdentityKind, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
 
 /** Where results go; the report writer implements it. */
 export interface ReportSink {
@@ -63,6 +64,11 @@ export interface RunOptions {
   state?: SyncState;
   /** Skip rows whose payload hash equals the one last sent successfully (UNCHANGED). */
   changedOnly?: boolean;
+  /**
+   * Which values of the file may replace what a record holds (--update, a mapping's "update"): a row writing a field
+   * whose rule is not `always` reads its record first, and what the record keeps is not sent.
+   */
+  update?: UpdatePolicy;
   /** --strict-values: a value that cannot be used makes its row INVALID (by default the row goes without it). */
   strictValues?: boolean;
   /** Mixed into every payload hash: a changed mapping file changes every hash, so everything is sent again. */
@@ -147,6 +153,8 @@ export interface RunResult {
   refusedGroups: string[];
   /** Calls that read records before writing them (plans, the undo log, checks; part of `calls`). */
   lookupCalls: number;
+  /** Fields a record kept as it was, by the update policy: rows per field ("address" for the address). */
+  kept: Record<string, number>;
   /** A plan's updates: rows per field that would change. */
   planFields: Record<string, number>;
   /** In a plan: the creations that need a second call (their email status, a held-back partial address). */
@@ -198,6 +206,10 @@ export interface Work {
   force?: boolean;
   /** A success that is not whole (ReadyItem.partial): counted as warned, exit 1. */
   partial?: boolean;
+  /** The mapped row, kept while its record is read: an update policy prepares it again without what the record keeps. */
+  mapped?: MappedRow;
+  /** When the row's values last changed, per timestamp column (if-newer). */
+  rowTimes?: RowTimes;
   /** The record as read before sending (once per row, whatever retries follow). */
   current?: { found: FoundRecord[] };
   waitingOn: number;

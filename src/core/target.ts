@@ -113,6 +113,8 @@ export interface FoundRecord {
    * (Salsa), 'unknown' where it answers every field it has (Luminate's getUser) so a missing one was not read.
    */
   absent?: 'empty' | 'unknown';
+  /** When the remote last changed the record (ISO 8601), where its answer says (Salsa's lastModified): if-newer. */
+  modifiedAt?: string;
 }
 
 export type LookupOutcome =
@@ -171,6 +173,8 @@ export interface FieldSpec {
   /** A calendar date: the mapper reads a column's day/month order once for all its rows (never row by row). */
   kind?: 'date';
   role?: FieldRole;
+  /** Part of the address without an address role of its own (Salsa's county): an update policy takes it with the rest. */
+  partOf?: 'address';
   /** The shape of the target's own ids (a Salsa supporterId is a UUID): a column of other values is another system's ids. */
   ownIds?: RegExp;
   /** Headers that may mean this field but change what it does if they do not: never auto-matched; init proposes them with the warning. */
@@ -288,6 +292,8 @@ export interface Target {
    * undo and check's read-back need both (and the session's lookup).
    */
   readonly readBack?: {
+    /** Its lookups say when each record last changed (FoundRecord.modifiedAt): an update policy's if-newer needs it. */
+    givesModifiedTime?: boolean;
     /**
      * What a payload leaves in the record, in the flat form of FoundRecord.backup (field names as mappings use them;
      * "" for a field it empties): compared with the stored record for --plan, the undo log and the checks before

@@ -10,6 +10,7 @@ import type { AccountState } from '../state/sqlite-state.js';
 import { allSecrets, createEmulators } from '../targets/index.js';
 import type { DataJob } from './data-job-types.js';
 import type { JobIO } from './job-io.js';
+import type { UpdatePolicy } from '../core/update-policy.js';
 import type { RunResources } from './run-resources.js';
 
 /*
@@ -27,6 +28,8 @@ export interface Setup {
   source: Source;
   mapper: RowMapper;
   prepare: PrepareOptions;
+  /** Which values of the file may replace what a record holds; undefined: all (nothing is read first for it). */
+  update?: UpdatePolicy;
   verb: string;
   notes: string[];
   previous?: Map<number, PreviousRow>;

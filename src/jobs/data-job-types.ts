@@ -1,4 +1,5 @@
 import type { Operation, PrepareOptions, Target } from '../core/types.js';
+import type { UpdateRule } from '../core/update-policy.js';
 import { basename, dirname, extname, join } from 'node:path';
 
 export type DataCommand = 'import' | 'delete' | 'validate';
@@ -52,6 +53,10 @@ export interface DataJob {
   undoLog?: string;
   /** --apply-plan: the reviewed plan whose items are sent, as they are. */
   applyPlan?: string;
+  /** --update: when a value in the file may replace one the record holds (fields without a rule of their own). */
+  update?: UpdateRule;
+  /** --newer-column: the file's column saying when each row last changed (if-newer). */
+  newerColumn?: string;
   /** Groups every upserted row joins or leaves (--segment, --remove-segment), as written. */
   groups: { add: string[]; remove: string[] };
 }

@@ -24,6 +24,7 @@ import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js'
 import { guardRunFiles, recordRun } from './run-files.js';
 import { connect, groupsNeeded, openState, readFieldList, readGroups, resolveFlagGroups, type Calls, type Setup } from './account.js';
 import { runNotes } from './run-notes.js';
+import { buildUpdatePolicy } from './update-setup.js';
 
 export type { DataJob } from './data-job-types.js';
 
@@ -105,7 +106,9 @@ async function setUp(job: DataJob, io: JobIO, keptNotes: string[], commandLabel:
   const { previous, pending, notes: resumeNotes } = await recordRun(job, commandLabel);
   const prepare: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
   const redact = createRedactor(allSecrets(io.env));
-  return { job, io, spec, planned, source, mapper, prepare, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact };
+  // A reviewed plan already says what each record keeps: its items are sent as they are.
+  const update = planned || job.operation !== 'upsert' ? undefined : buildUpdatePolicy(job, spec);
+  return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact };
 }
 
 /**
@@ -131,7 +134,7 @@ async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
   const state = await openState(s, res, remoteEnv);
   const limits = res.session?.limits;
   // A run that reads each batch's records first batches as many as one read answers in one call.
-  const reads = job.mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending);
+  const reads = job.mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending) || (!!s.update && sending);
   const batchSize = Math.min(job.batchSize ?? limits?.maxBatchSize ?? 1, limits ? (reads ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
   if (job.batchSize && limits && job.batchSize > limits.maxBatchSize) notes.push(`--batch-size ${job.batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
   const rate = job.rate;
@@ -244,10 +247,12 @@ function sendOptions(s: Setup, res: RunResources, plan: DeletePlan | undefined) 
     onFailure: failed ? (rec: SourceRecord, r: { status: Status; errorMessage?: string }) => failed.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,
     changedOnly: !!job.changedOnly && !job.full,
     strictValues: job.strictValues,
-    hashSalt: spec ? createHash('sha256').update(spec.source).digest('hex') : '',
+    // A changed mapping or update policy changes every hash: --changed-only sends everything again.
+    hashSalt: spec || s.update ? createHash('sha256').update(`${spec?.source ?? ''}\u0000${job.update ?? ''}\u0000${job.newerColumn ?? ''}`).digest('hex') : '',
+    update: s.update,
     prepare: s.prepare,
     membershipsPending: s.pending,
-    onBound: plan || planned ? undefined : (m: RowMapper, sample: readonly SourceRecord[]) => checkBoundColumns(m, sample, { job, io, prepare: s.prepare, notes: s.notes }),
+    onBound: plan || planned ? undefined : (m: RowMapper, sample: readonly SourceRecord[]) => checkBoundColumns(m, sample, { job, io, prepare: s.prepare, notes: s.notes, update: s.update, columns: s.source.columns() }),
   } satisfies Partial<RunOptions>;
 }
 

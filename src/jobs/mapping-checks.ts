@@ -7,6 +7,8 @@ import { openSource } from '../sources/index.js';
 import type { DataJob } from './data-job-types.js';
 import type { JobIO } from './job-io.js';
 import { describeAddressGaps } from './run-notes.js';
+import type { UpdatePolicy } from '../core/update-policy.js';
+import { describeUpdatePolicy } from './update-setup.js';
 
 /**
  * Every date column's day/month order, once for the whole column: from --date-order, else from the file itself (a
@@ -67,7 +69,7 @@ export function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean): v
  * account will take (a field matched from a header that the account lacks is left out, said; one a mapping file
  * names is an error), and what the target does with the fields sent. Each line is said now and kept for the summary.
  */
-export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[], c: { job: DataJob; io: JobIO; prepare: PrepareOptions; notes: string[] }): void {
+export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[], c: { job: DataJob; io: JobIO; prepare: PrepareOptions; notes: string[]; update?: UpdatePolicy; columns: readonly string[] }): void {
   const { job, io, prepare } = c;
   const { target } = job;
   const say = (lines: string[]) => {
@@ -98,5 +100,6 @@ export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[],
   // Said before the first request, and again in the summary.
   const policy = target.describeMapping?.(stored, prepare) ?? [];
   if (job.empty === 'clear') policy.push(describeClearing(m, target));
+  if (c.update) policy.push(...describeUpdatePolicy(c.update, m, target, c.columns));
   say(policy);
 }

@@ -26,6 +26,11 @@ export function runNotes(result: RunResult, c: RunNoteContext): string[] {
   if (droppedRows.length > 0) {
     notes.push(`rows that went without a value that could not be used: ${droppedRows.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line names the value and why; --strict-values makes such rows INVALID instead)`);
   }
+  const kept = Object.entries(result.kept ?? {});
+  if (kept.length > 0) {
+    const verb = job.mode === 'plan' ? 'would keep' : 'kept';
+    notes.push(`records ${verb} what they hold (the update policy), rows per field: ${kept.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line says what and why)`);
+  }
   if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
   if (result.followUps > 0) {
     notes.push(

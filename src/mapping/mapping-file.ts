@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/types.js';
+import { UPDATE_RULES, type FieldUpdate, type UpdateRule } from '../core/update-policy.js';
 import type { ConsentPolarity } from './consent.js';
 import { compileTransform, type Transform, type TransformSpec } from './transforms.js';
 
@@ -26,6 +27,8 @@ export interface FieldRule {
   labelColumn?: string;
   /** Columns read, in order, where the column's own cell is empty. */
   fallback?: string[];
+  /** When the file's value may replace the record's (an update policy of its own). */
+  update?: FieldUpdate;
 }
 
 /** Fields that are not stored values but group changes, for targets with groups (Target.groups). */
@@ -53,6 +56,8 @@ export interface MappingSpec {
   source: string;
   /** The email status a record the run creates gets when its row gives none (--new-email-status wins). */
   newEmailStatus?: 'OPT_IN' | 'OPT_OUT' | 'account-default';
+  /** The update policy of every field without its own ("update" and "newer" at the top). */
+  update?: FieldUpdate;
 }
 
 type RawRule =
@@ -68,9 +73,11 @@ type RawRule =
       consent?: string | Record<string, string>;
       label?: string;
       fallback?: string[];
+      update?: string;
+      newer?: { column?: string };
     };
 
-const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty', 'type', 'consent', 'label', 'fallback']);
+const RULE_KEYS = new Set(['column', 'columns', 'separator', 'transform', 'map', 'default', 'name', 'fieldId', 'empty', 'type', 'consent', 'label', 'fallback', 'update', 'newer']);
 const POLARITIES = ['opt-in', 'opt-out', 'status'];
 
 function lineOf(text: string, needle: string): number | undefined {
@@ -84,7 +91,7 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     fail(`${label} must be a column name or an object like {"column": "E-mail", "transform": ["trim"]}`);
   }
-  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default, empty, consent, label, fallback)`);
+  for (const k of Object.keys(raw)) if (!RULE_KEYS.has(k)) fail(`${label} has an unknown key "${k}" (known: column, columns, separator, transform, map, default, empty, consent, label, fallback, update, newer)`);
   const columns = raw.columns ?? (raw.column !== undefined ? [raw.column] : []);
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) fail(`${label}: "columns" must be a list of column names`);
   if (columns.length === 0 && raw.default === undefined) fail(`${label} names no "column" and no "default"`);
@@ -118,6 +125,7 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
   if (raw.label !== undefined && typeof raw.label !== 'string') fail(`${label}: "label" must be the column that says which phone each value is (Mobile, Work, Home)`);
   if (raw.empty !== undefined && raw.empty !== 'clear' && raw.empty !== 'skip') fail(`${label}: "empty" must be "clear" (an empty cell clears the stored value) or "skip" (the default: not sent)`);
   return {
+    update: readUpdate(raw.update, raw.newer, label, fail),
     empty: raw.empty as FieldRule['empty'],
     consent,
     labelColumn: raw.label,
@@ -131,6 +139,22 @@ function compileRule(raw: RawRule, label: string, fail: (msg: string) => never):
     wholeAddress: wholeAddress || undefined,
     dateFormat: specs.map((t) => (t && typeof t === 'object' && 'date' in t ? t.date : undefined)).find((f) => f !== undefined),
   };
+}
+
+/**
+ * An "update" ("always", "if-empty", "never", "if-newer") and its "newer": {"column": …}, checked. An if-newer
+ * without a column of its own takes the top-level "newer" or --newer-column, checked when the run starts.
+ */
+function readUpdate(update: unknown, newer: unknown, label: string, fail: (msg: string) => never): FieldUpdate | undefined {
+  if (update === undefined) {
+    if (newer !== undefined) fail(`${label}: "newer" goes with "update": "if-newer"`);
+    return undefined;
+  }
+  if (typeof update !== 'string' || !(UPDATE_RULES as readonly string[]).includes(update)) fail(`${label}: "update" must be ${UPDATE_RULES.map((r) => `"${r}"`).join(', ')} (when the file's value may replace the record's)`);
+  if (newer !== undefined && update !== 'if-newer') fail(`${label}: "newer" goes with "update": "if-newer"`);
+  const column = (newer as { column?: unknown } | undefined)?.column;
+  if (newer !== undefined && (typeof newer !== 'object' || typeof column !== 'string' || !column)) fail(`${label}: "newer" must be {"column": "<the file's column saying when the row last changed>"}`);
+  return { rule: update as UpdateRule, newerColumn: column as string | undefined };
 }
 
 /** Reads and checks a mapping file against the target before any row is read; every problem names key and line. */
@@ -158,8 +182,8 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
   if (!json || typeof json !== 'object' || Array.isArray(json)) fail('must be a JSON object with a "fields" object');
   const obj = json as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
-    if (!['fields', 'customFields', 'autoMatch', 'target', '$schema', 'comment', 'newEmailStatus'].includes(k)) {
-      fail(`unknown top-level key "${k}" (known: target, fields, customFields, autoMatch, newEmailStatus)`, k);
+    if (!['fields', 'customFields', 'autoMatch', 'target', '$schema', 'comment', 'newEmailStatus', 'update', 'newer'].includes(k)) {
+      fail(`unknown top-level key "${k}" (known: target, fields, customFields, autoMatch, newEmailStatus, update, newer)`, k);
     }
   }
   if (obj.target !== undefined && obj.target !== target.name) {
@@ -214,5 +238,6 @@ export function parseMapping(json: unknown, text: string, path: string, target: 
     if (!['OPT_IN', 'OPT_OUT', 'account-default'].includes(v)) fail('"newEmailStatus" must be "OPT_OUT", "OPT_IN" or "account-default" (the email status of a record the run creates when its row gives none)', 'newEmailStatus');
     newEmailStatus = v as MappingSpec['newEmailStatus'];
   }
-  return { rules, custom, autoMatch: obj.autoMatch !== false, where, source: text, newEmailStatus };
+  const update = readUpdate(obj.update, obj.newer, 'the top-level', (m) => fail(m, obj.update !== undefined ? 'update' : 'newer'));
+  return { rules, custom, autoMatch: obj.autoMatch !== false, where, source: text, newEmailStatus, update };
 }

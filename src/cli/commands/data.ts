@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import type { Operation, PrepareOptions, Target } from '../../core/types.js';
+import { UPDATE_RULES } from '../../core/update-policy.js';
 import { DEFAULT_STATE_PATH } from '../../state/paths.js';
 import { defaultReportPath, type DataCommand, type DataJob } from '../../jobs/data-job-types.js';
 import { runDataJob } from '../../jobs/data-job.js';
@@ -73,6 +74,8 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     address: oneOf(opts.address, '--address', ['complete', 'replace'] as const, 'complete (send an address only when it is whole: the default) or replace') ?? 'complete',
     dateOrder: oneOf(opts.dateOrder, '--date-order', ['dmy', 'mdy'] as const, 'dmy (day first: 31/12/1980) or mdy (month first: 12/31/1980)'),
     newEmailStatus: oneOf(opts.newEmailStatus, '--new-email-status', ['OPT_OUT', 'OPT_IN', 'account-default'] as const, 'OPT_OUT (the default), OPT_IN or account-default') as PrepareOptions['newEmailStatus'],
+    update: oneOf(opts.update, '--update', UPDATE_RULES, 'always, if-empty, never or if-newer'),
+    newerColumn: opts.newerColumn,
     quiet: !!opts.quiet,
     groups,
     json: !!opts.json,
@@ -88,6 +91,7 @@ function refuseContradictions(command: DataCommand, opts: DataCommandOptions, ta
   if (opts.applyPlan && opts.mirror) throw new UsageError('--apply-plan sends what the plan says, and nothing else: it cannot be combined with --mirror.');
   if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
   if ((opts.plan || opts.undoLog || opts.applyPlan) && !target.readBack) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');
+  if (opts.newerColumn !== undefined && opts.update !== 'if-newer') throw new UsageError('--newer-column goes with --update if-newer (a mapping field\'s own "newer" names its column there).');
   if (opts.changedOnly && opts.full) throw new UsageError('--changed-only and --full contradict each other: choose one.');
   if ((opts.changedOnly || opts.mirror) && !(command !== 'validate' && opts.state !== false)) throw new UsageError(`--${opts.mirror ? 'mirror' : 'changed-only'} needs the local state (drop --no-state).`);
   if (opts.mirror && (command !== 'import' || !target.deletes)) {
@@ -132,6 +136,7 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         ...(result.ceilingPerMinute ? { ceilingPerMinute: result.ceilingPerMinute } : {}),
         ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
         ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),
+        ...(Object.keys(result.kept).length > 0 ? { kept: result.kept } : {}),
         ...(Object.keys(result.memberships).length > 0 ? { memberships: result.memberships, membershipCalls: result.membershipCalls } : {}),
         // What the human summary says besides the counts (warnings, what was left out, files written).
         notes: notes.map((n) => redact(n)),

@@ -126,7 +126,8 @@ function upsert(store: SupporterStore, s: Obj): Obj {
     return { ...s, supporterId: targetId, result: 'UPDATED' };
   }
   const newId = randomUUID();
-  const created = merge(store, { supporterId: newId, createdDate: new Date(now()).toISOString() }, s);
+  const at = new Date(now()).toISOString();
+  const created = merge(store, { supporterId: newId, createdDate: at, lastModified: at }, s);
   supporters.set(newId, created);
   index(store, newId, created, true);
   metrics.supporterAdd++;

@@ -22,7 +22,7 @@ export const SALSA_FIELDS: FieldSpec[] = [
   { name: 'city', aliases: ['city', 'town', 'locality'], role: 'city' },
   { name: 'state', aliases: ['state', 'province', 'state/province', 'state province', 'state code'], role: 'state' },
   { name: 'postalCode', aliases: ['zip', 'zip code', 'zipcode', 'postal code', 'postalcode', 'postcode', 'zip/postal code', 'postal'], role: 'postalCode' },
-  { name: 'county', aliases: ['county'] },
+  { name: 'county', aliases: ['county'], partOf: 'address' },
   { name: 'country', aliases: ['country', 'country code'], role: 'country' },
   { name: 'homePhone', aliases: ['phone', 'home phone', 'homephone', 'telephone', 'phone number', 'home_phone'], role: 'homePhone' },
   { name: 'cellPhone', aliases: ['mobile', 'cell', 'cell phone', 'mobile phone', 'cellphone', 'mobile_phone', 'cell_phone'], role: 'mobilePhone' },

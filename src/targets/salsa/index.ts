@@ -30,7 +30,7 @@ export const salsaTarget: Target = {
   // One token is one account; only a short hash of it is kept, never the token.
   accountId: (env) => `${env.SALSA_API_URL || DEFAULT_SALSA_URL}#${createHash('sha256').update(env.SALSA_API_TOKEN ?? '').digest('hex').slice(0, 12)}`,
   withRemoteId: (payload, remoteId) => ({ ...(payload as object), supporterId: remoteId }),
-  readBack: { flatten: (payload) => flatSupporter(payload as Record<string, unknown>, true), restoreRow: restoreSalsa },
+  readBack: { givesModifiedTime: true, flatten: (payload) => flatSupporter(payload as Record<string, unknown>, true), restoreRow: restoreSalsa },
   // The HTTP client (undici) is loaded when a run connects, not for --help or validate.
   connect: async (options) => (await import('./client.js')).connectSalsa(options),
 };
