@@ -59,6 +59,15 @@ function bool(value: string): string | undefined {
   return TRUE.has(v) ? 'true' : FALSE.has(v) ? 'false' : undefined;
 }
 
+/** A row that cannot be sent, and why. */
+type Failure = Extract<Prepared, { ok: false }>;
+
+/** `field`: the one optional value at fault, so the row may go without it (never a lookup key). */
+const failure = (key: string, error: string, field?: string): Failure => ({ ok: false, key, error, field: field === 'primary_email' || field === 'cons_id' || field === 'member_id' ? undefined : field });
+
+const ADDRESS_PART_UNMAPPED = 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run), and Luminate keeps the parts of a stored address a request leaves out; it is sent only to a constituent the run creates (--address replace sends it anyway)';
+const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Luminate keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a constituent the run creates (--address replace sends it anyway)';
+
 /**
  * Maps one row to the form fields of one createOrUpdate call (docs/VENDOR-APIS.md "createOrUpdate").
  * Lookup order is Luminate's own: cons_id, else member_id, else primary_email.
@@ -69,25 +78,10 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   const memberId = (f.member_id ?? '').trim();
   const email = (f.primary_email ?? '').trim();
   const key = consId || memberId || normaliseEmail(email);
-  const fail = (error: string, field?: string): Prepared => ({ ok: false, key, error, field: field === 'primary_email' || field === 'cons_id' || field === 'member_id' ? undefined : field });
-  if (operation !== 'upsert') return fail('Luminate Online constituents can only be created or updated');
-  if (consId && !/^\d+$/.test(consId)) return fail(`cons_id "${consId}" is not a Luminate constituent id (digits only)`);
-  if (!consId && !memberId && !email) return fail('primary_email is required to create a constituent (or give cons_id or member_id to update one)');
-  if (email && !isEmail(email)) return fail(`primary_email "${email}" is not a valid email address`);
+  if (operation !== 'upsert') return failure(key, 'Luminate Online constituents can only be created or updated');
   const site = options?.remoteFields;
-  for (const [field, max] of LIMITS) {
-    const v = f[field];
-    const limit = site?.get(field)?.maxChars ?? max;
-    if (v !== undefined && v.length > limit) return fail(`${field} is ${v.length} characters long; Luminate accepts at most ${limit}`, field);
-  }
-  if (site) {
-    for (const field in f) {
-      const d = site.get(field);
-      const v = f[field]!.trim();
-      if (!d || v === '') continue;
-      if (d.maxChars && v.length > d.maxChars) return fail(`${field} is ${v.length} characters long; this site accepts at most ${d.maxChars}`, field);
-    }
-  }
+  const wrong = checkKey(consId, memberId, email, key) ?? checkLengths(f, site, key);
+  if (wrong) return wrong;
   const form: Record<string, string> = {};
   for (const [name, raw] of Object.entries(f)) {
     const value = raw.trim();
@@ -104,15 +98,50 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   if (address.heldBack) {
     afterCreate = {};
     for (const k of LUMINATE_ADDRESS.all) if (form[k] !== undefined) (afterCreate[k] = form[k]!), delete form[k];
-    heldBackNote = address.heldBack === 'unplaced'
-      ? 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run), and Luminate keeps the parts of a stored address a request leaves out; it is sent only to a constituent the run creates (--address replace sends it anyway)'
-      : 'address not sent: not a whole address (a street and a city, with a state or zip column), and Luminate keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a constituent the run creates (--address replace sends it anyway)';
+    heldBackNote = address.heldBack === 'unplaced' ? ADDRESS_PART_UNMAPPED : ADDRESS_LEFT_OUT;
   } else for (const k of address.clear) form[k] = '';
   // Fields the person asked to clear go as empty parameters (assumed to clear: Luminate documents no other way).
   for (const field of row.clear ?? []) form[field] = '';
+  const bad = readDatesAndChoices(form, site, key) ?? readBooleans(form, site, key) ?? readGroupIds(form, row, key);
+  if (bad) return bad;
+  const lockKeys: string[] = [];
+  if (consId) lockKeys.push(`cons:${consId}`);
+  if (memberId) lockKeys.push(`member:${memberId}`);
+  if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
+  return { ok: true, key, lockKeys, payload: form, afterCreate, heldBackNote };
+}
+
+/** The row names its constituent: a cons_id that is one, a member_id, or a valid email. */
+function checkKey(consId: string, memberId: string, email: string, key: string): Failure | undefined {
+  if (consId && !/^\d+$/.test(consId)) return failure(key, `cons_id "${consId}" is not a Luminate constituent id (digits only)`);
+  if (!consId && !memberId && !email) return failure(key, 'primary_email is required to create a constituent (or give cons_id or member_id to update one)');
+  if (email && !isEmail(email)) return failure(key, `primary_email "${email}" is not a valid email address`);
+  return undefined;
+}
+
+/** No field longer than Luminate takes, or than the site's own field list says. */
+function checkLengths(f: Record<string, string>, site: ReadonlyMap<string, RemoteField> | undefined, key: string): Failure | undefined {
+  for (const [field, max] of LIMITS) {
+    const v = f[field];
+    const limit = site?.get(field)?.maxChars ?? max;
+    if (v !== undefined && v.length > limit) return failure(key, `${field} is ${v.length} characters long; Luminate accepts at most ${limit}`, field);
+  }
+  if (site) {
+    for (const field in f) {
+      const d = site.get(field);
+      const v = f[field]!.trim();
+      if (!d || v === '') continue;
+      if (d.maxChars && v.length > d.maxChars) return failure(key, `${field} is ${v.length} characters long; this site accepts at most ${d.maxChars}`, field);
+    }
+  }
+  return undefined;
+}
+
+/** birth_date, the site's own date fields and its enumerations, rewritten in the form as Luminate takes them. */
+function readDatesAndChoices(form: Record<string, string>, site: ReadonlyMap<string, RemoteField> | undefined, key: string): Failure | undefined {
   if (form.birth_date) {
     const d = parseCalendarDate(form.birth_date);
-    if (!d) return fail(`birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'birth_date');
+    if (!d) return failure(key, `birth_date "${form.birth_date}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'birth_date');
     form.birth_date = d;
   }
   // An enumeration goes out as one of the site's own choices (gender "F" → "Female"), never as typed. A date field
@@ -123,24 +152,34 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
       const d = site.get(field);
       if (d?.valueType === 'DATE' && field !== 'birth_date' && form[field] !== '') {
         const iso = /^\d{4}-/.test(form[field]!) ? parseCalendarDate(form[field]!) : undefined;
-        if (!iso) return fail(`${field} "${form[field]}" is not a date in YYYY-MM-DD form (for other forms, a "date" transform in a --map file reads the whole column one way)`, field);
+        if (!iso) return failure(key, `${field} "${form[field]}" is not a date in YYYY-MM-DD form (for other forms, a "date" transform in a --map file reads the whole column one way)`, field);
         form[field] = iso;
         continue;
       }
       if (d?.valueType !== 'ENUMERATION' || !d.choices?.length || form[field] === '') continue;
       const choice = choiceOf(form[field]!, d.choices);
-      if (!choice) return fail(`${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`, field);
+      if (!choice) return failure(key, `${field} "${form[field]}" is not one of this site's choices (${d.choices.join(', ')})`, field);
       form[field] = choice;
     }
   }
+  return undefined;
+}
+
+/** Yes/no fields (the method's own, and the site's BOOLEAN ones), rewritten in the form as "true" or "false". */
+function readBooleans(form: Record<string, string>, site: ReadonlyMap<string, RemoteField> | undefined, key: string): Failure | undefined {
   const booleans = new Set(['email.accepts_email', 'no_welcome', 'suppress_cleaning', 'accepts_postal_mail']);
   if (site) for (const [name, d] of site) if (d.valueType === 'BOOLEAN') booleans.add(name);
   for (const b of booleans) {
     if (form[b] === undefined || form[b] === '') continue;
     const v = bool(form[b]);
-    if (!v) return fail(`${b} "${form[b]}" must be true or false (or yes/no)`, b);
+    if (!v) return failure(key, `${b} "${form[b]}" must be true or false (or yes/no)`, b);
     form[b] = v;
   }
+  return undefined;
+}
+
+/** The row's group changes added to the form, and every list of ids in it written as numeric ids separated by commas. */
+function readGroupIds(form: Record<string, string>, row: MappedRow, key: string): Failure | undefined {
   // Group changes (--segment, a "segments" field) travel in the row's own call: add_group_ids, remove_interest_ids…
   for (const m of row.memberships ?? []) {
     const param = `${m.change}_${m.group.kind === 'interest' ? 'interest' : 'group'}_ids`;
@@ -149,16 +188,12 @@ export function prepareLuminate(operation: Operation, row: MappedRow, options?: 
   for (const ids of ID_LIST_PARAMS) {
     if (form[ids] === undefined) continue;
     const list = form[ids].split(/[\s,;]+/).filter(Boolean);
-    if (!list.every((x) => /^\d+$/.test(x))) return fail(`${ids} "${form[ids]}" must be numeric ids separated by commas`);
+    if (!list.every((x) => /^\d+$/.test(x))) return failure(key, `${ids} "${form[ids]}" must be numeric ids separated by commas`);
     // Pre-defined groups (ids under 1000) cannot be added through the API (seed: add_group_ids).
-    if (ids === 'add_group_ids' && list.some((x) => Number(x) < 1000)) return fail(`add_group_ids: groups under 1000 are pre-defined and cannot be assigned through the API`);
+    if (ids === 'add_group_ids' && list.some((x) => Number(x) < 1000)) return failure(key, `add_group_ids: groups under 1000 are pre-defined and cannot be assigned through the API`);
     form[ids] = list.join(',');
   }
-  const lockKeys: string[] = [];
-  if (consId) lockKeys.push(`cons:${consId}`);
-  if (memberId) lockKeys.push(`member:${memberId}`);
-  if (email) lockKeys.push(`email:${normaliseEmail(email)}`);
-  return { ok: true, key, lockKeys, payload: form, afterCreate, heldBackNote };
+  return undefined;
 }
 
 /**

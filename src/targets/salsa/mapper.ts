@@ -1,25 +1,12 @@
 import type { MappedRow, Operation, Prepared, PrepareOptions } from '../../core/types.js';
 import { isEmail, isUuid, normaliseDate, normaliseEmail, parseCalendarDate } from '../../mapping/values.js';
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
-import { usStateCode } from './us-states.js';
 import { addressRule } from '../../mapping/address-rule.js';
+import { CLEARABLE_SIMPLE, salsaAddress, salsaContacts, supporterFields, withNewStatuses, type SalsaSupporter } from './supporter.js';
+
+export type { SalsaSupporter } from './supporter.js';
 
 const SALSA_ADDRESS = { street1: 'addressLine1', city: 'city', state: 'state', postalCode: 'postalCode', all: ADDRESS_FIELDS };
-
-export interface SalsaSupporter {
-  supporterId?: string;
-  title?: string;
-  firstName?: string;
-  middleName?: string;
-  lastName?: string;
-  suffix?: string;
-  dateOfBirth?: string;
-  gender?: string;
-  externalSystemId?: string;
-  address?: Partial<Record<(typeof ADDRESS_FIELDS)[number], string>>;
-  contacts?: Array<{ type: string; value: string; status?: string }>;
-  customFieldValues?: Array<{ name?: string; fieldId?: string; value: string }>;
-}
 
 const GENDERS: Record<string, string> = { male: 'MALE', m: 'MALE', female: 'FEMALE', f: 'FEMALE' };
 const OPT: Record<string, string> = {
@@ -30,7 +17,6 @@ const OPT: Record<string, string> = {
 };
 const BOUNCED = 'emailStatus HARD_BOUNCE cannot be written through the API: sent as OPT_OUT, so the bounced address is not mailed';
 // Built once: these run for every row.
-const CONTACTS = Object.entries(CONTACT_FIELDS);
 const MAX_LENGTH = new Map(Object.entries(SALSA_MAX_LENGTH));
 const NO_LOCKS: string[] = [];
 
@@ -46,6 +32,15 @@ export function identifySalsa(row: MappedRow): { kind: 'id' | 'email' | 'externa
   return { error: 'the row names no supporter: give a supporterId, an email or an external id' };
 }
 
+/** A row that cannot be sent, and why. */
+type Failure = Extract<Prepared, { ok: false }>;
+
+/** `field`: the error is about that one optional value, so the row may go without it. */
+const failure = (key: string, error: string, field?: string): Failure => ({ ok: false, key, error, field });
+
+/** Whether a step's answer is the row's failure (a step answers its value, or a Failure). */
+const isFailure = (x: unknown): x is Failure => typeof x === 'object' && x !== null && (x as Failure).ok === false;
+
 /**
  * Maps one row to a Salsa supporter and checks it the way the API would, so bad rows never cost a call.
  * Empty cells are left out: an omitted field is left alone by Salsa (docs/VENDOR-APIS.md), never cleared by accident.
@@ -56,125 +51,128 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const supporterId = f.supporterId ? f.supporterId.trim() : '';
   const normalEmail = email ? normaliseEmail(email) : '';
   const key = supporterId || normalEmail;
-  const fail = (error: string, field?: string): Prepared => ({ ok: false, key, error, field });
-
-  if (operation === 'delete') {
-    // One row may name several supporters (an email matching many, with --all-matches): ids separated by spaces.
-    const ids = supporterId.split(/\s+/).filter(Boolean);
-    if (ids.length === 0) return fail('supporterId is required to delete (this file has no supporterId for the row)');
-    const bad = ids.find((id) => !isUuid(id));
-    if (bad) return fail(`supporterId "${bad}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
-    const payload = ids.length === 1 ? { supporterId: ids[0] } : { supporterIds: ids };
-    return { ok: true, key: ids.join(' '), lockKeys: ids.map((id) => `id:${id.toLowerCase()}`), payload };
-  }
-  if (supporterId && !isUuid(supporterId)) return fail(`supporterId "${supporterId}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
-  if (!supporterId && !email) return fail('email is required (Salsa matches supporters by email; or give a supporterId)');
-  if (email && !isEmail(email)) return fail(`email "${email}" is not a valid email address`);
-
-  for (const field in f) {
-    const max = MAX_LENGTH.get(field);
-    if (max !== undefined && f[field]!.length > max) return fail(`${field} is ${f[field]!.length} characters long; Salsa accepts at most ${max}`, field === 'email' ? undefined : field);
-  }
-
-  let birthDay: string | undefined;
-  if (f.dateOfBirth) {
-    birthDay = parseCalendarDate(f.dateOfBirth);
-    if (!birthDay) return fail(`dateOfBirth "${f.dateOfBirth}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'dateOfBirth');
-  }
-  let gender: string | undefined;
-  if (f.gender) {
-    gender = GENDERS[f.gender.trim().toLowerCase()];
-    if (!gender) return fail(`gender "${f.gender}" is not one Salsa stores (MALE or FEMALE, or M/F)`, 'gender');
-  }
-  let emailStatus: string | undefined;
-  let statusNote: string | undefined;
-  if (f.emailStatus) {
-    emailStatus = OPT[f.emailStatus.trim().toLowerCase()];
-    if (!emailStatus) return fail(`emailStatus "${f.emailStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'emailStatus');
-    if (f.emailStatus.trim().toLowerCase() === 'hard_bounce') statusNote = BOUNCED;
-    // Salsa keeps the status on the EMAIL contact, and a contact without its value is no contact: the status
-    // would be dropped while the row read as a success.
-    if (!email) return fail(`emailStatus ${emailStatus} has nothing to attach to: Salsa keeps it on the supporter's email contact, and this row has no email. Add the supporter's email address to the row`);
-  }
-  let smsStatus: string | undefined;
-  if (f.smsStatus) {
-    smsStatus = OPT[f.smsStatus.trim().toLowerCase()];
-    if (!smsStatus) return fail(`smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'smsStatus');
-    // An SMS opt-out without a number opts nothing out: not sent, nothing to say. An opt-in without one is said.
-    if (!f.cellPhone && smsStatus === 'OPT_OUT') smsStatus = undefined;
-    else if (!f.cellPhone) return fail(`smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone`, 'smsStatus');
-  }
-  let custom = row.custom;
-  for (let i = 0; i < custom.length; i++) {
-    const c = custom[i]!;
-    if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return fail(`custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`, `custom ${c.name ?? c.fieldId}`);
-    if (c.type && c.value !== '') {
-      const v = typedCustomValue(c.value, c.type);
-      if (typeof v !== 'string') return fail(`custom field ${c.name ?? c.fieldId} (${c.type}): ${v.error}`, `custom ${c.name ?? c.fieldId}`);
-      if (v !== c.value) {
-        if (custom === row.custom) custom = [...custom];
-        custom[i] = { ...c, value: v };
-      }
-    }
-  }
+  if (operation === 'delete') return prepareDelete(supporterId, key);
+  const wrong = checkKey(supporterId, email, key) ?? checkLengths(f, key);
+  if (wrong) return wrong;
+  const birthDay = birthDayOf(f, key);
+  if (isFailure(birthDay)) return birthDay;
+  const gender = genderOf(f, key);
+  if (isFailure(gender)) return gender;
+  const emailStatus = emailStatusOf(f, email, key);
+  if (isFailure(emailStatus)) return emailStatus;
+  const smsStatus = smsStatusOf(f, key);
+  if (isFailure(smsStatus)) return smsStatus;
+  const custom = typedCustom(row.custom, key);
+  if (isFailure(custom)) return custom;
+  const statusNote = emailStatus && f.emailStatus!.trim().toLowerCase() === 'hard_bounce' ? BOUNCED : undefined;
   // Fields the person asked to clear (their cells are empty): sent as "", Salsa's clearing value.
   const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
   // Salsa keeps each part of a stored address that a request leaves out: only a whole address goes over a stored one.
   const address = addressRule(row, SALSA_ADDRESS, options?.replacePartial);
   const heldBackNote = address.heldBack === 'unplaced' ? ADDRESS_PART_UNMAPPED : address.heldBack ? ADDRESS_LEFT_OUT : undefined;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
-  // Only the fields the row gives, named one by one in a fixed order (no loop over field names): JSON.stringify,
-  // which runs twice per row when sending (the hash, the request), is twice as slow on objects holding undefined.
-  const s: SalsaSupporter = {};
+  const s = supporterFields(f, supporterId, birthDay, gender, cleared);
   let afterCreate: SalsaSupporter | undefined;
-  if (supporterId) s.supporterId = supporterId;
-  if (f.title) s.title = f.title;
-  if (f.firstName) s.firstName = f.firstName;
-  if (f.middleName) s.middleName = f.middleName;
-  if (f.lastName) s.lastName = f.lastName;
-  if (f.suffix) s.suffix = f.suffix;
-  // Noon UTC: the same calendar day in every time zone from UTC-11 to UTC+11, so the birthday never moves.
-  if (birthDay) s.dateOfBirth = `${birthDay}T12:00:00.000Z`;
-  if (gender) s.gender = gender;
-  if (f.externalSystemId) s.externalSystemId = f.externalSystemId;
-  if (cleared) for (const field of cleared) if (CLEARABLE_SIMPLE.has(field)) (s as Record<string, string>)[field] = '';
   if (address.any) {
-    const a: NonNullable<SalsaSupporter['address']> = {};
-    if (f.addressLine1) a.addressLine1 = f.addressLine1;
-    if (f.addressLine2) a.addressLine2 = f.addressLine2;
-    if (f.city) a.city = f.city;
-    if (f.state) a.state = usStateCode(f.state, f.country) ?? f.state;
-    if (f.postalCode) a.postalCode = f.postalCode;
-    if (f.county) a.county = f.county;
-    if (f.country) a.country = f.country;
-    if (cleared) for (const part of ADDRESS_FIELDS) if (cleared.has(part)) a[part] = '';
-    // A whole address replaces the stored one (a part the file does not mention at all is left as it is).
-    for (const part of address.clear) a[part as (typeof ADDRESS_FIELDS)[number]] = '';
+    const a = salsaAddress(f, cleared, address.clear);
     if (address.send) s.address = a;
     else afterCreate = { address: a };
   }
-  const contacts: NonNullable<SalsaSupporter['contacts']> = [];
-  for (let i = 0; i < CONTACTS.length; i++) {
-    const [field, type] = CONTACTS[i]!;
-    const v = f[field];
-    const status = type === 'EMAIL' ? emailStatus : type === 'CELL_PHONE' ? smsStatus : undefined;
-    if (v) contacts.push(status ? { type, value: v, status } : { type, value: v });
-  }
+  const contacts = salsaContacts(f, emailStatus, smsStatus);
   if (contacts.length > 0) s.contacts = contacts;
   // A status the row does not give is never sent to an existing supporter (it keeps its own). What a new one gets
   // is not documented (perhaps the account's default, perhaps opted in), so a supporter this run creates gets it
   // explicitly, by the second call: --new-email-status (OPT_OUT unless told), and SMS always OPT_OUT.
   const newEmail = options?.newEmailStatus ?? 'OPT_OUT';
-  if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) {
-    afterCreate ??= {};
-    // Every contact again, not only the ones given a status: however Salsa treats a list of contacts, the second
-    // call leaves the same ones.
-    afterCreate.contacts = contacts.map((c) => (c.status ? c : c.type === 'EMAIL' ? { ...c, status: newEmail } : c.type === 'CELL_PHONE' ? { ...c, status: 'OPT_OUT' } : c));
-  }
+  if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) (afterCreate ??= {}).contacts = withNewStatuses(contacts, newEmail);
   if (custom.length > 0) s.customFieldValues = custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
   return { ok: true, key, lockKeys, payload: s, note: statusNote, afterCreate, heldBackNote };
+}
+
+/** A delete names supporters by id only. */
+function prepareDelete(supporterId: string, key: string): Prepared {
+  // One row may name several supporters (an email matching many, with --all-matches): ids separated by spaces.
+  const ids = supporterId.split(/\s+/).filter(Boolean);
+  if (ids.length === 0) return failure(key, 'supporterId is required to delete (this file has no supporterId for the row)');
+  const bad = ids.find((id) => !isUuid(id));
+  if (bad) return failure(key, `supporterId "${bad}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
+  const payload = ids.length === 1 ? { supporterId: ids[0] } : { supporterIds: ids };
+  return { ok: true, key: ids.join(' '), lockKeys: ids.map((id) => `id:${id.toLowerCase()}`), payload };
+}
+
+/** The row names its supporter: a supporterId that is one, or a valid email. */
+function checkKey(supporterId: string, email: string, key: string): Failure | undefined {
+  if (supporterId && !isUuid(supporterId)) return failure(key, `supporterId "${supporterId}" is not a Salsa supporter id (a UUID like 1f4d3ee4-af08-42bb-8ca2-50fc232e7b40)`);
+  if (!supporterId && !email) return failure(key, 'email is required (Salsa matches supporters by email; or give a supporterId)');
+  if (email && !isEmail(email)) return failure(key, `email "${email}" is not a valid email address`);
+  return undefined;
+}
+
+/** No field longer than Salsa takes. */
+function checkLengths(f: Record<string, string>, key: string): Failure | undefined {
+  for (const field in f) {
+    const max = MAX_LENGTH.get(field);
+    if (max !== undefined && f[field]!.length > max) return failure(key, `${field} is ${f[field]!.length} characters long; Salsa accepts at most ${max}`, field === 'email' ? undefined : field);
+  }
+  return undefined;
+}
+
+/** The row's date of birth as YYYY-MM-DD. */
+function birthDayOf(f: Record<string, string>, key: string): string | undefined | Failure {
+  if (!f.dateOfBirth) return undefined;
+  const birthDay = parseCalendarDate(f.dateOfBirth);
+  if (!birthDay) return failure(key, `dateOfBirth "${f.dateOfBirth}" is not a date (use YYYY-MM-DD, or a "date" transform in the mapping)`, 'dateOfBirth');
+  return birthDay;
+}
+
+/** The row's gender in Salsa's words (MALE, FEMALE). */
+function genderOf(f: Record<string, string>, key: string): string | undefined | Failure {
+  if (!f.gender) return undefined;
+  const gender = GENDERS[f.gender.trim().toLowerCase()];
+  if (!gender) return failure(key, `gender "${f.gender}" is not one Salsa stores (MALE or FEMALE, or M/F)`, 'gender');
+  return gender;
+}
+
+/** The row's email status in Salsa's words (a hard bounce as OPT_OUT). */
+function emailStatusOf(f: Record<string, string>, email: string, key: string): string | undefined | Failure {
+  if (!f.emailStatus) return undefined;
+  const emailStatus = OPT[f.emailStatus.trim().toLowerCase()];
+  if (!emailStatus) return failure(key, `emailStatus "${f.emailStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'emailStatus');
+  // Salsa keeps the status on the EMAIL contact, and a contact without its value is no contact: the status
+  // would be dropped while the row read as a success.
+  if (!email) return failure(key, `emailStatus ${emailStatus} has nothing to attach to: Salsa keeps it on the supporter's email contact, and this row has no email. Add the supporter's email address to the row`);
+  return emailStatus;
+}
+
+/** The row's SMS status in Salsa's words. */
+function smsStatusOf(f: Record<string, string>, key: string): string | undefined | Failure {
+  if (!f.smsStatus) return undefined;
+  const smsStatus = OPT[f.smsStatus.trim().toLowerCase()];
+  if (!smsStatus) return failure(key, `smsStatus "${f.smsStatus}" must be OPT_IN or OPT_OUT (or yes/no)`, 'smsStatus');
+  // An SMS opt-out without a number opts nothing out: not sent, nothing to say. An opt-in without one is said.
+  if (!f.cellPhone && smsStatus === 'OPT_OUT') return undefined;
+  if (!f.cellPhone) return failure(key, `smsStatus ${smsStatus} has nothing to attach to: Salsa keeps it on the cell phone contact, and this row has no cell phone`, 'smsStatus');
+  return smsStatus;
+}
+
+/** The row's custom values as their types travel (a new list only when one changes). */
+function typedCustom(given: MappedRow['custom'], key: string): MappedRow['custom'] | Failure {
+  let custom = given;
+  for (let i = 0; i < custom.length; i++) {
+    const c = custom[i]!;
+    if (c.value.length > SALSA_MAX_LENGTH.customFieldValue!) return failure(key, `custom field ${c.name ?? c.fieldId} is longer than ${SALSA_MAX_LENGTH.customFieldValue} characters`, `custom ${c.name ?? c.fieldId}`);
+    if (c.type && c.value !== '') {
+      const v = typedCustomValue(c.value, c.type);
+      if (typeof v !== 'string') return failure(key, `custom field ${c.name ?? c.fieldId} (${c.type}): ${v.error}`, `custom ${c.name ?? c.fieldId}`);
+      if (v !== c.value) {
+        if (custom === given) custom = [...custom];
+        custom[i] = { ...c, value: v };
+      }
+    }
+  }
+  return custom;
 }
 
 const YES = new Set(['true', 't', 'yes', 'y', '1', 'x']);
@@ -200,7 +198,6 @@ export function typedCustomValue(value: string, type: string): string | { error:
   return v;
 }
 
-const CLEARABLE_SIMPLE = new Set(['title', 'firstName', 'middleName', 'lastName', 'suffix', 'dateOfBirth', 'gender', 'externalSystemId']);
 
 /** What an empty cell may clear in Salsa: plain fields and address parts are sent as "" (Salsa's clearing value). */
 export function canClearSalsa(field: string): true | string {
