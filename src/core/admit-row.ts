@@ -83,18 +83,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const hash = remembered?.hash;
   if (!ctx.sending && !ctx.planning) return ctx.finishRow(here(prepared.key, prepared.note, said), { status: 'DRY_RUN' });
   const work = newWork(payload, { fallback, hash });
-  const policy = options.update && operation === 'upsert' && ctx.policyFields!.needsRead(options.update, writtenFields(mapped.mapped));
-  if (policy) {
-    // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
-    work.mapped = mapped.mapped;
-    work.rowTimes = rowTimes(ctx, record);
-  }
-  if (ctx.planning || options.undoLog || policy) {
-    // Its record is read before it is written: by the id the state remembers (what will be sent), else as the row names it.
-    const identity = payload !== prepared.payload && fallback !== undefined ? { kind: 'id' as const, value: stateId(options, prepared.key)! } : target.identify(mapped.mapped);
-    if ('error' in identity) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: identity.error });
-    work.identity = identity;
-  }
+  const problem = readFirstIfNeeded(ctx, work, mapped.mapped, record, prepared.payload);
+  if (problem) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: problem });
   if (said) work.membershipResults = said;
   if (ctx.locks.claim(work)) ctx.toReady(work);
 }
@@ -153,6 +143,26 @@ function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): 
   if (options.changedOnly && stored && stored.hash === hash && SUCCESS_STATUSES.has(stored.status)) return { hash, unchanged: true, remoteId: stored.remoteId };
   if (stored?.remoteId && options.target.withRemoteId) return { hash, payload: options.target.withRemoteId(prepared.payload, stored.remoteId), fallback: prepared.payload };
   return { hash };
+}
+
+/**
+ * Whether the row's record is read before it is written (a plan, the undo log, an update policy that needs it),
+ * and how: by the id the state remembers (what will be sent), else as the row names it. Why the row cannot say
+ * which record it writes, if it cannot.
+ */
+function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: SourceRecord, unsent: unknown): string | undefined {
+  const { options } = ctx;
+  const policy = options.update && options.operation === 'upsert' && ctx.policyFields!.needsRead(options.update, writtenFields(row));
+  if (policy) {
+    // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
+    work.mapped = row;
+    work.rowTimes = rowTimes(ctx, record);
+  }
+  if (!ctx.planning && !options.undoLog && !policy) return undefined;
+  const identity = work.payload !== unsent && work.fallback !== undefined ? { kind: 'id' as const, value: stateId(options, work.key)! } : options.target.identify(row);
+  if ('error' in identity) return identity.error;
+  work.identity = identity;
+  return undefined;
 }
 
 /** The flat names of the fields a mapped row writes (a custom field: "custom:<name>"). */
