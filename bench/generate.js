@@ -7,6 +7,11 @@ const LAST = ['Garcia', 'Smith', 'Okafor', 'Nguyen', 'Johnson', 'Patel', 'Kim', 
 const CITIES = [['Portland', 'OR', '97201'], ['Austin', 'TX', '78701'], ['Denver', 'CO', '80202'], ['Boston', 'MA', '02108']];
 export const HEADER = ['Email', 'First Name', 'Last Name', 'Address 1', 'City', 'State', 'Zip', 'Phone', 'Date of Birth'];
 
+/** The email of generated row i. */
+export function generatedEmail(i) {
+  return row(i)[0];
+}
+
 function row(i) {
   const f = FIRST[i % FIRST.length];
   const l = LAST[(i * 7) % LAST.length];

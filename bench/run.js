@@ -1,4 +1,4 @@
-// npm run bench [-- ceiling segment latency migrations pacing faults startup install local memory]: prints a table of figures, each measured in one run on loopback.
+// npm run bench [-- ceiling segment policy latency migrations pacing faults startup install local memory]: prints a table of figures, each measured in one run on loopback.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { startSandbox } from '../dist/sandbox/server.js';
 import { createSalsaEmulator } from '../dist/targets/salsa/emulator.js';
 import { createLuminateEmulator } from '../dist/targets/luminate/emulator.js';
-import { generate } from './generate.js';
+import { generate, generatedEmail } from './generate.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/sync-supporters.js');
@@ -100,6 +100,38 @@ async function ceilingWithSegment() {
   } finally {
     await sb.close();
   }
+}
+
+/**
+ * 1d: what an update policy costs. The same 10,000 existing supporters imported plain (one PUT a batch) and with
+ * --update if-empty (each batch read first: one search and one PUT, 19 rows a batch so one search answers them all),
+ * each at the account's ceiling. Figure: rows a minute with the policy as a share of the plain import's.
+ */
+async function policyCost() {
+  const n = Number(process.env.BENCH_POLICY_ROWS ?? 10_000);
+  const rateLimit = 6000;
+  const file = join(dir, 'policy.csv');
+  await generate(file, n, 'csv', { withStatus: true });
+  // Each run has an account of its own, seeded directly (a seeding run would use up the token's minute).
+  const people = Array.from({ length: n }, (_, i) => ({ firstName: 'Someone', contacts: [{ type: 'EMAIL', value: generatedEmail(i), status: 'OPT_IN' }] }));
+  const run = async (name, extra) => {
+    const salsa = createSalsaEmulator({ token: 'bench', rateLimit, maxBatchSize: 20 });
+    salsa.seed(people);
+    const sb = await startSandbox({ emulators: [salsa], latencyMs: 20 });
+    try {
+      const r = await cli(['import', file, '-c', '8', '--json', '--quiet', '--no-state', '-r', join(dir, `policy-${name}.report.csv`), ...extra], { SALSA_API_URL: sb.url, SALSA_API_TOKEN: 'bench' });
+      return { ...r, got429: sb.stats.statuses['429'] ?? 0 };
+    } finally {
+      await sb.close();
+    }
+  };
+  const plain = await run('plain', []);
+  const policy = await run('if-empty', ['--update', 'if-empty']);
+  const rowsPerMinute = (r) => r.summary.achievedPerMinute * (n / r.summary.calls);
+  const share = (100 * rowsPerMinute(policy)) / rowsPerMinute(plain);
+  const got429 = plain.got429 + policy.got429;
+  const callShare = (r) => fmt((100 * r.summary.achievedPerMinute) / rateLimit, 1);
+  record('1d. update policy (--update if-empty) against a plain import, both at the ceiling', `${fmt(share, 1)}% of the plain import's rows a minute (${fmt(rowsPerMinute(policy))} vs ${fmt(rowsPerMinute(plain))}), ${got429} × 429`, '≈ 50% (a read and a write a batch), 0 × 429', share >= 45 && got429 === 0, `${n} existing supporters; calls: plain ${plain.summary.calls} at ${callShare(plain)}% of the call ceiling, with the policy ${policy.summary.calls} at ${callShare(policy)}%; ${JSON.stringify(policy.summary.counts)}`);
 }
 
 /**
@@ -448,6 +480,7 @@ console.error(`sync-supporters bench on ${cpus()[0]?.model ?? 'unknown CPU'} × 
 try {
   if (want('ceiling')) await ceiling();
   if (want('ceiling') || want('segment')) await ceilingWithSegment();
+  if (want('ceiling') || want('policy')) await policyCost();
   if (want('latency')) await latency();
   if (want('migrations')) await migrations();
   if (want('pacing')) await pacing();
