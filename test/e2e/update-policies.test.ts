@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, closeAfterEach, csv, readReport, runInProcess, startLuminateSandbox, startSalsaSandbox, tempDir, type TestSandbox } from '../support/helpers.js';
@@ -199,5 +199,22 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     const phones = new Map((sb.salsa.supporters() as Array<{ contacts: Array<{ type: string; value: string }> }>).map((s) => [s.contacts.find((c) => c.type === 'EMAIL')!.value, s.contacts.find((c) => c.type === 'HOME_PHONE')?.value]));
     expect(phones.size).toBe(n);
     for (let i = 0; i < n; i++) expect(phones.get(`p${i}@example.org`)).toBe(i % 2 === 0 ? `503-555-${String(i).padStart(4, '0')}` : `971-555-${String(i).padStart(4, '0')}`);
+  });
+
+  it('init offers the policy: --update if-newer finds the file\'s "Updated At" column and writes both into the mapping', async () => {
+    const { sb, dir } = await salsaWithPeople();
+    const input = join(dir, 'signups.csv');
+    writeFileSync(input, csv(HEADER, SIGNUPS));
+    const map = join(dir, 'mapping.json');
+    const init = await runInProcess(['init', input, '--yes', '--update', 'if-newer', '-o', map]);
+    expect(init.code).toBe(0);
+    expect(init.stderr).toContain('Existing records: update if-newer');
+    const written = JSON.parse(readFileSync(map, 'utf8'));
+    expect(written).toMatchObject({ update: 'if-newer', newer: { column: 'Updated At' } });
+    const res = await runInProcess(['import', input, '-m', map, '--no-state', '--quiet'], { env: sb.env });
+    expect(res.code).toBe(0);
+    const after = salsaPeople(sb);
+    expect(after.get('ann@example.org')).toMatchObject({ first: 'Ann', last: 'Lee', phone: '503-555-0100' }); // its row is older
+    expect(after.get('bo@example.org')).toMatchObject({ first: 'Bob', last: 'Brown', phone: '503-555-0200' }); // newer: every field
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../core/errors.js';
+import { UPDATE_RULES, type UpdateRule } from '../../core/update-policy.js';
 import type { SourceRecord } from '../../core/types.js';
 import { parseMapping } from '../../mapping/mapping-file.js';
 import { mappingFromProposal, proposeMapping } from '../../mapping/propose.js';
@@ -17,9 +18,21 @@ export interface InitOptions {
   format?: string;
   delimiter?: string;
   encoding?: string;
+  update?: string;
+  newerColumn?: string;
 }
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+
+/** A header that says when a row last changed ("Updated At", "Last Modified", "Date modified"). */
+const TIMESTAMP_HEADER = /\b(updated|modified|last[ _-]?(changed|modified|updated)|changed[ _-]?(at|on|date))\b/i;
+
+function checkedUpdate(value: string, stamp: string | undefined): UpdateRule {
+  const rule = UPDATE_RULES.find((r) => r === value.toLowerCase());
+  if (!rule) throw new UsageError(`The update rule must be ${UPDATE_RULES.join(', ')}; got "${value}".`);
+  if (rule === 'if-newer' && !stamp) throw new UsageError('if-newer needs a column saying when each row last changed: name it with --newer-column.');
+  return rule;
+}
 
 /** `init`: propose a mapping from the header and a sample, show it, and write it after a yes. */
 export async function runInit(input: string, opts: InitOptions, io: CommandIO): Promise<number> {
@@ -56,6 +69,10 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
     lines.push('', 'Not mapped:');
     for (const p of unmapped) lines.push(`  ${p.column}: ${p.hint}`);
   }
+  // Which values of the file may replace what a record already holds: asked below, or --update.
+  const stamp = opts.newerColumn ?? columns.find((c) => TIMESTAMP_HEADER.test(c));
+  let update = opts.update === undefined ? undefined : checkedUpdate(opts.update, stamp);
+  lines.push('', `Existing records: ${update ? `update ${update}` : 'the file\'s values replace what they hold (--update if-empty fills only empty fields, never leaves them as they are' + (stamp ? `, if-newer replaces only when "${stamp}" is newer` : '') + ')'}`);
   io.stderr.write(printable(lines.join('\n')) + '\n\n');
   let accepted = proposals;
   if (!opts.yes) {
@@ -63,6 +80,11 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
     const rl = createInterface({ input: process.stdin, output: io.stderr as NodeJS.WritableStream });
     const answer = await rl.question(`Write this to ${out}? [y/N] `);
     const consentAnswer = /^y(es)?$/i.test(answer.trim()) && consent.length > 0 ? await rl.question(`Write the consent reading above too (it decides who is emailed)? [y/N] `) : 'y';
+    if (/^y(es)?$/i.test(answer.trim()) && update === undefined) {
+      const choices = ['always', 'if-empty', 'never', ...(stamp ? ['if-newer'] : [])];
+      const said = await rl.question(`May the file's values replace what existing records hold? ${choices.join(' / ')} [always] `);
+      update = checkedUpdate(said.trim() || 'always', stamp);
+    }
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) {
       io.stderr.write('Not written.\n');
@@ -73,7 +95,11 @@ export async function runInit(input: string, opts: InitOptions, io: CommandIO): 
       io.stderr.write('The consent columns are left out of the mapping: the email status is not changed by it.\n');
     }
   }
-  const mapping = mappingFromProposal(target, accepted);
+  const mapping: Record<string, unknown> = mappingFromProposal(target, accepted);
+  if (update && update !== 'always') {
+    mapping.update = update;
+    if (update === 'if-newer') mapping.newer = { column: stamp };
+  }
   const text = JSON.stringify(mapping, null, 2) + '\n';
   parseMapping(mapping, text, out, target); // what init writes must be a mapping the tool accepts
   try {
