@@ -6,7 +6,7 @@ import type { DataJob } from './data-job-types.js';
 
 /**
  * The run's update policy from --update / --newer-column and the mapping's "update"s (a field's own wins, then the
- * mapping's top level, then the flag); undefined when every field is `always` (nothing to read first). An if-newer
+ * flag, then the mapping's top level); undefined when every field is `always` (nothing to read first). An if-newer
  * without a timestamp column stops the run before anything is read.
  */
 export function buildUpdatePolicy(job: DataJob, spec: MappingSpec | undefined): UpdatePolicy | undefined {
@@ -19,7 +19,7 @@ export function buildUpdatePolicy(job: DataJob, spec: MappingSpec | undefined): 
     return { rule: 'if-newer', newerColumn };
   };
   const byFlag: FieldUpdate | undefined = job.update ? withColumn({ rule: job.update }, '--update', flagColumn) : undefined;
-  const fallback = spec?.update ? withColumn(spec.update, 'the mapping\'s "update"') : byFlag ?? { rule: 'always' };
+  const fallback = byFlag ?? (spec?.update ? withColumn(spec.update, 'the mapping\'s "update"') : { rule: 'always' });
   const fields = new Map<string, FieldUpdate>();
   for (const r of spec?.rules ?? []) if (r.update) fields.set(r.field, withColumn(r.update, `field "${r.field}"'s "update"`));
   for (const c of spec?.custom ?? []) if (c.update) fields.set(`custom:${c.name ?? c.fieldId}`, withColumn(c.update, `custom field "${c.name ?? c.fieldId}"'s "update"`));
