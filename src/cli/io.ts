@@ -30,6 +30,8 @@ export interface DataCommandOptions {
   state?: string | false;
   changedOnly?: boolean;
   update?: string;
+  /** false with --no-html. */
+  html?: boolean;
   newerColumn?: string;
   full?: boolean;
   mirror?: boolean;

@@ -64,6 +64,7 @@ function addDataOptions(cmd: Command): Command {
     .option('--sandbox-faults <spec>', 'with --sandbox: inject faults, e.g. "503:0.1,429:0.05,reset:0.02"')
     .option('--sandbox-latency <ms>', 'with --sandbox: every answer takes this long (from the request\'s arrival)')
     .option('--json', 'print the run summary as one JSON object on stdout')
+    .option('--no-html', 'do not write <report>.html, the run\'s summary page (counts, failures grouped by reason, pace)')
     .option('--quiet', 'no progress and no human summary')
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; and tab)')
     .option('--encoding <name>', 'input encoding: utf8 (default) or latin1 (Excel exports)')

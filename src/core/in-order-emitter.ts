@@ -49,7 +49,7 @@ export class InOrderEmitter {
   }
 
   private write(item: Finished): void {
-    if ('raw' in item) this.report.writeRaw(item.raw);
+    if ('raw' in item) this.report.writeRaw(item.raw, item.status);
     else this.report.write(item);
     const input = this.onFailure ? this.failedInputs.get(item.row) : undefined;
     if (input) {

@@ -7,7 +7,7 @@ import { AllowanceWatch } from './allowance.js';
 import { InternalError } from './errors.js';
 import { silentProgress } from './progress.js';
 import { RunContext } from './run-context.js';
-import type { RunOptions, RunResult } from './run-types.js';
+import type { PaceSample, RunOptions, RunResult } from './run-types.js';
 import type { SourceRecord } from './types.js';
 
 export type { Finished, Outcome, PendingMemberships, PreviousRow, UndoEntry, UndoSink, ReportSink, RunOptions, RunResult, Work } from './run-types.js';
@@ -27,6 +27,7 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   if (options.abortBeforeStart) ctx.requestStop('abort', options.abortBeforeStart);
   if (options.signal?.aborted) onInterrupt();
   progress.start({ operation: options.operation === 'upsert' ? 'import' : options.operation, target: options.target.displayName });
+  const pace = samplePace(ctx, started);
   try {
     await loop.run();
   } catch (err) {
@@ -35,11 +36,37 @@ export async function runSync(options: RunOptions): Promise<RunResult> {
   } finally {
     options.signal?.removeEventListener('abort', onInterrupt);
     progress.stop();
+    pace.stop();
   }
   ctx.stateTracker.flush(true);
   options.report.flush();
   if (loop.failure) throw loop.failure;
-  return result(ctx, performance.now() - started);
+  return { ...result(ctx, performance.now() - started), pace: pace.samples };
+}
+
+/** The run's calls and finished rows, once a second; past 720 points every other is dropped and the pace halves. */
+function samplePace(ctx: RunContext, started: number): { samples: PaceSample[]; stop(): void } {
+  const samples: PaceSample[] = [{ atMs: 0, calls: 0, rows: 0 }];
+  let every = 1;
+  let tick = 0;
+  const take = () => samples.push({ atMs: performance.now() - started, calls: ctx.calls, rows: ctx.emitter.nextToEmit - 1 });
+  const timer = setInterval(() => {
+    if (++tick % every !== 0) return;
+    take();
+    if (samples.length >= 720) {
+      const kept = samples.filter((_, i) => i % 2 === 0);
+      samples.splice(0, samples.length, ...kept);
+      every *= 2;
+    }
+  }, 1000);
+  timer.unref();
+  return {
+    samples,
+    stop() {
+      clearInterval(timer);
+      take();
+    },
+  };
 }
 
 /** The send loop's moving parts: the concurrency slots, the calls in flight, the rows read and not yet admitted. */

@@ -9,7 +9,8 @@ import type { FieldChange, FoundRecord, GroupDirectory, MappedRow, IdentityKind,
 export interface ReportSink {
   journal(r: RowResult): void;
   write(r: RowResult): void;
-  writeRaw(line: string): void;
+  /** A previous run's line, kept as it was (`--resume`), with its status. */
+  writeRaw(line: string, status?: Status): void;
   flush(): void;
 }
 
@@ -161,9 +162,18 @@ export interface RunResult {
   planSecondCalls: number;
   ceilingPerMinute?: number;
   achievedPerMinute?: number;
+  /** The run's calls and finished rows over time (a point a second or less often: at most 720), for the summary page. */
+  pace?: PaceSample[];
   abortReason?: string;
   interrupted: boolean;
   exitCode: number;
+}
+
+/** How far the run had got `atMs` after it started. */
+export interface PaceSample {
+  atMs: number;
+  calls: number;
+  rows: number;
 }
 
 /** One row on its way: what is sent, what came back so far, and who waits for its keys. */

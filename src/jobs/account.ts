@@ -12,6 +12,7 @@ import type { DataJob } from './data-job-types.js';
 import type { JobIO } from './job-io.js';
 import type { UpdatePolicy } from '../core/update-policy.js';
 import type { RunResources } from './run-resources.js';
+import type { PageCollector } from '../report/summary-page.js';
 
 /*
  * A data run's side of the account: which groups it must read, the sandbox and the connection, the local state,
@@ -32,6 +33,10 @@ export interface Setup {
   update?: UpdatePolicy;
   verb: string;
   notes: string[];
+  /** The summary page's collector of report rows (none with --no-html). */
+  page?: PageCollector;
+  /** The account written to, as the page names it (set once connected). */
+  account?: string;
   previous?: Map<number, PreviousRow>;
   pending?: Map<number, PendingMemberships>;
   redact: (text: string) => string;
@@ -80,6 +85,7 @@ export async function connect(s: Setup, res: RunResources, forGroups: boolean): 
     await res.openTrace(job.trace, [...allSecrets(remoteEnv), ...allSecrets(env), remoteEnv.LUMINATE_LOGIN_NAME, env.LUMINATE_LOGIN_NAME]);
     res.session = await job.target.connect({ env: remoteEnv, timeoutMs: job.timeoutSec * 1000, concurrency: job.concurrency ?? 8, trace: res.trace?.record });
     notes.push(...(res.session.notes ?? []));
+    s.account = job.target.accountId(remoteEnv);
     return { env: remoteEnv };
   } catch (err) {
     if (err instanceof SyncError && err.exitCode === 3) return { env: remoteEnv, abortBeforeStart: err.message };

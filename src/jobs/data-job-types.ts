@@ -49,6 +49,8 @@ export interface DataJob {
   newEmailStatus?: PrepareOptions['newEmailStatus'];
   quiet: boolean;
   json: boolean;
+  /** Write `<report>.html`, the summary page (--no-html: not). */
+  html: boolean;
   /** --undo-log (always with --apply-plan): where the prior values of every record written go. */
   undoLog?: string;
   /** --apply-plan: the reviewed plan whose items are sent, as they are. */

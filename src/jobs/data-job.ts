@@ -24,6 +24,7 @@ import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js'
 import { guardRunFiles, recordRun } from './run-files.js';
 import { connect, groupsNeeded, openState, readFieldList, readGroups, resolveFlagGroups, type Calls, type Setup } from './account.js';
 import { runNotes } from './run-notes.js';
+import { PageCollector, renderSummaryPage, writeSummaryPage } from '../report/summary-page.js';
 import { buildUpdatePolicy } from './update-setup.js';
 
 export type { DataJob } from './data-job-types.js';
@@ -65,6 +66,7 @@ export async function runDataJob(job: DataJob, io: JobIO): Promise<DataJobOutcom
 /** The run, under the report's lock: set up, connect and send, then the summary's notes. */
 async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLabel: string): Promise<DataJobOutcome> {
   const setup = await setUp(job, io, keptNotes, commandLabel);
+  const startedAt = new Date();
   const res = new RunResources(io);
   let result: RunResult;
   try {
@@ -85,7 +87,16 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     failed: res.failed && { path: res.failed.path, count: res.failed.count },
     resumeCommand: resumeCommand(job, io),
   }));
+  if (setup.page) writePage(setup, result, startedAt);
   return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact };
+}
+
+/** `<report>.html`: the run on one page, to share; said in the notes (or why it was not written). */
+function writePage(s: Setup, result: RunResult, startedAt: Date): void {
+  const { job } = s;
+  const facts = { title: `${s.verb} → ${job.target.displayName}: ${job.input === '-' ? 'stdin' : job.input}`, input: job.input, target: job.target.displayName, account: s.account, mode: job.mode, reportPath: job.reportPath, startedAt, endedAt: new Date(), notes: s.notes, redact: s.redact };
+  const page = writeSummaryPage(job.reportPath, renderSummaryPage(facts, result, s.page!));
+  s.notes.push(page.written ? `summary page: ${page.path}` : `summary page not written: ${page.path} exists and is not a page this tool wrote`);
 }
 
 /** The mapping, the records (the input's, or a reviewed plan's), the dates' order, and the resume state. */
@@ -108,7 +119,8 @@ async function setUp(job: DataJob, io: JobIO, keptNotes: string[], commandLabel:
   const redact = createRedactor(allSecrets(io.env));
   // A reviewed plan already says what each record keeps: its items are sent as they are.
   const update = planned || job.operation !== 'upsert' ? undefined : buildUpdatePolicy(job, spec);
-  return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact };
+  const page = job.html ? new PageCollector() : undefined;
+  return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact, page };
 }
 
 /**
@@ -171,7 +183,7 @@ async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
     return result;
   }
   const { runMirror } = await import('./mirror.js');
-  const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session: res.session, ...calls, report: res.report!, state: state!, sending, redact: s.redact, reportPath: job.reportPath, backup: job.backup, concurrency, batchSize });
+  const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session: res.session, ...calls, report: s.page ? s.page.tap(res.report!) : res.report!, state: state!, sending, redact: s.redact, reportPath: job.reportPath, backup: job.backup, concurrency, batchSize });
   notes.push(...m.notes);
   return m.merge(result);
 }
@@ -241,7 +253,7 @@ function sendOptions(s: Setup, res: RunResources, plan: DeletePlan | undefined) 
     decided: plan?.decided,
     annotations: plan?.annotations,
     session: res.session,
-    report: res.report!,
+    report: s.page ? s.page.tap(res.report!) : res.report!,
     redact,
     previous: s.previous,
     onFailure: failed ? (rec: SourceRecord, r: { status: Status; errorMessage?: string }) => failed.add(rec, { status: r.status, errorMessage: r.errorMessage ? redact(r.errorMessage) : undefined }) : undefined,

@@ -100,6 +100,9 @@ export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[],
   // Said before the first request, and again in the summary.
   const policy = target.describeMapping?.(stored, prepare) ?? [];
   if (job.empty === 'clear') policy.push(describeClearing(m, target));
-  if (c.update) policy.push(...describeUpdatePolicy(c.update, m, target, c.columns));
+  if (c.update) {
+    policy.push(...describeUpdatePolicy(c.update, m, target, c.columns));
+    if (job.mode === 'dry-run') policy.push('a dry run reads no record, so it cannot say what each would keep: --plan does');
+  }
   say(policy);
 }

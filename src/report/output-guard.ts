@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { CSV_HEADER } from './report-row.js';
+import { pagePathOf } from './summary-page.js';
 import { journalPathOf } from './report-writer.js';
 import { readRunRecordSync, runRecordPathOf } from './run-record.js';
 
@@ -164,6 +165,7 @@ export function prepareReportPath(reportPath: string, opts: { sending: boolean; 
   if (hasReport) renameSync(reportPath, kept);
   if (existsSync(journal)) renameSync(journal, journalPathOf(kept));
   if (record) renameSync(runRecordPathOf(reportPath), runRecordPathOf(kept));
+  if (existsSync(pagePathOf(reportPath))) renameSync(pagePathOf(reportPath), pagePathOf(kept));
   notes.push(`the earlier report at this path was kept as ${kept}${existsSync(journalPathOf(kept)) ? ' (it was unfinished: resume it with --resume --report ' + kept + ')' : ''}`);
   return { notes, keptAs: kept };
 }
@@ -173,7 +175,7 @@ export function prepareReportPath(reportPath: string, opts: { sending: boolean; 
  * the report's path (its report, journal, run record) goes, the kept files return.
  */
 export function restoreKeptReport(reportPath: string, keptAs: string): void {
-  for (const [from, to] of [[keptAs, reportPath], [journalPathOf(keptAs), journalPathOf(reportPath)], [runRecordPathOf(keptAs), runRecordPathOf(reportPath)]] as const) {
+  for (const [from, to] of [[keptAs, reportPath], [journalPathOf(keptAs), journalPathOf(reportPath)], [runRecordPathOf(keptAs), runRecordPathOf(reportPath)], [pagePathOf(keptAs), pagePathOf(reportPath)]] as const) {
     if (existsSync(to)) unlinkSync(to);
     if (existsSync(from)) renameSync(from, to);
   }

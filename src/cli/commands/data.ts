@@ -79,6 +79,7 @@ export function parseDataJob(command: DataCommand, input: string, opts: DataComm
     quiet: !!opts.quiet,
     groups,
     json: !!opts.json,
+    html: opts.html !== false,
   };
 }
 
