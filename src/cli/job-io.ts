@@ -55,6 +55,6 @@ export function cliJobIO(io: CommandIO, options: { graceMs: number }): JobIO & {
 async function chooseProgress(quiet: boolean, io: CommandIO, label: string): Promise<ProgressSink> {
   if (quiet) return silentProgress;
   const { createBarProgress, createLineProgress } = await import('./progress.js');
-  if (io.stderr.isTTY) return createBarProgress();
+  if (io.stderr.isTTY) return createBarProgress(io.stderr);
   return createLineProgress(label, 5000, (s) => io.stderr.write(s));
 }

@@ -179,6 +179,7 @@ function addUndoCommand(program: Command, io: CommandIO, setExit: (code: number)
     .option('--no-state', 'keep no local state')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--quiet', 'no progress and no human summary')
+    .option('--no-html', 'do not write <report>.html, the summary page')
     .addHelpText('after', '\nExit status: 0 every record put back · 1 some were not (CONFLICT, failures) · 2 nothing was sent · 130 interrupted\n\nExamples:\n  $ sync-supporters import migration.csv --undo-log\n  $ sync-supporters undo migration.undo.jsonl --dry-run\n  $ sync-supporters undo migration.undo.jsonl')
     .action(async (log: string, opts: UndoOptions) => setExit(await (await import('./commands/undo.js')).runUndoCommand(log, opts, io)));
 }

@@ -5,7 +5,7 @@ import { deliverBatch } from './deliver-batch.js';
 import { MembershipStage } from './deliver-memberships.js';
 import { AllowanceWatch } from './allowance.js';
 import { InternalError } from './errors.js';
-import { silentProgress } from './progress.js';
+import { silentProgress, type ProgressSink } from './progress.js';
 import { RunContext } from './run-context.js';
 import type { PaceSample, RunOptions, RunResult } from './run-types.js';
 import type { SourceRecord } from './types.js';
@@ -49,7 +49,14 @@ function samplePace(ctx: RunContext, started: number): { samples: PaceSample[]; 
   const samples: PaceSample[] = [{ atMs: 0, calls: 0, rows: 0 }];
   let every = 1;
   let tick = 0;
-  const take = () => samples.push({ atMs: performance.now() - started, calls: ctx.calls, rows: ctx.emitter.nextToEmit - 1 });
+  const progress = ctx.options.progress;
+  const take = () => {
+    samples.push({ atMs: performance.now() - started, calls: ctx.calls, rows: ctx.emitter.nextToEmit - 1 });
+    // The pace of the last five seconds or so, for the progress display.
+    const recent = samples[Math.max(0, samples.length - 6)]!;
+    const last = samples[samples.length - 1]!;
+    if (progress?.pace && last.atMs > recent.atMs) progress.pace(((last.calls - recent.calls) / (last.atMs - recent.atMs)) * 60_000, ctx.pacer.stats.ceilingPerMinute);
+  };
   const timer = setInterval(() => {
     if (++tick % every !== 0) return;
     take();
@@ -84,8 +91,12 @@ class SendLoop {
   // would hold up the answers of requests in flight.
   private buffered: SourceRecord[] = [];
   private bufferedAt = 0;
+  /** Records the source has given so far. */
+  private rowsSeen = 0;
+  private readonly progress: ProgressSink;
 
   constructor(private readonly options: RunOptions) {
+    this.progress = options.progress ?? silentProgress;
     this.concurrency = Math.max(1, options.concurrency);
     this.limit = pLimit(this.concurrency);
     const dispatch = (delivery: () => Promise<void>) => this.dispatch(delivery);
@@ -171,8 +182,13 @@ class SendLoop {
     const next = await this.iterator.next();
     if (next.done) {
       this.sourceDone = true;
+      this.progress.total?.(this.rowsSeen, true);
       return;
     }
+    this.rowsSeen += next.value.length;
+    // Until the end of the input, its rows are estimated from the bytes read so far (a file's size is known).
+    const bytes = options.source.bytes?.();
+    if (bytes?.total && bytes.read > 0) this.progress.total?.(Math.max(this.rowsSeen, Math.round((this.rowsSeen * bytes.total) / bytes.read)), false);
     options.mapper.bind(options.source.columns(), options.source.fixedColumns, next.value); // once, then each chunk's new JSONL keys
     if (!this.bound) {
       this.bound = true;

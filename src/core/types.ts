@@ -73,6 +73,8 @@ export interface Source extends AsyncIterable<SourceRecord> {
   readonly fixedColumns: boolean;
   /** The CSV delimiter in use, once known (a failed-rows file is written the same way). */
   delimiter?: () => string | undefined;
+  /** How far into the input the reading is, in bytes, and its size when known (a file): the progress's estimate. */
+  bytes?: () => { read: number; total?: number };
 }
 
 /** What this tool last synced for one row key, in one target account (nightly syncs, --changed-only, --mirror). */

@@ -17,6 +17,7 @@ import { allSecrets, TARGETS } from '../targets/index.js';
 import type { JobIO } from './job-io.js';
 import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
 import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js';
+import { PageCollector, renderSummaryPage, writeSummaryPage } from '../report/summary-page.js';
 import type { PreviousRow } from '../core/run-types.js';
 import type { ProgressSink } from '../core/progress.js';
 
@@ -35,6 +36,8 @@ export interface UndoJob {
   retries?: number;
   statePath?: string;
   quiet: boolean;
+  /** Write `<report>.html`, the summary page. */
+  html: boolean;
   /** --trace: every request and answer, appended as JSON lines (credentials masked). */
   trace?: string;
 }
@@ -69,6 +72,8 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
   const res = new RunResources(io);
   const notes: string[] = [];
   const redact = createRedactor(allSecrets(io.env));
+  const page = job.html ? new PageCollector() : undefined;
+  const startedAt = new Date();
   try {
     const kept = prepareReportPath(job.reportPath, { sending, resuming: job.resume, overwrite: false, commandLabel: 'undo --dry-run' });
     notes.push(...kept.notes);
@@ -90,7 +95,7 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
       ...calls,
       concurrency: job.concurrency ?? limits.defaultConcurrency,
       batchSize: readBatchSize(limits), // each batch is read before it is restored
-      report: res.report,
+      report: page ? page.tap(res.report) : res.report,
       redact,
       previous,
       state: res.stateDb?.forAccount(target.name, header.account),
@@ -106,6 +111,11 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
     res.report.close(true);
     const result = deleted ? combineOutcomes(restored, deleted) : restored;
     notes.push(...undoNotes(result, target, sending, !!res.stateDb));
+    if (page) {
+      const facts = { title: `${sending ? 'Undo' : 'Undo preview'} → ${target.displayName}: ${job.log}`, input: job.log, target: target.displayName, account: header.account, mode: sending ? 'undo' : 'undo --dry-run', reportPath: job.reportPath, startedAt, endedAt: new Date(), notes, redact };
+      const written = writeSummaryPage(job.reportPath, renderSummaryPage(facts, result, page));
+      notes.push(written.written ? `summary page: ${written.path}` : `summary page not written: ${written.path} exists and is not a page this tool wrote`);
+    }
     return { result, notes, reportPath: job.reportPath, verb: sending ? 'Undo' : 'Undo preview', redact, targetName: target.displayName };
   } catch (err) {
     res.report?.close(false);

@@ -59,7 +59,16 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   if (path !== '-' && options.parseOnWorker && statSync(path).size >= WORKER_MIN_BYTES) {
     return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding });
   }
-  const input = path === '-' ? refuseBinaryStream(openInput(path), name) : openInput(path);
-  if (format === 'jsonl') return createJsonlSource(input, { name, encoding });
-  return createCsvSource(input, { name, delimiter, encoding });
+  const read = { read: 0, total: path === '-' ? undefined : statSync(path).size };
+  const input = counted(path === '-' ? refuseBinaryStream(openInput(path), name) : openInput(path), read);
+  const source = format === 'jsonl' ? createJsonlSource(input, { name, encoding }) : createCsvSource(input, { name, delimiter, encoding });
+  return { ...source, bytes: () => read, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
+}
+
+/** The input's chunks, counting the bytes that pass. */
+async function* counted(input: AsyncIterable<Buffer>, into: { read: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    into.read += chunk.length;
+    yield chunk;
+  }
 }

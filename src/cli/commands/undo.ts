@@ -22,6 +22,8 @@ export interface UndoOptions {
   state?: string | boolean;
   json?: boolean;
   quiet?: boolean;
+  /** false with --no-html. */
+  html?: boolean;
   trace?: string;
 }
 
@@ -48,6 +50,7 @@ export async function runUndoCommand(log: string, opts: UndoOptions, io: Command
       retries: intOption(opts.retries, '--retries', 0, 20),
       statePath: opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : io.env.SYNC_SUPPORTERS_STATE || DEFAULT_STATE_PATH,
       quiet: !!opts.quiet,
+      html: opts.html !== false,
       trace: opts.trace,
     },
     jobIO,
