@@ -55,29 +55,34 @@ function addDataOptions(cmd: Command): Command {
     .option('-m, --map <file.json>', 'column → field mapping file (default: match well-known headers)')
     .addOption(new Option('--format <format>', 'input format (default: from the extension; required for -)').choices(['csv', 'jsonl']))
     .option('-r, --report <file>', 'per-row report, .csv or .jsonl (default: <input>.report.csv beside the input; validate and --dry-run: <input>.validate.report.csv / .dry-run.report.csv). A real run\'s report is never replaced: an earlier one is kept as <input>.<its start time>.report.csv')
-    .option('-c, --concurrency <n>', 'requests in flight at most (default: 4)')
-    .option('-b, --batch-size <n>', "supporters per request (Salsa; capped by the account's maxBatchSize)")
-    .option('--rate <n>', "requests per minute at most (default: the API's reported limit)")
-    .option('--dry-run', 'everything but the remote calls')
     .option('--resume', "continue an interrupted run from its report: finished rows are not sent again")
-    .option('--sandbox', 'start the built-in emulator and run against it; needs no credentials')
-    .option('--sandbox-faults <spec>', 'with --sandbox: inject faults, e.g. "503:0.1,429:0.05,reset:0.02"')
-    .option('--sandbox-latency <ms>', 'with --sandbox: every answer takes this long (from the request\'s arrival)')
     .option('--json', 'print the run summary as one JSON object on stdout')
     .option('--no-html', 'do not write <report>.html, the run\'s summary page (counts, failures grouped by reason, pace)')
     .option('--quiet', 'no progress and no human summary')
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; and tab)')
     .option('--encoding <name>', 'input encoding: utf8 (default) or latin1 (Excel exports)')
-    .option('--timeout <seconds>', 'per-request timeout (default: 60)')
-    .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
     .option('--failed <file>', 'also write the rows that did not succeed, in the input\'s format and columns plus sync_error')
     .option('--new-email-status <status>', 'Salsa: the email status a supporter the run creates gets when its row has none: OPT_OUT (default), OPT_IN or account-default. Existing supporters keep theirs; a row\'s own status is always sent as given. SMS: OPT_OUT unless the row says')
     .option('--empty <skip|clear>', 'what an empty cell does: skip (default: not sent, the stored value stays) or clear (the stored value is cleared; a mapping field can say "empty": "clear" alone). Keys and, for Salsa, phones and emails are never cleared')
     .option('--address <complete|replace>', 'Salsa keeps the parts of a stored address a request leaves out: complete (default) sends a partial address (no street or no city) only to supporters the run creates, and a whole one with its empty parts cleared; replace sends every row\'s address to everyone, clearing the parts it lacks')
-    .option('--trace <file>', 'append every request to the CRM and its answer to this file, one JSON line each (method, URL, status, time, bodies; credentials masked; readable by you only): evidence for a first real run or a support question')
     .option('--strict-values', 'a value that cannot be used (a date that is not one, a gender the target does not store) makes its row INVALID; by default the row goes without that value and its report line says so')
     .option('--date-order <dmy|mdy>', 'how to read 05/03/1975 in date columns: dmy (5 March) or mdy (May 3) (default: told from the column\'s own values; an undecidable column stops the run)')
-    .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)')
+    .option('--overwrite', 'replace an existing --report or --failed file that sync-supporters did not write (never an input, a mapping or a real run\'s report)');
+}
+
+/** What only a command that talks to the remote takes (import, delete): validate sends nothing, so it has none of these. */
+function addNetworkOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --concurrency <n>', 'requests in flight at most (default: 4)')
+    .option('-b, --batch-size <n>', "supporters per request (Salsa; capped by the account's maxBatchSize)")
+    .option('--rate <n>', "requests per minute at most (default: the API's reported limit)")
+    .option('--dry-run', 'everything but the remote calls')
+    .option('--sandbox', 'start the built-in emulator and run against it; needs no credentials')
+    .option('--sandbox-faults <spec>', 'with --sandbox: inject faults, e.g. "503:0.1,429:0.05,reset:0.02"')
+    .option('--sandbox-latency <ms>', 'with --sandbox: every answer takes this long (from the request\'s arrival)')
+    .option('--timeout <seconds>', 'per-request timeout (default: 60)')
+    .option('--retries <n>', 'retries per request after the first attempt (default: 5)')
+    .option('--trace <file>', 'append every request to the CRM and its answer to this file, one JSON line each (method, URL, status, time, bodies; credentials masked; readable by you only): evidence for a first real run or a support question')
     .option('--state <path>', `local state of what was synced (default: ${DEFAULT_STATE_PATH})`)
     .option('--no-state', 'keep no local state');
 }
@@ -109,7 +114,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** import, delete and validate: the same options, each command its own. */
 function addDataCommands(program: Command, io: CommandIO, setExit: (code: number) => void): void {
   const dataCommand = (name: DataCommand, description: string) => {
-    const cmd = addDataOptions(program.command(`${name} <file>`).description(description));
+    const base = addDataOptions(program.command(`${name} <file>`).description(description));
+    const cmd = name === 'validate' ? base : addNetworkOptions(base);
     cmd.addHelpText('after', EXAMPLES[name]);
     // Each command loads what it needs when it runs: --help and --version load none of it (start-up time).
     cmd.action(async (file: string, opts: DataCommandOptions) => setExit(await (await import('./commands/data.js')).runDataCommand(name, file, opts, io)));

@@ -108,7 +108,7 @@ export function createBarProgress(stream: NodeJS.WritableStream & { isTTY?: bool
 }
 
 /** A plain line every few seconds, for cron and logs, with the same figures; `label` names what ran. */
-export function createLineProgress(label?: string, everyMs = 5000, write = (s: string) => process.stderr.write(s), clock = () => performance.now()): ProgressSink {
+export function createLineProgress(label?: string, everyMs = 5000, write: (s: string) => unknown = (s: string) => process.stderr.write(s), clock = () => performance.now()): ProgressSink {
   const figures = new ProgressFigures();
   let last = 0;
   return {

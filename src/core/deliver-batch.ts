@@ -20,7 +20,8 @@ function rowsCall(ctx: RunContext): GroupCall<Work> {
   const finish = (w: Work, r: Parameters<RunContext['finishWork']>[1]) => ctx.finishWork(w, r);
   return {
     send: (items) => options.session!.send(operation, items.map((w) => w.payload)),
-    counted: (items, by) => items.forEach((w) => (w.attempts += by)),
+    // A row's attempts are the requests that carried its own write: a created record's second call is not one.
+    counted: (items, by) => items.forEach((w) => (w.created ? undefined : (w.attempts += by))),
     readFirst: (items) => (items.some((w) => w.identity && !w.current) ? checkCurrent(ctx, items).then((rest) => (ctx.planning ? [] : rest)) : undefined),
     notSent: (items) => items.forEach((w) => ctx.notAttempted(w)),
     answered(items, outcome, attempt) {

@@ -98,7 +98,8 @@ function membershipCall(ctx: RunContext, stage: MembershipStage, membership: Mem
       ctx.membershipCalls++;
       return options.session!.sendMembership!(membership.change, membership.group.id, items.map((it) => it.remoteId));
     },
-    counted: (items, by) => items.forEach((it) => (it.w.attempts += by)),
+    // Group changes are calls of their own: a row's attempts count only its own write.
+    counted: () => undefined,
     notSent: (items) => fail(items, `not sent: ${(ctx.stop as { message: string }).message}`),
     answered(items, outcome, attempt) {
       const again: MembershipItem[] = [];

@@ -33,6 +33,8 @@ export interface Setup {
   update?: UpdatePolicy;
   verb: string;
   notes: string[];
+  /** Notes already said before the run (the terminal summary does not say them again). */
+  said: Set<string>;
   /** The summary page's collector of report rows (none with --no-html). */
   page?: PageCollector;
   /** The account written to, as the page names it (set once connected). */

@@ -37,6 +37,8 @@ export interface DataJobOutcome {
   /** What ran ("Import", "Dry run (delete)"…), for the summary's first line. */
   verb: string;
   redact: (text: string) => string;
+  /** Notes already said before the run, as they were said: the terminal summary leaves them out. */
+  said: ReadonlySet<string>;
 }
 
 /**
@@ -88,7 +90,7 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     resumeCommand: resumeCommand(job, io),
   }));
   if (setup.page) writePage(setup, result, startedAt);
-  return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact };
+  return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact, said: setup.said };
 }
 
 /** `<report>.html`: the run on one page, to share; said in the notes (or why it was not written). */
@@ -120,7 +122,7 @@ async function setUp(job: DataJob, io: JobIO, keptNotes: string[], commandLabel:
   // A reviewed plan already says what each record keeps: its items are sent as they are.
   const update = planned || job.operation !== 'upsert' ? undefined : buildUpdatePolicy(job, spec);
   const page = job.html ? new PageCollector() : undefined;
-  return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact, page };
+  return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact, page, said: new Set<string>() };
 }
 
 /**
@@ -264,7 +266,7 @@ function sendOptions(s: Setup, res: RunResources, plan: DeletePlan | undefined) 
     update: s.update,
     prepare: s.prepare,
     membershipsPending: s.pending,
-    onBound: plan || planned ? undefined : (m: RowMapper, sample: readonly SourceRecord[]) => checkBoundColumns(m, sample, { job, io, prepare: s.prepare, notes: s.notes, update: s.update, columns: s.source.columns() }),
+    onBound: plan || planned ? undefined : (m: RowMapper, sample: readonly SourceRecord[]) => checkBoundColumns(m, sample, { job, io, prepare: s.prepare, notes: s.notes, update: s.update, columns: s.source.columns(), said: s.said }),
   } satisfies Partial<RunOptions>;
 }
 

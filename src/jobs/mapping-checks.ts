@@ -69,11 +69,12 @@ export function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean): v
  * account will take (a field matched from a header that the account lacks is left out, said; one a mapping file
  * names is an error), and what the target does with the fields sent. Each line is said now and kept for the summary.
  */
-export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[], c: { job: DataJob; io: JobIO; prepare: PrepareOptions; notes: string[]; update?: UpdatePolicy; columns: readonly string[] }): void {
+export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[], c: { job: DataJob; io: JobIO; prepare: PrepareOptions; notes: string[]; update?: UpdatePolicy; columns: readonly string[]; said?: Set<string> }): void {
   const { job, io, prepare } = c;
   const { target } = job;
   const say = (lines: string[]) => {
     if (!job.quiet) for (const line of lines) io.say(`Note: ${line}`);
+    if (!job.quiet) for (const line of lines) c.said?.add(line);
     c.notes.push(...lines);
   };
   describeMapping(m, io, job.quiet);

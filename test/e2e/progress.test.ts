@@ -28,7 +28,7 @@ describe('progress', () => {
   it('without a terminal (cron): a line every few seconds with the same figures', () => {
     const lines: string[] = [];
     let now = 0;
-    const p = createLineProgress('Import', 5000, (s) => lines.push(s), () => now);
+    const p = createLineProgress('Import', 5000, (s) => void lines.push(s), () => now);
     p.start({ operation: 'import', target: 'Salsa Engage' });
     p.total!(42_000, false);
     p.pace!(5820, 6000);

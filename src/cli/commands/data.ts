@@ -119,10 +119,11 @@ function requireCredentials(target: Target, env: Record<string, string | undefin
 export async function runDataCommand(command: DataCommand, input: string, opts: DataCommandOptions, io: CommandIO): Promise<number> {
   const job = parseDataJob(command, input, opts, io.env);
   const jobIO = cliJobIO(io, { graceMs: (job.timeoutSec + 5) * 1000 });
-  const { result, notes, reportPath, verb, redact } = await runDataJob(job, jobIO).finally(() => jobIO.dispose());
+  const { result, notes, reportPath, verb, redact, said } = await runDataJob(job, jobIO).finally(() => jobIO.dispose());
   // --quiet silences progress and the summary, never the reason a run was aborted (exit 3 with no word is a mystery in a cron mail).
   if (job.quiet && result.abortReason) io.stderr.write(printable(redact(`ABORTED: ${result.abortReason} (report: ${reportPath})`)) + '\n');
-  if (!job.quiet) io.stderr.write(printable(redact(formatSummary(result, { verb, target: job.target.displayName, report: reportPath, notes }))));
+  // What was said before the run is not said again; --json and the summary page keep every note.
+  if (!job.quiet) io.stderr.write(printable(redact(formatSummary(result, { verb, target: job.target.displayName, report: reportPath, notes: notes.filter((n) => !said.has(n)) }))));
   if (job.json) {
     io.stdout.write(
       JSON.stringify({
