@@ -136,6 +136,11 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(plain.code).toBe(0);
     expect(searches() - searched).toBe(1);
 
+    // A reviewed plan already applied its policy: --update with --apply-plan is refused.
+    const both = await runInProcess(['import', input, '--apply-plan', join(dir, 'x.plan.jsonl'), '--update', 'never', '--no-state'], { env: sb.env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give --update to the --plan run/);
+
     // if-newer without a column is refused before anything is read.
     const refused = await runInProcess(['import', input, '--update', 'if-newer', '--no-state', '-r', join(dir, 'r.csv')], { env: sb.env });
     expect(refused.code).toBe(2);
