@@ -129,6 +129,7 @@ function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldC
   w.mapped = undefined;
   if (kept.length === 0) return kept;
   for (const k of kept) ctx.kept[k.field] = (ctx.kept[k.field] ?? 0) + 1;
+  if (kept.some((k) => k.unreadTime)) ctx.unreadTimes++;
   const prepared = options.target.prepare('upsert', withoutKept(row, kept, ctx.policyFields!), ctx.prepareOptions);
   if (!prepared.ok) {
     // Never the kept values: a row that cannot go without them is not sent.
@@ -138,7 +139,7 @@ function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldC
   const byId = w.fallback !== undefined && options.target.withRemoteId;
   w.fallback = byId ? prepared.payload : undefined;
   w.payload = byId ? options.target.withRemoteId!(prepared.payload, rec.remoteId) : prepared.payload;
-  w.note = [w.note, describeKept(kept)].filter(Boolean).join('; ');
+  w.kept = describeKept(kept);
   return kept;
 }
 

@@ -43,6 +43,8 @@ export class RunContext {
   readonly planFields: Record<string, number> = {};
   /** Fields records kept by the update policy, rows per field. */
   readonly kept: Record<string, number> = {};
+  /** Rows whose if-newer fields were kept because the row's timestamp could not be read. */
+  unreadTimes = 0;
   /** The address and consent fields as an update policy sees them (a run with a policy only). */
   readonly policyFields?: PolicyFields;
   planSecondCalls = 0;
@@ -89,7 +91,7 @@ export class RunContext {
     this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);
-    if (options.update) this.policyFields = new PolicyFields(options.target.fields);
+    if (options.update) this.policyFields = new PolicyFields(options.target.fields, options.target.keyFields);
     this.woken = new Promise<void>((r) => (this.wake = r));
     this.dispatch = wiring.dispatch;
     this.membership = wiring.membership(this);
@@ -128,7 +130,7 @@ export class RunContext {
   }
 
   /** A row's report line (journaled when it was sent), in input order. */
-  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; dropped?: DroppedValues; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
+  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; dropped?: DroppedValues; kept?: string; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
     const { options } = this;
     this.emitter.keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
@@ -151,7 +153,7 @@ export class RunContext {
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
       // What the row went without is said first on its line, whatever else it says (a plan's changes too).
-      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.dropped?.text, base.note, membership) : undefined,
+      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.dropped?.text, base.note, base.kept, membership) : undefined,
     };
     if (ok && base.dropped) for (const f of base.dropped.fields) this.droppedValues[f] = (this.droppedValues[f] ?? 0) + 1;
     if (r.details) result.details = r.details;

@@ -237,6 +237,7 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     refusedGroups: [...ctx.membership.refused.values()],
     lookupCalls: ctx.lookupCalls,
     kept: ctx.kept,
+    unreadTimes: ctx.unreadTimes,
     planFields: ctx.planFields,
     planSecondCalls: ctx.planSecondCalls,
     ceilingPerMinute: s.ceilingPerMinute,

@@ -156,6 +156,8 @@ export interface RunResult {
   lookupCalls: number;
   /** Fields a record kept as it was, by the update policy: rows per field ("address" for the address). */
   kept: Record<string, number>;
+  /** Rows whose if-newer fields were kept because their timestamp could not be read. */
+  unreadTimes?: number;
   /** A plan's updates: rows per field that would change. */
   planFields: Record<string, number>;
   /** In a plan: the creations that need a second call (their email status, a held-back partial address). */
@@ -218,6 +220,8 @@ export interface Work {
   partial?: boolean;
   /** The mapped row, kept while its record is read: an update policy prepares it again without what the record keeps. */
   mapped?: MappedRow;
+  /** What the record kept by the update policy, for the row's line (not a note: notes are counted per text). */
+  kept?: string;
   /** When the row's values last changed, per timestamp column (if-newer). */
   rowTimes?: RowTimes;
   /** The record as read before sending (once per row, whatever retries follow). */

@@ -28,6 +28,8 @@ export interface UpdatePolicy {
 export interface Kept {
   field: string;
   why: string;
+  /** Kept because the row's timestamp could not be read (if-newer). */
+  unreadTime?: boolean;
 }
 
 const ADDRESS_ROLES: ReadonlySet<FieldRole> = new Set(['street1', 'street2', 'city', 'state', 'postalCode', 'country']);
@@ -38,13 +40,21 @@ export class PolicyFields {
   readonly address: ReadonlySet<string>;
   readonly consent: ReadonlySet<string>;
 
-  constructor(fields: readonly FieldSpec[]) {
+  /** Fields that say which record a row is (email, ids): they find the record, so no policy keeps them. */
+  readonly keys: ReadonlySet<string>;
+
+  constructor(fields: readonly FieldSpec[], keyFields: readonly string[] = []) {
+    this.keys = new Set([...keyFields, ...fields.filter((f) => f.role === 'email' || f.role === 'remoteId' || f.role === 'externalId').map((f) => f.name)]);
     this.address = new Set(fields.filter((f) => (f.role && ADDRESS_ROLES.has(f.role)) || f.partOf === 'address').map((f) => f.name));
     this.consent = new Set(fields.filter((f) => f.role && CONSENT_ROLES.has(f.role)).map((f) => f.name));
   }
 
-  /** The rule of a field: its own, the address's (any part's own rule), else the default — which consent never takes. */
+  /**
+   * The rule of a field: its own, the address's (any part's own rule), else the default — which consent never takes.
+   * A key is always sent: it is how the record is found (a case-only difference in an email is no reason to drop a row).
+   */
   ruleOf(policy: UpdatePolicy, field: string): FieldUpdate {
+    if (this.keys.has(field)) return ALWAYS;
     const own = policy.fields.get(field);
     if (own) return own;
     if (this.address.has(field)) for (const part of this.address) if (policy.fields.has(part)) return policy.fields.get(part)!;
@@ -94,8 +104,9 @@ export function keptByPolicy(
     else if (held.every((v) => v === '')) continue;
     else if (rule === 'if-empty') kept.push({ field: name, why: `if-empty: ${stored} in the CRM` });
     else {
-      const why = newerThanRecord(rowTimes?.get(newerColumn ?? ''), newerColumn, rec.modifiedAt, remoteName);
-      if (why) kept.push({ field: name, why: `if-newer: ${why}; ${stored} in the CRM` });
+      const rowTime = rowTimes?.get(newerColumn ?? '');
+      const why = newerThanRecord(rowTime, newerColumn, rec.modifiedAt, remoteName);
+      if (why) kept.push({ field: name, why: `if-newer: ${why}; ${stored} in the CRM`, ...(typeof rowTime !== 'number' ? { unreadTime: true } : {}) });
     }
   }
   return kept;
@@ -134,7 +145,7 @@ export function describeKept(kept: readonly Kept[]): string {
   return `kept: ${kept.map((k) => `${k.field} (${k.why})`).join(', ')}`;
 }
 
-const MONTH_FIRST = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+const MONTH_FIRST = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm)?)?$/i;
 
 /**
  * A row's timestamp (if-newer), read without guessing: ISO 8601 (a time without a zone is taken as UTC), epoch
@@ -146,10 +157,15 @@ export function readRowTime(value: string | undefined, column: string, dateOrder
   if (!v) return undefined;
   const quoted = `"${column}" value ${JSON.stringify(v)}`;
   if (/^\d{10}$/.test(v)) return Number(v) * 1000;
+  const compact = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(v);
+  if (compact) return readRowTime(`${compact[1]}-${compact[2]}-${compact[3]}T${compact[4]}:${compact[5]}:${compact[6]}Z`, column, dateOrder);
   if (/^\d{13}$/.test(v)) return Number(v);
-  const iso = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
+  // ISO 8601, and the forms exports write it in: a space for the T, a zone after a space (Shopify: "-0400").
+  const iso = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s?(Z|UTC|[+-]\d{2}:?\d{2})?)?$/i.exec(v);
   if (iso) {
-    const t = Date.parse(`${iso[1]}T${iso[2] ?? '00:00'}${iso[3] ?? 'Z'}`);
+    const zone = !iso[3] || /^(z|utc)$/i.test(iso[3]) ? 'Z' : iso[3].length === 5 ? `${iso[3].slice(0, 3)}:${iso[3].slice(3)}` : iso[3];
+    const time = iso[2] ? iso[2].padStart(iso[2].indexOf(':') === 1 ? iso[2].length + 1 : iso[2].length, '0') : '00:00';
+    const t = Date.parse(`${iso[1]}T${time}${zone}`);
     return Number.isNaN(t) ? `the ${quoted} is not a date` : t;
   }
   const figures = MONTH_FIRST.exec(v);
@@ -158,11 +174,15 @@ export function readRowTime(value: string | undefined, column: string, dateOrder
     const order = dateOrder ?? (a > 12 ? 'dmy' : b > 12 ? 'mdy' : undefined);
     if (!order) return `the ${quoted} could be day-first or month-first (give --date-order dmy or mdy)`;
     const [day, month] = order === 'dmy' ? [a, b] : [b, a];
-    const t = Date.UTC(Number(figures[3]), month - 1, day, Number(figures[4] ?? 0), Number(figures[5] ?? 0), Number(figures[6] ?? 0));
+    const hour12 = Number(figures[4] ?? 0) % 12;
+    const hour = figures[7] ? hour12 + (figures[7].toLowerCase() === 'pm' ? 12 : 0) : Number(figures[4] ?? 0);
+    const t = Date.UTC(Number(figures[3]), month - 1, day, hour, Number(figures[5] ?? 0), Number(figures[6] ?? 0));
     return month > 12 || day > 31 ? `the ${quoted} is not a date` : t;
   }
   if (/[a-z]{3}/i.test(v)) {
-    const t = Date.parse(v);
+    // A time without a zone is UTC here too (Date.parse would take the machine's own zone).
+    const zoned = /\b(utc|gmt|z)\b|[+-]\d{2}:?\d{2}\s*$/i.test(v);
+    const t = Date.parse(zoned ? v : `${v} UTC`);
     if (!Number.isNaN(t)) return t;
   }
   return `the ${quoted} is not a date and time this tool reads (use 2025-03-14T09:30:00Z)`;

@@ -55,10 +55,10 @@ export function describeClearing(mapper: RowMapper, target: Target): string {
 
 
 /** "Columns used: …" and "Columns not used: …", before the run. */
-export function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean): void {
+export function describeMapping(mapper: RowMapper, io: JobIO, quiet: boolean, alsoUsed: readonly string[] = []): void {
   if (quiet) return;
   const matches = mapper.matches();
-  const unused = mapper.unusedColumns();
+  const unused = mapper.unusedColumns().filter((c) => !alsoUsed.includes(c));
   io.say(`Columns used: ${matches.map((m) => `${m.column} → ${m.field}`).join(', ') || 'none'}`);
   if (unused.length > 0) io.say(`Columns not used: ${unused.join(', ')} (name them in a --map file, e.g. as custom fields, to send them)`);
 }
@@ -77,7 +77,9 @@ export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[],
     if (!job.quiet) for (const line of lines) c.said?.add(line);
     c.notes.push(...lines);
   };
-  describeMapping(m, io, job.quiet);
+  // An if-newer column is read for its timestamps, though it maps to no field.
+  const stamps = c.update ? [c.update.default, ...c.update.fields.values()].map((u) => u.newerColumn).filter((x): x is string => !!x) : [];
+  describeMapping(m, io, job.quiet, stamps);
   if (job.operation !== 'upsert') return;
   const told = [...m.planNotes()];
   const gaps = m.addressGaps();

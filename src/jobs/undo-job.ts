@@ -85,6 +85,8 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
     const calls = { pacer: new RequestPacer(rate, undefined, job.rate ? undefined : limits.startRatePerMinute), retry: retryPolicyFor(job.retries, io.env), signal: io.stop };
     if (job.statePath) res.stateDb = openStateDb(job.statePath);
     const { restores, creations } = undoRecords(target, rows, job.force);
+    // The cap is asked about before anything is written: a refusal must not leave the records half undone.
+    if (sending && target.deletes && creations.length > job.maxDeletes && !job.yes) await confirmLargeDelete(creations.length, job.maxDeletes, io, target.nouns);
     const nounOf = (k: number) => (k === 1 ? target.nouns.one : target.nouns.many);
     notes.push(`undo log of the import of ${header.input} started ${header.startedAt}: ${restores.length} ${nounOf(restores.length)} it wrote over, ${creations.length} it created`);
     res.report = new ReportWriter(job.reportPath, { journal: sending, carry: previous ? [...previous.values()].map((p) => p.line) : undefined });
@@ -173,7 +175,6 @@ async function deleteCreated(job: UndoJob, io: JobIO, target: Target, deletions:
   const cannot = deletions.filter((d) => d.ready?.decided?.errorCode === 'NO_DELETE').map((d) => d.ready!.decided!.remoteId);
   if (cannot.length > 0) notes.push(`${cannot.length} ${target.nouns.many} created by the import cannot be deleted through ${target.displayName}'s API: ${cannot.join(', ')} (delete them in its admin)`);
   const toDelete = deletions.filter((d) => d.ready && !d.ready.decided);
-  if (sending && toDelete.length > job.maxDeletes && !job.yes) await confirmLargeDelete(toDelete.length, job.maxDeletes, io, target.nouns);
   if (sending && toDelete.length > 0) {
     const backupPath = job.backup ?? backupPathFor(job.reportPath, 'undo-deleted');
     await writeBackup(backupPath, toDelete.map((d) => d.found!));
@@ -189,6 +190,7 @@ function undoNotes(result: RunResult, target: Target, sending: boolean, withStat
   if (!sending) notes.push('nothing was changed: each line says what the undo would do (UPDATE with the fields it puts back, DRY_RUN for a deletion) or why it would not (CONFLICT)');
   const conflicts = result.counts.CONFLICT ?? 0;
   if (conflicts > 0) notes.push(`${conflicts} ${conflicts === 1 ? target.nouns.one : target.nouns.many} changed again since the import: not overwritten (their lines say how; --force overwrites)`);
+  if (result.warned > 0) notes.push(`${result.warned} ${result.warned === 1 ? target.nouns.one : target.nouns.many} could not be put back whole through the API (each line says what stays as the import left it): exit 1`);
   if (withState) notes.push(`state: the keys put back will be sent again by the next --changed-only run`);
   return notes;
 }

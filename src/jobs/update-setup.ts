@@ -41,9 +41,9 @@ const SAID: Record<UpdateRule, string> = {
  * the file stops the run.
  */
 export function describeUpdatePolicy(policy: UpdatePolicy, mapper: RowMapper, target: Target, columns: readonly string[]): string[] {
-  const pf = new PolicyFields(target.fields);
+  const pf = new PolicyFields(target.fields, target.keyFields);
   // Keys find the record: they are what it is matched by, not values it keeps or replaces.
-  const mapped = [...new Set(mapper.matches().map((m) => m.field))].filter((f) => !target.keyFields.includes(f));
+  const mapped = [...new Set(mapper.matches().map((m) => m.field))].filter((f) => !pf.keys.has(f));
   const units = new Map<string, FieldUpdate>();
   for (const f of mapped) units.set(pf.address.has(f) ? 'address' : f, pf.ruleOf(policy, f));
   const missing = [...units.values()].map((u) => u.newerColumn).find((c) => c !== undefined && !columns.includes(c));

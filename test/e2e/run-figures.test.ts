@@ -34,4 +34,22 @@ describe('what a run says of itself', () => {
     const imp = await runInProcess(['import', '--help']);
     for (const flag of ['--concurrency', '--rate', '--sandbox', '--timeout', '--retries', '--update', '--no-html']) expect(imp.stdout).toContain(flag);
   });
+
+  it('a mobile number without an SMS status never opts anyone in to texts: an existing supporter does not get it, a new one gets it opted out', async () => {
+    const sb = await startSalsaSandbox({ rateLimit: 100_000 });
+    closing(sb.sandbox);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'crm.csv'), csv(['Email', 'First Name', 'Email Status'], [['jack@example.org', 'Jack', 'OPT_OUT']]));
+    expect((await runInProcess(['import', join(dir, 'crm.csv'), '--no-state', '--quiet'], { env: sb.env })).code).toBe(0);
+    const file = join(dir, 'mobiles.csv');
+    writeFileSync(file, csv(['Email', 'Mobile'], [['jack@example.org', '503-555-1410'], ['new@example.org', '503-555-1411']]));
+    const res = await runInProcess(['import', file, '--no-state', '--quiet'], { env: sb.env });
+    expect(res.code).toBe(0);
+    const report = readReport(join(dir, 'mobiles.report.csv'));
+    expect(report.map((r) => r.status)).toEqual(['UPDATED', 'ADDED']);
+    expect(report[0]!.error_message).toMatch(/^cellPhone not sent: the row gives no SMS status/);
+    const cells = new Map((sb.salsa.supporters() as Array<{ contacts: Array<{ type: string; value: string; status?: string }> }>).map((s) => [s.contacts.find((c) => c.type === 'EMAIL')!.value, s.contacts.find((c) => c.type === 'CELL_PHONE')]));
+    expect(cells.get('jack@example.org')).toBeUndefined();
+    expect(cells.get('new@example.org')).toMatchObject({ value: '503-555-1411', status: 'OPT_OUT' });
+  });
 });

@@ -139,7 +139,7 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     // A reviewed plan already applied its policy: --update with --apply-plan is refused.
     const both = await runInProcess(['import', input, '--apply-plan', join(dir, 'x.plan.jsonl'), '--update', 'never', '--no-state'], { env: sb.env });
     expect(both.code).toBe(2);
-    expect(both.stderr).toMatch(/give --update to the --plan run/);
+    expect(both.stderr).toMatch(/the policy goes with --plan\): drop --update here/);
 
     // if-newer without a column is refused before anything is read.
     const refused = await runInProcess(['import', input, '--update', 'if-newer', '--no-state', '-r', join(dir, 'r.csv')], { env: sb.env });
@@ -221,5 +221,20 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     const after = salsaPeople(sb);
     expect(after.get('ann@example.org')).toMatchObject({ first: 'Ann', last: 'Lee', phone: '503-555-0100' }); // its row is older
     expect(after.get('bo@example.org')).toMatchObject({ first: 'Bob', last: 'Brown', phone: '503-555-0200' }); // newer: every field
+  });
+
+  it('a key is never kept: an email differing only in case still finds its record, and its unsubscribe goes through under --update never', async () => {
+    const { sb, dir } = await salsaWithPeople();
+    writeFileSync(join(dir, 'optin.csv'), csv(['Email', 'Email Status'], [['ann@example.org', 'OPT_IN']]));
+    expect((await runInProcess(['import', join(dir, 'optin.csv'), '--no-state', '--quiet'], { env: sb.env })).code).toBe(0);
+    const input = join(dir, 'mailchimp.csv');
+    writeFileSync(input, csv(['Email Address', 'First Name', 'Email Status'], [['ANN@Example.org', 'Annie', 'OPT_OUT']]));
+    const res = await runInProcess(['import', input, '--update', 'never', '--no-state', '--quiet'], { env: sb.env });
+    expect(res.code).toBe(0);
+    const report = readReport(join(dir, 'mailchimp.report.csv'));
+    expect(report[0]).toMatchObject({ status: 'UPDATED', error_message: 'kept: firstName (never: "Ann" in the CRM)' });
+    const ann = (sb.salsa.supporters() as Array<{ firstName: string; contacts: Array<{ type: string; value: string; status?: string }> }>).find((p) => p.contacts.some((c) => c.type === 'EMAIL' && c.value.toLowerCase() === 'ann@example.org'))!;
+    expect(ann.firstName).toBe('Ann');
+    expect(ann.contacts.find((c) => c.type === 'EMAIL')!.status).toBe('OPT_OUT');
   });
 });

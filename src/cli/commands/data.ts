@@ -89,7 +89,7 @@ function refuseContradictions(command: DataCommand, opts: DataCommandOptions, ta
     throw new UsageError('--plan only reads: it cannot be combined with --dry-run, --resume, --mirror, --apply-plan or --undo-log.');
   }
   if ((opts.applyPlan || opts.undoLog) && (opts.dryRun || command !== 'import')) throw new UsageError('--apply-plan and --undo-log belong to an import that sends (the plan itself is the preview).');
-  if (opts.applyPlan && opts.update) throw new UsageError('--apply-plan sends what the plan says, and the plan already applied its update policy: give --update to the --plan run.');
+  if (opts.applyPlan && opts.update) throw new UsageError('--apply-plan sends what the plan says, and the plan already holds what its update policy kept (the policy goes with --plan): drop --update here.');
   if (opts.applyPlan && opts.mirror) throw new UsageError('--apply-plan sends what the plan says, and nothing else: it cannot be combined with --mirror.');
   if (opts.applyPlan && (opts.segment?.length || opts.removeSegment?.length)) throw new UsageError('--apply-plan sends what the plan says: segment changes are not part of a plan. Run the segments as an import of their own.');
   if ((opts.plan || opts.undoLog || opts.applyPlan) && !target.readBack) throw new UsageError(`${target.displayName} records cannot be read before writing, so --plan, --undo-log and --apply-plan are not available.`, 'E_UNSUPPORTED');

@@ -69,7 +69,12 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const cleared = row.clear && row.clear.length > 0 ? new Set(row.clear) : undefined;
   // Salsa keeps each part of a stored address that a request leaves out: only a whole address goes over a stored one.
   const address = addressRule(row, SALSA_ADDRESS, options?.replacePartial);
-  const heldBackNote = address.heldBack === 'unplaced' ? ADDRESS_PART_UNMAPPED : address.heldBack ? ADDRESS_LEFT_OUT : undefined;
+  const addressNote = address.heldBack === 'unplaced' ? ADDRESS_PART_UNMAPPED : address.heldBack ? ADDRESS_LEFT_OUT : undefined;
+  // A mobile number without an SMS status is not sent to an existing supporter: Salsa may opt a new mobile contact in
+  // when no status comes with it (the emulator does), and a status the file does not give must not be invented.
+  // It goes to a supporter the run creates, by the second call, opted out of SMS.
+  const holdCell = !!f.cellPhone && !smsStatus;
+  const heldBackNote = holdCell ? (addressNote ? `${addressNote}; ${MOBILE_LEFT_OUT}` : MOBILE_LEFT_OUT) : addressNote;
   if (options?.checkOnly) return { ok: true, key, lockKeys: NO_LOCKS, payload: undefined, note: statusNote, heldBackNote };
   const s = supporterFields(f, supporterId, birthDay, gender, cleared);
   let afterCreate: SalsaSupporter | undefined;
@@ -79,12 +84,13 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
     else afterCreate = { address: a };
   }
   const contacts = salsaContacts(f, emailStatus, smsStatus);
-  if (contacts.length > 0) s.contacts = contacts;
+  const first = holdCell ? contacts.filter((c) => c.type !== 'CELL_PHONE') : contacts;
+  if (first.length > 0) s.contacts = first;
   // A status the row does not give is never sent to an existing supporter (it keeps its own). What a new one gets
   // is not documented (perhaps the account's default, perhaps opted in), so a supporter this run creates gets it
   // explicitly, by the second call: --new-email-status (OPT_OUT unless told), and SMS always OPT_OUT.
   const newEmail = options?.newEmailStatus ?? 'OPT_OUT';
-  if (newEmail !== 'account-default' && ((email && !emailStatus) || (f.cellPhone && !smsStatus))) (afterCreate ??= {}).contacts = withNewStatuses(contacts, newEmail);
+  if ((newEmail !== 'account-default' && email && !emailStatus) || holdCell) (afterCreate ??= {}).contacts = withNewStatuses(contacts, newEmail);
   if (custom.length > 0) s.customFieldValues = custom.map((c) => (c.fieldId ? { fieldId: c.fieldId, value: c.value } : { name: c.name, value: c.value }));
   const lockKeys = supporterId ? [`id:${supporterId.toLowerCase()}`] : [];
   if (email) lockKeys.push(`email:${normalEmail}`);
@@ -209,6 +215,7 @@ export function canClearSalsa(field: string): true | string {
 }
 
 export const ADDRESS_PART_UNMAPPED = 'address not sent: the row has a part of it in a column that is not mapped (see the note before the run), and Salsa keeps the parts of a stored address a request leaves out; it is sent only to a supporter the run creates (--address replace sends it anyway)';
+export const MOBILE_LEFT_OUT = 'cellPhone not sent: the row gives no SMS status, and Salsa may opt a mobile number sent without one in to text messages; it is sent only to a supporter the run creates, opted out of SMS (map an SMS status column to send it to everyone)';
 export const ADDRESS_LEFT_OUT = 'address not sent: not a whole address (a street and a city, with a state or zip column), and Salsa keeps the parts of a stored address a request leaves out, so it would mix with the stored one; it is sent only to a supporter the run creates (--address replace sends it anyway)';
 
 /** Said before the run: what becomes of addresses given the columns the file maps. */

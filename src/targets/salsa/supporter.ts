@@ -76,5 +76,5 @@ export function salsaContacts(f: Record<string, string>, emailStatus: string | u
 export function withNewStatuses(contacts: NonNullable<SalsaSupporter['contacts']>, newEmail: string): NonNullable<SalsaSupporter['contacts']> {
   // Every contact again, not only the ones given a status: however Salsa treats a list of contacts, the second
   // call leaves the same ones.
-  return contacts.map((c) => (c.status ? c : c.type === 'EMAIL' ? { ...c, status: newEmail } : c.type === 'CELL_PHONE' ? { ...c, status: 'OPT_OUT' } : c));
+  return contacts.map((c) => (c.status ? c : c.type === 'EMAIL' ? (newEmail === 'account-default' ? c : { ...c, status: newEmail }) : c.type === 'CELL_PHONE' ? { ...c, status: 'OPT_OUT' } : c));
 }
