@@ -29,7 +29,8 @@ export function runNotes(result: RunResult, c: RunNoteContext): string[] {
   const kept = Object.entries(result.kept ?? {});
   if (kept.length > 0) {
     const verb = job.mode === 'plan' ? 'would keep' : 'kept';
-    notes.push(`records ${verb} what they hold (the update policy), rows per field: ${kept.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line says what and why)`);
+    const resumed = job.resume ? ' of the rows this run sent (a resumed run\'s earlier rows are not counted again)' : '';
+    notes.push(`records ${verb} what they hold (the update policy), rows per field${resumed}: ${kept.map(([f, n]) => `${f} ${n}`).join(', ')} (each report line says what and why)`);
   }
   if (result.unreadTimes) notes.push(`warning: ${result.unreadTimes} row${result.unreadTimes === 1 ? '' : 's'} gave no timestamp this tool could read for if-newer, so the records kept what they hold (each line says which value; use ISO 8601 such as 2025-03-14T09:30:00Z, or --date-order for 14/03/2025)`);
   if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
