@@ -25,7 +25,7 @@ import { guardRunFiles, recordRun } from './run-files.js';
 import { connect, groupsNeeded, openState, readFieldList, readGroups, resolveFlagGroups, type Calls, type Setup } from './account.js';
 import { runNotes } from './run-notes.js';
 import { PageCollector, renderSummaryPage, writeSummaryPage } from '../report/summary-page.js';
-import { buildUpdatePolicy } from './update-setup.js';
+import { buildUpdatePolicy, settleTimestampOrder } from './update-setup.js';
 
 export type { DataJob } from './data-job-types.js';
 
@@ -120,7 +120,7 @@ async function setUp(job: DataJob, io: JobIO, keptNotes: string[], commandLabel:
   const prepare: PrepareOptions = { replacePartial: job.address === 'replace', newEmailStatus };
   const redact = createRedactor(allSecrets(io.env));
   // A reviewed plan already says what each record keeps: its items are sent as they are.
-  const update = planned || job.operation !== 'upsert' ? undefined : buildUpdatePolicy(job, spec);
+  const update = planned || job.operation !== 'upsert' ? undefined : await settleTimestampOrder(job, buildUpdatePolicy(job, spec));
   const page = job.html ? new PageCollector() : undefined;
   return { job, io, spec, planned, source, mapper, prepare, update, verb, notes: [...keptNotes, ...dateNotes, ...resumeNotes], previous, pending, redact, page, said: new Set<string>() };
 }

@@ -65,3 +65,40 @@ export function describeUpdatePolicy(policy: UpdatePolicy, mapper: RowMapper, ta
   }
   return lines;
 }
+
+const FIGURES = /^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}\b/;
+
+/**
+ * The day/month order of the if-newer columns, settled once for each column from its own values, as date fields
+ * are: the first value that reads only one way (25/12/2026) settles the column, a column whose values read both ways
+ * is refused (exit 2). Reads as far as it must; `--date-order` settles it without reading; stdin is not read twice
+ * (there each value must read one way, or the row keeps the record's values). Returns the policy with the order.
+ */
+export async function settleTimestampOrder(job: DataJob, policy: UpdatePolicy | undefined): Promise<UpdatePolicy | undefined> {
+  if (!policy || policy.dateOrder || job.input === '-') return policy;
+  const columns = [...new Set([policy.default, ...policy.fields.values()].map((u) => u.newerColumn).filter((c): c is string => !!c))];
+  if (columns.length === 0) return policy;
+  const { openSource } = await import('../sources/index.js');
+  const source = await openSource(job.input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding });
+  const found = new Map<string, { order: 'dmy' | 'mdy'; value: string; line: number }>();
+  for await (const chunk of source.chunks()) {
+    for (const r of chunk) {
+      for (const c of columns) {
+        const m = FIGURES.exec((r.fields?.[c] ?? '').trim());
+        if (!m) continue;
+        const order = Number(m[1]) > 12 ? 'dmy' : Number(m[2]) > 12 ? 'mdy' : undefined;
+        if (!order) continue;
+        const seen = found.get(c);
+        if (!seen) found.set(c, { order, value: m[0], line: r.line });
+        else if (seen.order !== order) {
+          throw new UsageError(`${job.input}: the if-newer column "${c}" writes dates both day-first (line ${order === 'dmy' ? r.line : seen.line}) and month-first (line ${order === 'mdy' ? r.line : seen.line}): give --date-order dmy or mdy, or fix the column. Nothing was sent.`, 'E_DATE_ORDER');
+        }
+      }
+    }
+    // One order for every column: the flag's; columns that disagree cannot share it.
+    if (found.size === columns.length) break;
+  }
+  const orders = new Set([...found.values()].map((f) => f.order));
+  if (orders.size !== 1) return policy;
+  return { ...policy, dateOrder: [...orders][0] };
+}

@@ -237,4 +237,25 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(ann.firstName).toBe('Ann');
     expect(ann.contacts.find((c) => c.type === 'EMAIL')!.status).toBe('OPT_OUT');
   });
+
+  it('if-newer settles a timestamp column\'s day/month order from its own values, once, as date columns are', async () => {
+    const { sb, dir } = await salsaWithPeople();
+    const input = join(dir, 'form.csv');
+    // "03/12/2099" reads both ways alone; "25/12/2001" further down says the column is day-first.
+    writeFileSync(input, csv(['Email', 'Last Name', 'Updated At'], [['bo@example.org', 'Brown', '03/12/2099 10:00'], ['dee@example.org', 'Evans', '25/12/2001 09:00']]));
+    const res = await runInProcess(['import', input, '--update', 'if-newer', '--newer-column', 'Updated At', '--no-state', '--quiet'], { env: sb.env });
+    expect(res.code).toBe(0);
+    expect(readReport(join(dir, 'form.report.csv')).map((r) => r.status)).toEqual(['UPDATED', 'ADDED']);
+    expect(salsaPeople(sb).get('bo@example.org')!.last).toBe('Brown');
+
+    // The first value that reads one way settles the column: a later value written the other way is not a date then,
+    // and its row keeps what the record holds, said on its line and in a warning.
+    const mixed = join(dir, 'mixed.csv');
+    writeFileSync(mixed, csv(['Email', 'Last Name', 'Updated At'], [['bo@example.org', 'Brownie', '25/12/2099'], ['cy@example.org', 'Dias', '12/25/2099']]));
+    const second = await runInProcess(['import', mixed, '--update', 'if-newer', '--newer-column', 'Updated At', '--no-state'], { env: sb.env });
+    expect(second.code).toBe(0);
+    expect(readReport(join(dir, 'mixed.report.csv')).map((r) => r.status)).toEqual(['UPDATED', 'UNCHANGED']);
+    expect(second.stderr).toMatch(/warning: 1 row gave no timestamp this tool could read for if-newer/);
+    expect(salsaPeople(sb).get('cy@example.org')!.last).toBe('Diaz');
+  });
 });

@@ -25,7 +25,7 @@ export interface InitOptions {
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
 
 /** A header that says when a row last changed ("Updated At", "Last Modified", "Date modified"). */
-const TIMESTAMP_HEADER = /\b(updated|modified|last[ _-]?(changed|modified|updated)|changed[ _-]?(at|on|date))\b/i;
+const TIMESTAMP_HEADER = /\b(updated|modified|timestamp|last[ _-]?(changed|modified|updated)|changed[ _-]?(at|on|date))\b/i;
 
 function checkedUpdate(value: string, stamp: string | undefined): UpdateRule {
   const rule = UPDATE_RULES.find((r) => r === value.toLowerCase());
