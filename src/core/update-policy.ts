@@ -88,14 +88,14 @@ export function keptByPolicy(
   remoteName: string,
 ): Kept[] {
   const kept: Kept[] = [];
-  const seenAddress = { done: false };
+  let addressDone = false;
   for (const field of changed) {
     const inAddress = fields.address.has(field);
-    if (inAddress && seenAddress.done) continue;
+    if (inAddress && addressDone) continue;
     const { rule, newerColumn } = fields.ruleOf(policy, field);
     if (rule === 'always') continue;
     const unit = inAddress ? [...fields.address] : [field];
-    if (inAddress) seenAddress.done = true;
+    if (inAddress) addressDone = true;
     const held = unit.map((f) => heldValue(rec, f));
     const stored = describeHeld(unit, held, inAddress);
     const name = inAddress ? 'address' : field;
