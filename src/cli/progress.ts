@@ -60,7 +60,8 @@ export class ProgressFigures {
     const out: ReturnType<ProgressFigures['describe']> = { done: total !== undefined ? `${num(rows)} of ${this.exact ? '' : '~'}${num(total)} rows` : `${num(rows)} rows`, speed: `${num(rate || overall)} rows/s` };
     if (total) out.percent = `${Math.min(100, Math.floor((100 * rows) / total))}%`;
     if (total !== undefined && rate > 0 && rows < total) out.eta = `ETA ${formatEta((total - rows) / rate)}`;
-    if (this.callsPerMinute !== undefined) out.pace = this.ceiling ? `pace ${Math.round((100 * this.callsPerMinute) / this.ceiling)}% of the ${num(this.ceiling)}/min ceiling` : `${num(this.callsPerMinute)} calls/min`;
+    // A run that calls nobody (validate, a dry run) has no pace to show.
+    if (this.callsPerMinute !== undefined && (this.ceiling || this.callsPerMinute > 0)) out.pace = this.ceiling ? `pace ${Math.round((100 * this.callsPerMinute) / this.ceiling)}% of the ${num(this.ceiling)}/min ceiling` : `${num(this.callsPerMinute)} calls/min`;
     return out;
   }
 }

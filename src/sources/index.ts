@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Source } from '../core/types.js';
 import { createCsvSource } from './csv-source.js';
-import { checkInputFile, openInput, refuseBinaryStream } from './input-stream.js';
+import { checkInputFile, counted, openInput, refuseBinaryStream } from './input-stream.js';
 import { createJsonlSource } from './jsonl-source.js';
 import { createThreadedSource } from './threaded-source.js';
 
@@ -65,10 +65,3 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   return { ...source, bytes: () => read, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
 }
 
-/** The input's chunks, counting the bytes that pass. */
-async function* counted(input: AsyncIterable<Buffer>, into: { read: number }): AsyncGenerator<Buffer> {
-  for await (const chunk of input) {
-    into.read += chunk.length;
-    yield chunk;
-  }
-}

@@ -147,3 +147,11 @@ export function textProblem(value: string, encoding: string): string | undefined
   }
   return undefined;
 }
+
+/** The input's chunks, counting the bytes that pass (for the progress's estimate of the rows in the file). */
+export async function* counted(input: AsyncIterable<Buffer>, into: { read: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    into.read += chunk.length;
+    yield chunk;
+  }
+}

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { createCsvSource } from './csv-source.js';
 import { readJsonlPacked } from './jsonl-source.js';
-import { openInput } from './input-stream.js';
+import { counted, openInput } from './input-stream.js';
 import { createPacker, type PackedChunk } from './record-packing.js';
 
 export interface SourceWorkerData {
@@ -21,7 +21,7 @@ export interface SourceWorkerData {
 }
 
 export type SourceWorkerMessage =
-  | ({ kind: 'chunk'; columns?: string[]; delimiter?: string } & PackedChunk)
+  | ({ kind: 'chunk'; columns?: string[]; delimiter?: string; /** Bytes of the file read so far. */ bytes: number } & PackedChunk)
   | { kind: 'end'; columns: string[] }
   | { kind: 'error'; message: string; code?: string; usage: boolean };
 
@@ -37,14 +37,16 @@ const more = () => {
 };
 port.on('message', more);
 
-const input = openInput(data.path);
+const file = openInput(data.path);
+const read = { read: 0 };
+const input = counted(file, read);
 const packer = createPacker();
 let columnsSent = -1;
 /** Sends one chunk, a few ahead of the main thread at most. */
 async function send(packed: PackedChunk, columns: readonly string[], delimiter: string | undefined) {
   const changed = columns.length !== columnsSent;
   columnsSent = columns.length;
-  post({ kind: 'chunk', ...packed, columns: changed ? [...columns] : undefined, delimiter }, [packed.meta.buffer as ArrayBuffer]);
+  post({ kind: 'chunk', ...packed, columns: changed ? [...columns] : undefined, delimiter, bytes: read.read }, [packed.meta.buffer as ArrayBuffer]);
   if (--credit <= 0) await new Promise<void>((r) => (resume = r));
   resume = undefined;
 }
@@ -62,6 +64,6 @@ try {
   const e = err as Error & { code?: string };
   post({ kind: 'error', message: e.message, code: e.code, usage: err instanceof UsageError });
 } finally {
-  input.destroy();
+  file.destroy();
   port.off('message', more); // nothing keeps the thread alive now: it ends once the last message is out
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { RunAbortedError, UsageError, type ErrorCode } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
@@ -16,7 +17,9 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
   let columns: string[] = [];
   let delimiter: string | undefined;
   const workerData: SourceWorkerData = { ...options, ahead: options.ahead ?? 16 };
-  return chunkedSource(
+  // How far the reader is, as of the last chunk the core has taken whole (for the progress's estimate).
+  const read = { read: 0, total: statSync(options.path).size };
+  const source = chunkedSource(
     () => columns,
     async function* (): AsyncGenerator<SourceRecord[]> {
       const worker = new Worker(new URL('./source-worker.js', import.meta.url), { workerData });
@@ -42,6 +45,7 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
               worker.postMessage('more');
               // Handed over in small slices: rows become objects just before the core takes them.
               for (const records = unpacker(m, keys); !records.done; ) yield records.next(SLICE);
+              read.read = m.bytes;
               break;
             case 'end':
               columns = m.columns;
@@ -61,4 +65,5 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
     options.format === 'csv',
     () => delimiter,
   );
+  return { ...source, bytes: () => read, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
 }
