@@ -172,10 +172,10 @@ function writtenFields(row: MappedRow): string[] {
 
 /** The row's timestamps, one per if-newer column the policy names. */
 function rowTimes(ctx: RunContext, record: SourceRecord): RowTimes | undefined {
-  const policy = ctx.options.update!;
-  const columns = new Set([policy.default, ...policy.fields.values()].map((f) => f.newerColumn).filter((c): c is string => !!c));
-  if (columns.size === 0) return undefined;
-  return new Map([...columns].map((c) => [c, readRowTime(record.fields?.[c], c, policy.dateOrder) ?? `the row has no "${c}" value`]));
+  const { newerColumns } = ctx;
+  if (newerColumns.length === 0) return undefined;
+  const order = ctx.options.update!.dateOrder;
+  return new Map(newerColumns.map((c) => [c, readRowTime(record.fields?.[c], c, order) ?? `the row has no "${c}" value`]));
 }
 
 /** The row without one value (a field, or "custom <name>"), and why, for its report line. */

@@ -97,7 +97,7 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   }
   if (w.expect !== undefined && !w.force && !stillAsExpected(ctx, w, rec, changes.length)) return false;
   if (ctx.planning) {
-    finishPlanned(ctx, w, { rec, identityKey, intended, changes, several: [several, kept.length > 0 ? describeKept(kept) : undefined].filter(Boolean).join('; ') || undefined });
+    finishPlanned(ctx, w, { rec, identityKey, intended, changes, said: [several, kept.length > 0 ? describeKept(kept) : undefined] });
     return false;
   }
   if (kept.length > 0 && changes.length === 0) {
@@ -164,7 +164,7 @@ function stillAsExpected(ctx: RunContext, w: Work, rec: FoundRecord | undefined,
 }
 
 /** A plan's line for one row: CREATE, UPDATE with its fields, or NO_CHANGE; the record as the row would leave it. */
-function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identityKey: string; intended: Record<string, string>; changes: FieldChange[]; several?: string }): void {
+function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identityKey: string; intended: Record<string, string>; changes: FieldChange[]; said: Array<string | undefined> }): void {
   const { rec, intended, changes } = r;
   const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
   const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent };
@@ -177,7 +177,7 @@ function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identit
   ctx.finishWork(w, {
     status,
     remoteId: rec?.remoteId,
-    errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), r.several].filter(Boolean).join('; '),
+    errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), ...r.said].filter(Boolean).join('; '),
     details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
   });
 }

@@ -12,3 +12,8 @@ export function chunkedSource(columns: () => readonly string[], chunks: () => As
     },
   };
 }
+
+/** The source, also saying how far into its input it has read (Source.bytes). */
+export function withBytes(source: Source, bytes: () => { read: number; total?: number }): Source {
+  return { ...source, bytes, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
+}

@@ -6,7 +6,7 @@ import { KeyLocks } from './key-locks.js';
 import { RequestPacer, realClock, type PacerClock } from './pace-requests.js';
 import { silentProgress } from './progress.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
-import { PolicyFields } from './update-policy.js';
+import { newerColumns, PolicyFields } from './update-policy.js';
 import type { DroppedValues, MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
 import type { FoundRecord, ItemResult, PrepareOptions, RowResult, SourceRecord, Status } from './types.js';
@@ -47,6 +47,8 @@ export class RunContext {
   unreadTimes = 0;
   /** The address and consent fields as an update policy sees them (a run with a policy only). */
   readonly policyFields?: PolicyFields;
+  /** The columns an update policy reads row timestamps from (if-newer): worked out once, read for every row. */
+  readonly newerColumns: readonly string[] = [];
   planSecondCalls = 0;
   /**
    * A plan's records as the rows planned so far would leave them, by identity and by remote id: a key that comes
@@ -91,7 +93,10 @@ export class RunContext {
     this.emitter = new InOrderEmitter(options.report, options.progress ?? silentProgress, options.onFailure, options.firstRow ?? 1);
     this.stateTracker = new StateTracker(options.state, this.sending, options.operation);
     this.batchLimit = Math.max(1, options.batchSize);
-    if (options.update) this.policyFields = new PolicyFields(options.target.fields, options.target.keyFields);
+    if (options.update) {
+      this.policyFields = new PolicyFields(options.target.fields, options.target.keyFields);
+      this.newerColumns = newerColumns(options.update);
+    }
     this.woken = new Promise<void>((r) => (this.wake = r));
     this.dispatch = wiring.dispatch;
     this.membership = wiring.membership(this);

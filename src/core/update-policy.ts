@@ -70,6 +70,11 @@ export class PolicyFields {
 
 const ALWAYS: FieldUpdate = { rule: 'always' };
 
+/** The file's columns a policy reads timestamps from (if-newer), each once. */
+export function newerColumns(policy: UpdatePolicy): string[] {
+  return [...new Set([policy.default, ...policy.fields.values()].map((u) => u.newerColumn).filter((c): c is string => !!c))];
+}
+
 /** When the row's values last changed, per timestamp column: epoch ms, or why it cannot be read. */
 export type RowTimes = ReadonlyMap<string, number | string>;
 

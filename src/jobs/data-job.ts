@@ -24,7 +24,7 @@ import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js'
 import { guardRunFiles, recordRun } from './run-files.js';
 import { connect, groupsNeeded, openState, readFieldList, readGroups, resolveFlagGroups, type Calls, type Setup } from './account.js';
 import { runNotes } from './run-notes.js';
-import { PageCollector, renderSummaryPage, writeSummaryPage } from '../report/summary-page.js';
+import { PageCollector, writeSummaryPage } from '../report/summary-page.js';
 import { buildUpdatePolicy, settleTimestampOrder } from './update-setup.js';
 
 export type { DataJob } from './data-job-types.js';
@@ -97,8 +97,7 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
 function writePage(s: Setup, result: RunResult, startedAt: Date): void {
   const { job } = s;
   const facts = { title: `${s.verb} → ${job.target.displayName}: ${job.input === '-' ? 'stdin' : job.input}`, input: job.input, target: job.target.displayName, account: s.account, mode: job.mode, reportPath: job.reportPath, startedAt, endedAt: new Date(), notes: s.notes, redact: s.redact };
-  const page = writeSummaryPage(job.reportPath, renderSummaryPage(facts, result, s.page!));
-  s.notes.push(page.written ? `summary page: ${page.path}` : `summary page not written: ${page.path} exists and is not a page this tool wrote`);
+  s.notes.push(writeSummaryPage(facts, result, s.page!));
 }
 
 /** The mapping, the records (the input's, or a reviewed plan's), the dates' order, and the resume state. */
@@ -166,8 +165,9 @@ async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
   await openWriters(s, res, remoteEnv, !!live);
   const progress = await io.progress(s.verb, job.quiet);
   const concurrency = job.concurrency ?? limits?.defaultConcurrency ?? 4;
+  const options = sendOptions(s, res, plan);
   const result = await runSync({
-    ...sendOptions(s, res, plan),
+    ...options,
     pacer,
     retry: calls.retry,
     signal: io.stop,
@@ -185,7 +185,7 @@ async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
     return result;
   }
   const { runMirror } = await import('./mirror.js');
-  const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session: res.session, ...calls, report: s.page ? s.page.tap(res.report!) : res.report!, state: state!, sending, redact: s.redact, reportPath: job.reportPath, backup: job.backup, concurrency, batchSize });
+  const m = await runMirror({ candidates: mirror.candidates, firstRow: result.rows + 1, target, session: res.session, ...calls, report: options.report, state: state!, sending, redact: s.redact, reportPath: job.reportPath, backup: job.backup, concurrency, batchSize });
   notes.push(...m.notes);
   return m.merge(result);
 }

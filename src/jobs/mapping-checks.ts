@@ -7,7 +7,7 @@ import { openSource } from '../sources/index.js';
 import type { DataJob } from './data-job-types.js';
 import type { JobIO } from './job-io.js';
 import { describeAddressGaps } from './run-notes.js';
-import type { UpdatePolicy } from '../core/update-policy.js';
+import { newerColumns, type UpdatePolicy } from '../core/update-policy.js';
 import { describeUpdatePolicy } from './update-setup.js';
 
 /**
@@ -73,12 +73,16 @@ export function checkBoundColumns(m: RowMapper, sample: readonly SourceRecord[],
   const { job, io, prepare } = c;
   const { target } = job;
   const say = (lines: string[]) => {
-    if (!job.quiet) for (const line of lines) io.say(`Note: ${line}`);
-    if (!job.quiet) for (const line of lines) c.said?.add(line);
+    if (!job.quiet) {
+      for (const line of lines) {
+        io.say(`Note: ${line}`);
+        c.said?.add(line);
+      }
+    }
     c.notes.push(...lines);
   };
   // An if-newer column is read for its timestamps, though it maps to no field.
-  const stamps = c.update ? [c.update.default, ...c.update.fields.values()].map((u) => u.newerColumn).filter((x): x is string => !!x) : [];
+  const stamps = c.update ? newerColumns(c.update) : [];
   describeMapping(m, io, job.quiet, stamps);
   if (job.operation !== 'upsert') return;
   const told = [...m.planNotes()];

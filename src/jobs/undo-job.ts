@@ -17,7 +17,7 @@ import { allSecrets, TARGETS } from '../targets/index.js';
 import type { JobIO } from './job-io.js';
 import { backupPathFor, confirmLargeDelete, writeBackup } from './delete-guard.js';
 import { recordsSource, retryPolicyFor, RunResources } from './run-resources.js';
-import { PageCollector, renderSummaryPage, writeSummaryPage } from '../report/summary-page.js';
+import { PageCollector, writeSummaryPage } from '../report/summary-page.js';
 import type { PreviousRow } from '../core/run-types.js';
 import type { ProgressSink } from '../core/progress.js';
 
@@ -115,8 +115,7 @@ export async function runUndoJob(job: UndoJob, io: JobIO): Promise<UndoOutcome> 
     notes.push(...undoNotes(result, target, sending, !!res.stateDb));
     if (page) {
       const facts = { title: `${sending ? 'Undo' : 'Undo preview'} → ${target.displayName}: ${job.log}`, input: job.log, target: target.displayName, account: header.account, mode: sending ? 'undo' : 'undo --dry-run', reportPath: job.reportPath, startedAt, endedAt: new Date(), notes, redact };
-      const written = writeSummaryPage(job.reportPath, renderSummaryPage(facts, result, page));
-      notes.push(written.written ? `summary page: ${written.path}` : `summary page not written: ${written.path} exists and is not a page this tool wrote`);
+      notes.push(writeSummaryPage(facts, result, page));
     }
     return { result, notes, reportPath: job.reportPath, verb: sending ? 'Undo' : 'Undo preview', redact, targetName: target.displayName };
   } catch (err) {

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { RowMapper, Target } from '../core/types.js';
-import { PolicyFields, type FieldUpdate, type UpdatePolicy, type UpdateRule } from '../core/update-policy.js';
+import { newerColumns, PolicyFields, type FieldUpdate, type UpdatePolicy, type UpdateRule } from '../core/update-policy.js';
 import type { MappingSpec } from '../mapping/mapping-file.js';
 import type { DataJob } from './data-job-types.js';
 
@@ -76,7 +76,7 @@ const FIGURES = /^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}\b/;
  */
 export async function settleTimestampOrder(job: DataJob, policy: UpdatePolicy | undefined): Promise<UpdatePolicy | undefined> {
   if (!policy || policy.dateOrder || job.input === '-') return policy;
-  const columns = [...new Set([policy.default, ...policy.fields.values()].map((u) => u.newerColumn).filter((c): c is string => !!c))];
+  const columns = newerColumns(policy);
   if (columns.length === 0) return policy;
   const { openSource } = await import('../sources/index.js');
   const source = await openSource(job.input, { format: job.format, delimiter: job.delimiter, encoding: job.encoding });

@@ -55,7 +55,8 @@ export class PageCollector {
 
   add(r: RowResult): void {
     this.count(r.status);
-    if (SUCCESS_STATUSES.has(r.status) || r.status === 'DRY_RUN' || r.status === 'CREATE' || r.status === 'UPDATE' || r.status === 'NO_CHANGE') return;
+    // Success, a preview's DRY_RUN and a plan's outcomes are not failures (all in SUCCESS_STATUSES).
+    if (SUCCESS_STATUSES.has(r.status)) return;
     const message = r.errorMessage ?? r.errorCode ?? '';
     // A value from the file may hold quotes itself: everything between the first and the last quote goes.
     const reason = message.replace(/".*"/g, '"…"').replace(/\b\d[\d.,:-]*\b/g, 'N').slice(0, 240) || '(no reason given)';
@@ -94,14 +95,14 @@ export interface PageFacts {
 }
 
 /**
- * Writes the page beside the report: a file there that this tool did not write is never replaced (the run's notes
- * say so). Personal data: readable by its owner only. Returns the path written, or why not.
+ * Renders the page and writes it beside the report: a file there that this tool did not write is never replaced.
+ * Personal data: readable by its owner only. Returns the run's note on it (where it is, or why it was not written).
  */
-export function writeSummaryPage(reportPath: string, html: string): { path: string; written: boolean } {
-  const path = pagePathOf(reportPath);
-  if (existsSync(path) && !readFileSync(path, 'utf8').slice(0, 600).includes(GENERATOR)) return { path, written: false };
-  writeFileSync(path, html, { mode: 0o600 });
-  return { path, written: true };
+export function writeSummaryPage(f: PageFacts, result: RunResult, c: PageCollector): string {
+  const path = pagePathOf(f.reportPath);
+  if (existsSync(path) && !readFileSync(path, 'utf8').slice(0, 600).includes(GENERATOR)) return `summary page not written: ${path} exists and is not a page this tool wrote`;
+  writeFileSync(path, renderSummaryPage(f, result, c), { mode: 0o600 });
+  return `summary page: ${path}`;
 }
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { withBytes } from '../core/chunked-source.js';
 import type { Source } from '../core/types.js';
 import { createCsvSource } from './csv-source.js';
 import { checkInputFile, counted, openInput, refuseBinaryStream } from './input-stream.js';
@@ -56,12 +57,13 @@ export async function openSource(path: string, options: OpenSourceOptions = {}):
   }
   // A worker thread parses a large file beside the main thread (validate of 1M rows); for a small one, starting it
   // costs more than it saves (validate of 300 rows: ~370 -> ~150 ms).
-  if (path !== '-' && options.parseOnWorker && statSync(path).size >= WORKER_MIN_BYTES) {
+  const size = path === '-' ? undefined : statSync(path).size;
+  if (size !== undefined && options.parseOnWorker && size >= WORKER_MIN_BYTES) {
     return createThreadedSource({ path, format, name, delimiter: format === 'csv' ? delimiter : undefined, encoding });
   }
-  const read = { read: 0, total: path === '-' ? undefined : statSync(path).size };
+  const read = { read: 0, total: size };
   const input = counted(path === '-' ? refuseBinaryStream(openInput(path), name) : openInput(path), read);
   const source = format === 'jsonl' ? createJsonlSource(input, { name, encoding }) : createCsvSource(input, { name, delimiter, encoding });
-  return { ...source, bytes: () => read, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
+  return withBytes(source, () => read);
 }
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { RunAbortedError, UsageError, type ErrorCode } from '../core/errors.js';
 import type { Source, SourceRecord } from '../core/types.js';
-import { chunkedSource } from '../core/chunked-source.js';
+import { chunkedSource, withBytes } from '../core/chunked-source.js';
 import { unpacker } from './record-packing.js';
 import type { SourceWorkerData, SourceWorkerMessage } from './source-worker.js';
 
@@ -65,5 +65,5 @@ export function createThreadedSource(options: Omit<SourceWorkerData, 'ahead'> & 
     options.format === 'csv',
     () => delimiter,
   );
-  return { ...source, bytes: () => read, [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
+  return withBytes(source, () => read);
 }
