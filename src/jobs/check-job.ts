@@ -145,7 +145,7 @@ async function readGroups(opts: CheckRequest, target: Target, session: TargetSes
 
 async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promise<void> {
   const { target, add } = c;
-  const read = await readFile(input, opts, c);
+  const read = await readWholeFile(input, opts, c);
   if (!read) return;
   const { mapper, sample, rows } = read;
   c.facts.rows = rows;
@@ -169,7 +169,7 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
 }
 
 /** The mapping and the whole file read (rows counted, the first kept as a sample); a problem is a FAIL line. */
-async function readFile(input: string, opts: CheckRequest, c: FileCheck): Promise<{ mapper: RowMapper; sample: SourceRecord[]; rows: number } | undefined> {
+async function readWholeFile(input: string, opts: CheckRequest, c: FileCheck): Promise<{ mapper: RowMapper; sample: SourceRecord[]; rows: number } | undefined> {
   let spec;
   try {
     spec = opts.map ? await loadMappingFile(opts.map, c.target) : undefined;
