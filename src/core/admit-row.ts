@@ -4,7 +4,7 @@ import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, Work } from './run-types.js';
 import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
-import { readRowTime, type RowTimes } from './update-policy.js';
+import { readRowTime, writtenFields, type RowTimes } from './update-policy.js';
 
 const CHECK_ONLY = { checkOnly: true };
 
@@ -163,11 +163,6 @@ function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: 
   if ('error' in identity) return identity.error;
   work.identity = identity;
   return undefined;
-}
-
-/** The flat names of the fields a mapped row writes (a custom field: "custom:<name>"). */
-function writtenFields(row: MappedRow): string[] {
-  return [...Object.keys(row.fields), ...row.custom.map((c) => `custom:${c.name ?? c.fieldId}`)];
 }
 
 /** The row's timestamps, one per if-newer column the policy names. */

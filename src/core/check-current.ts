@@ -1,6 +1,6 @@
 import { callWithRetry } from './call-with-retry.js';
 import { InterruptedError, RunAbortedError } from './errors.js';
-import { describeKept, keptByPolicy, withoutKept, type Kept } from './update-policy.js';
+import { describeKept, keptByPolicy, withoutKept, writtenFields, type Kept } from './update-policy.js';
 import { alignFieldNames, describeChanges, diffRecord, drift, heldValue } from './record-changes.js';
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
@@ -124,8 +124,11 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
  */
 function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldChange[]): Kept[] | 'finished' {
   const { options } = ctx;
-  const kept = keptByPolicy(options.update!, ctx.policyFields!, changes.map((c) => c.field), rec, w.rowTimes, options.target.displayName);
   const row = w.mapped!;
+  // Only what the row itself writes can be kept: a change under another name (Luminate's email.primary_address, the
+  // record's side of the key primary_email) is not the row's to go without.
+  const written = new Set(writtenFields(row));
+  const kept = keptByPolicy(options.update!, ctx.policyFields!, changes.map((c) => c.field).filter((f) => written.has(f)), rec, w.rowTimes, options.target.displayName);
   w.mapped = undefined;
   if (kept.length === 0) return kept;
   for (const k of kept) ctx.kept[k.field] = (ctx.kept[k.field] ?? 0) + 1;

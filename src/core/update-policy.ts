@@ -75,6 +75,14 @@ export function newerColumns(policy: UpdatePolicy): string[] {
   return [...new Set([policy.default, ...policy.fields.values()].map((u) => u.newerColumn).filter((c): c is string => !!c))];
 }
 
+/**
+ * The fields a mapped row writes, by the names a policy and a read record use (a custom field: "custom:<name>"),
+ * those it clears included: what a policy can keep, since the row can be prepared again without them.
+ */
+export function writtenFields(row: MappedRow): string[] {
+  return [...Object.keys(row.fields), ...(row.clear ?? []), ...row.custom.map((c) => `custom:${c.name ?? c.fieldId}`)];
+}
+
 /** When the row's values last changed, per timestamp column: epoch ms, or why it cannot be read. */
 export type RowTimes = ReadonlyMap<string, number | string>;
 

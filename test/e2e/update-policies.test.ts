@@ -258,4 +258,19 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(second.stderr).toMatch(/warning: 1 row gave no timestamp this tool could read for if-newer/);
     expect(salsaPeople(sb).get('cy@example.org')!.last).toBe('Diaz');
   });
+
+  it('Luminate: the key under its record name (email.primary_address) is never said to be kept', async () => {
+    const { lum, sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
+    lum.seed!([{ cons_id: '1001', 'email.primary_address': 'ann@example.org', 'name.first': 'Ann', home_phone: '503-555-0100' }]);
+    const dir = tempDir();
+    const input = join(dir, 'signups.csv');
+    writeFileSync(input, csv(['Email', 'First Name', 'Phone'], [['Ann@Example.org', 'Annie', '503-555-9999']]));
+    const res = await runInProcess(['import', input, '-t', 'luminate', '--update', 'if-empty', '--no-state', '--json'], { env });
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).kept).toEqual({ 'name.first': 1, home_phone: 1 });
+    const line = readReport(join(dir, 'signups.report.csv'))[0]!;
+    expect(line.error_message).not.toContain('email');
+    expect(lum.constituents()[0]).toMatchObject({ 'name.first': 'Ann', home_phone: '503-555-0100' });
+  });
 });
