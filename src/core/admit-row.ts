@@ -1,7 +1,7 @@
 import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
 import { rowMemberships, type MembershipResult } from './memberships.js';
-import type { DroppedValues, Work } from './run-types.js';
+import type { DroppedValues, PreviousRow, Work } from './run-types.js';
 import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
 import { readRowTime, writtenFields, type RowTimes } from './update-policy.js';
@@ -18,10 +18,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const { operation, target, mapper, state } = options;
   ctx.rowsRead++;
   const prev = options.previous?.get(record.row);
-  if (prev) {
-    emitter.keepInput(record, prev.status);
-    return emitter.emit({ raw: prev.line, row: record.row, status: prev.status });
-  }
+  if (prev) return keepPrevious(ctx, record, prev);
   const decided = options.decided?.get(record.row);
   if (decided) {
     emitter.keepInput(record, decided.status);
@@ -30,7 +27,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   // One shape for every finished row's base (finishRow reads it for each of a million rows: a second shape made from
   // a spread cost validate ~0.5 µs a row).
   let dropped: DroppedValues | undefined;
-  const here = (key: string, note?: string, membershipResults?: MembershipResult[]) => ({ row: record.row, line: record.line, key, input: record, note, dropped, membershipResults });
+  let repeat: string | undefined;
+  const here = (key: string, note?: string, membershipResults?: MembershipResult[]) => ({ row: record.row, line: record.line, key, input: record, note, dropped, repeat, membershipResults });
   if (record.ready) return admitReady(ctx, record);
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
   const mapped = mapper.map(record.fields!);
@@ -46,6 +44,8 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   if (!prepared.ok) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
   if (stop && (ctx.sending || ctx.planning)) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
   prepared.note = rowNote(ctx, mapped.mapped, prepared);
+  const earlier = operation === 'upsert' ? sameAsEarlier(ctx, mapped.mapped, record.line) : undefined;
+  repeat = earlier?.text;
   // What the row's group changes come to is said on its line (not in its note: notes are counted per text). A
   // preview says what would be done; an inline target's changes are done when its row is.
   const said = memberships && (!ctx.sending || target.groups!.delivery === 'inline')
@@ -54,7 +54,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const separate = ctx.sending && target.groups?.delivery === 'calls' ? memberships : undefined;
   // Every Work of the run in one shape (no spread of one into another: the send loop reads them all). Only a row
   // whose record is sent carries what a creation's second call needs.
-  const newWork = (payload: unknown, sent?: { fallback: unknown; hash: string | undefined }): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback: sent?.fallback, hash: sent?.hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, dropped, memberships: separate, afterCreate: sent ? prepared.afterCreate : undefined, heldBackNote: sent ? prepared.heldBackNote : undefined });
+  const newWork = (payload: unknown, sent?: { fallback: unknown; hash: string | undefined }): Work => ({ row: record.row, line: record.line, key: prepared.key, lockKeys: prepared.lockKeys, payload, fallback: sent?.fallback, hash: sent?.hash, attempts: 0, waitingOn: 0, done: false, input: options.onFailure ? record : undefined, note: prepared.note, dropped, repeat, memberships: separate, afterCreate: sent ? prepared.afterCreate : undefined, heldBackNote: sent ? prepared.heldBackNote : undefined });
   // --resume: the record was written by the earlier run; only the group changes it did not finish are sent.
   const pending = options.membershipsPending?.get(record.row);
   if (pending && separate && ctx.sending) {
@@ -83,10 +83,24 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const hash = remembered?.hash;
   if (!ctx.sending && !ctx.planning) return ctx.finishRow(here(prepared.key, prepared.note, said), { status: 'DRY_RUN' });
   const work = newWork(payload, { fallback, hash });
-  const problem = readFirstIfNeeded(ctx, work, mapped.mapped, record, prepared.payload);
+  const problem = readFirstIfNeeded(ctx, work, mapped.mapped, record, prepared.payload, earlier?.caseOnly === true);
   if (problem) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: problem });
   if (said) work.membershipResults = said;
   if (ctx.locks.claim(work)) ctx.toReady(work);
+}
+
+/**
+ * A row an earlier run finished (`--resume`): its line as it was. Its person is still met: a later row naming them
+ * says so, and keeps the spelling the record was sent with.
+ */
+function keepPrevious(ctx: RunContext, record: SourceRecord, prev: PreviousRow): void {
+  const { mapper, operation } = ctx.options;
+  if (operation === 'upsert' && record.fields && !ctx.stop) {
+    const m = mapper.map(record.fields);
+    if (!('error' in m)) sameAsEarlier(ctx, m.mapped, record.line, false);
+  }
+  ctx.emitter.keepInput(record, prev.status);
+  ctx.emitter.emit({ raw: prev.line, row: record.row, status: prev.status });
 }
 
 /** The row's group changes (the run's flags and its own columns), resolved: for an upsert only. */
@@ -145,20 +159,43 @@ function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): 
   return { hash };
 }
 
+/** Identity kinds apart in the run's table of identities met (an email and an id that read the same are not one). */
+const KIND_SEED = { id: 1, email: 2, externalId: 3 } as const;
+
 /**
- * Whether the row's record is read before it is written (a plan, the undo log, an update policy that needs it),
- * and how: by the id the state remembers (what will be sent), else as the row names it. Why the row cannot say
- * which record it writes, if it cannot.
+ * Whether an earlier row of the file named the same record (the same email, however spelled in case, or id): its
+ * line, for this row's, and whether the email was spelled in another case.
  */
-function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: SourceRecord, unsent: unknown): string | undefined {
+function sameAsEarlier(ctx: RunContext, row: MappedRow, line: number, count = true): { text: string; caseOnly: boolean } | undefined {
+  const { target } = ctx.options;
+  // The email, where the row has one (the target has checked it), else the identity the target finds the row by.
+  const email = target.emailField ? row.fields[target.emailField]?.trim() : undefined;
+  const identity = email ? { kind: 'email' as const, value: email } : target.identify(row);
+  if ('error' in identity) return undefined;
+  const earlier = ctx.seen.see(KIND_SEED[identity.kind], identity.value.trim(), identity.kind === 'email', line);
+  if (!earlier) return undefined;
+  const caseOnly = identity.kind === 'email' && !earlier.sameSpelling;
+  // A resumed run's earlier rows are not counted again.
+  if (count) ctx.repeats.rows++;
+  if (count && caseOnly) ctx.repeats.caseOnly++;
+  const one = target.nouns.one;
+  return { caseOnly, text: `same ${target.nouns.identity[identity.kind]} as line ${earlier.line}${caseOnly ? ' but for its case' : ''}: one ${one}, this row's values go after line ${earlier.line}'s` };
+}
+
+/**
+ * Whether the row's record is read before it is written (a plan, the undo log, an update policy that needs it, an
+ * email an earlier row spelled in another case), and how: by the id the state remembers (what will be sent), else as
+ * the row names it. Why the row cannot say which record it writes, if it cannot.
+ */
+function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: SourceRecord, unsent: unknown, caseOnlyRepeat: boolean): string | undefined {
   const { options } = ctx;
   const policy = options.update && options.operation === 'upsert' && ctx.policyFields!.needsRead(options.update, writtenFields(row));
-  if (policy) {
-    // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
-    work.mapped = row;
-    work.rowTimes = rowTimes(ctx, record);
-  }
-  if (!ctx.planning && !options.undoLog && !policy) return undefined;
+  // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
+  if (policy) work.rowTimes = rowTimes(ctx, record);
+  if (!ctx.planning && !options.undoLog && !policy && !caseOnlyRepeat) return undefined;
+  // Kept while the record is read: prepared again with the record's spelling of the email, and by the policy.
+  if (options.operation === 'upsert') work.mapped = row;
+  if (policy) work.policy = true;
   const identity = work.payload !== unsent && work.fallback !== undefined ? { kind: 'id' as const, value: stateId(options, work.key)! } : options.target.identify(row);
   if ('error' in identity) return identity.error;
   work.identity = identity;

@@ -5,6 +5,7 @@ import { alignFieldNames, describeChanges, diffRecord, drift, heldValue } from '
 import type { RunContext } from './run-context.js';
 import type { UndoEntry, Work } from './run-types.js';
 import type { FieldChange, FoundRecord, IdentityKind, Status } from './types.js';
+import { normaliseEmail } from './keys.js';
 
 /** The fields a second call sets (not the parts it leaves empty: it only adds to what the first call wrote). */
 function onlySet(flat: Record<string, string>): Record<string, string> {
@@ -78,10 +79,12 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   const rec: FoundRecord | undefined = ctx.planning ? ctx.planned.get(identityKey) ?? (found[0] && ctx.planned.get(`id:${found[0].remoteId}`)) ?? found[0] : found[0];
   // A record the row creates also gets what its second call sends (its email status).
   const flat = (p: unknown) => (p === undefined ? {} : options.target.readBack?.flatten(p) ?? {});
+  const spelling = rec && w.mapped ? keepStoredSpelling(ctx, w, rec) : undefined;
   const intendedOf = () => alignFieldNames(rec || w.afterCreate === undefined ? flat(w.payload) : { ...flat(w.payload), ...onlySet(flat(w.afterCreate)) }, rec?.backup);
   let intended = intendedOf();
   let changes = diffRecord(intended, rec);
-  const kept = rec && w.mapped ? applyPolicy(ctx, w, rec, changes) : [];
+  const kept = rec && w.mapped && w.policy ? applyPolicy(ctx, w, rec, changes) : [];
+  w.mapped = undefined;
   if (kept === 'finished') return false;
   if (kept.length > 0) {
     intended = intendedOf();
@@ -97,12 +100,12 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   }
   if (w.expect !== undefined && !w.force && !stillAsExpected(ctx, w, rec, changes.length)) return false;
   if (ctx.planning) {
-    finishPlanned(ctx, w, { rec, identityKey, intended, changes, said: [several, kept.length > 0 ? describeKept(kept) : undefined] });
+    finishPlanned(ctx, w, { rec, identityKey, intended, changes, said: [several, spelling, kept.length > 0 ? describeKept(kept) : undefined] });
     return false;
   }
   if (kept.length > 0 && changes.length === 0) {
     // Everything the row would change, the record keeps: nothing is sent.
-    ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec!.remoteId, errorMessage: `${describeKept(kept)}; nothing else to send` });
+    ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec!.remoteId, errorMessage: [spelling, `${describeKept(kept)}; nothing else to send`].filter(Boolean).join('; ') });
     return false;
   }
   const unreadable = changes.filter((c) => c.old === null).map((c) => c.field);
@@ -129,7 +132,6 @@ function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldC
   // record's side of the key primary_email) is not the row's to go without.
   const written = new Set(writtenFields(row));
   const kept = keptByPolicy(options.update!, ctx.policyFields!, changes.map((c) => c.field).filter((f) => written.has(f)), rec, w.rowTimes, options.target.displayName);
-  w.mapped = undefined;
   if (kept.length === 0) return kept;
   for (const k of kept) ctx.kept[k.field] = (ctx.kept[k.field] ?? 0) + 1;
   if (kept.some((k) => k.unreadTime)) ctx.unreadTimes++;
@@ -139,11 +141,39 @@ function applyPolicy(ctx: RunContext, w: Work, rec: FoundRecord, changes: FieldC
     ctx.finishWork(w, { status: 'UNCHANGED', remoteId: rec.remoteId, errorMessage: `${describeKept(kept)}; the rest cannot be sent without them (${prepared.error})` });
     return 'finished';
   }
-  const byId = w.fallback !== undefined && options.target.withRemoteId;
-  w.fallback = byId ? prepared.payload : undefined;
-  w.payload = byId ? options.target.withRemoteId!(prepared.payload, rec.remoteId) : prepared.payload;
-  w.kept = describeKept(kept);
+  usePrepared(ctx, w, rec, prepared.payload);
+  w.kept = [w.kept, describeKept(kept)].filter(Boolean).join('; ');
   return kept;
+}
+
+/** The row's payload prepared again, by the record's id where the state gave one (the payload without it is the fallback). */
+function usePrepared(ctx: RunContext, w: Work, rec: FoundRecord, payload: unknown): void {
+  const { withRemoteId } = ctx.options.target;
+  const byId = w.fallback !== undefined && withRemoteId;
+  w.fallback = byId ? payload : undefined;
+  w.payload = byId ? withRemoteId(payload, rec.remoteId) : payload;
+}
+
+/**
+ * A row whose email differs from the record's only in case is one person spelled two ways: the record keeps its
+ * spelling (the row is prepared again with it), and the row's line says so. An email that changes more than case is
+ * the row's to change.
+ */
+function keepStoredSpelling(ctx: RunContext, w: Work, rec: FoundRecord): string | undefined {
+  const { target } = ctx.options;
+  const field = target.emailField;
+  const mine = field ? w.mapped!.fields[field]?.trim() : undefined;
+  const stored = rec.email;
+  if (!field || !mine || !stored || mine === stored || normaliseEmail(mine) !== normaliseEmail(stored)) return undefined;
+  const row = { ...w.mapped!, fields: { ...w.mapped!.fields, [field]: stored } };
+  const prepared = target.prepare('upsert', row, ctx.prepareOptions);
+  // The same row with another spelling of its email prepares as it did; were it not to, it is sent as it is.
+  if (!prepared.ok) return undefined;
+  w.mapped = row;
+  usePrepared(ctx, w, rec, prepared.payload);
+  ctx.keptSpellings++;
+  w.kept = `the email keeps ${target.displayName}'s spelling ${stored} (this row spells it ${mine})`;
+  return w.kept;
 }
 
 /**
@@ -170,7 +200,8 @@ function stillAsExpected(ctx: RunContext, w: Work, rec: FoundRecord | undefined,
 function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identityKey: string; intended: Record<string, string>; changes: FieldChange[]; said: Array<string | undefined> }): void {
   const { rec, intended, changes } = r;
   const status: Status = !rec ? 'CREATE' : changes.length > 0 ? 'UPDATE' : 'NO_CHANGE';
-  const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent };
+  const email = rec?.email ?? (w.identity?.kind === 'email' ? w.identity.value.trim() : undefined);
+  const after: FoundRecord = { remoteId: rec?.remoteId ?? '', label: rec?.label ?? w.key, backup: { ...rec?.backup, ...intended }, unknown: rec?.unknown?.filter((f) => !(f in intended)), absent: rec?.absent, email };
   ctx.planned.set(r.identityKey, after);
   if (after.remoteId) ctx.planned.set(`id:${after.remoteId}`, after);
   if (status === 'UPDATE') for (const c of changes) ctx.planFields[c.field] = (ctx.planFields[c.field] ?? 0) + 1;

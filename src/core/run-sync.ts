@@ -238,6 +238,8 @@ function result(ctx: RunContext, durationMs: number): RunResult {
     lookupCalls: ctx.lookupCalls,
     kept: ctx.kept,
     unreadTimes: ctx.unreadTimes,
+    repeats: ctx.repeats,
+    keptSpellings: ctx.keptSpellings,
     planFields: ctx.planFields,
     planSecondCalls: ctx.planSecondCalls,
     ceilingPerMinute: s.ceilingPerMinute,

@@ -158,6 +158,10 @@ export interface RunResult {
   kept: Record<string, number>;
   /** Rows whose if-newer fields were kept because their timestamp could not be read. */
   unreadTimes?: number;
+  /** Rows naming a record an earlier row of the file named (`caseOnly`: its email spelled in another case). */
+  repeats?: { rows: number; caseOnly: number };
+  /** Rows that kept the record's spelling of an email the row spelled in another case. */
+  keptSpellings?: number;
   /** A plan's updates: rows per field that would change. */
   planFields: Record<string, number>;
   /** In a plan: the creations that need a second call (their email status, a held-back partial address). */
@@ -218,10 +222,17 @@ export interface Work {
   force?: boolean;
   /** A success that is not whole (ReadyItem.partial): counted as warned, exit 1. */
   partial?: boolean;
-  /** The mapped row, kept while its record is read: an update policy prepares it again without what the record keeps. */
+  /**
+   * The mapped row, kept while its record is read: prepared again with the record's spelling of its email (a
+   * case-only difference), and by an update policy without what the record keeps.
+   */
   mapped?: MappedRow;
+  /** An update policy judges this row once its record is read. */
+  policy?: true;
   /** What the record kept by the update policy, for the row's line (not a note: notes are counted per text). */
   kept?: string;
+  /** The earlier row that named the same record, for the row's line (not a note: it names a line). */
+  repeat?: string;
   /** When the row's values last changed, per timestamp column (if-newer). */
   rowTimes?: RowTimes;
   /** The record as read before sending (once per row, whatever retries follow). */

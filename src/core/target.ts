@@ -115,6 +115,8 @@ export interface FoundRecord {
   absent?: 'empty' | 'unknown';
   /** When the remote last changed the record (ISO 8601), where its answer says (Salsa's lastModified): if-newer. */
   modifiedAt?: string;
+  /** The record's email as the remote spells it: a row that spells it in another case keeps this spelling. */
+  email?: string;
 }
 
 export type LookupOutcome =
@@ -245,6 +247,8 @@ export interface Target {
   readonly fields: readonly FieldSpec[];
   /** Fields that identify a row for upsert (any one is enough); a file mapping none of them cannot be sent. */
   readonly keyFields: readonly string[];
+  /** The mapped field that holds the email: a row whose email differs from a read record's only in case keeps the record's spelling. */
+  readonly emailField?: string;
   /** Named custom fields are a list of their own (a mapping's "customFields", `custom:<Name>` columns), not fields. */
   readonly customFieldList?: boolean;
   /** The target gives records it creates an explicit email status (PrepareOptions.newEmailStatus). */

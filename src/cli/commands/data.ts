@@ -140,6 +140,8 @@ export async function runDataCommand(command: DataCommand, input: string, opts: 
         ...(result.achievedPerMinute ? { achievedPerMinute: Math.round(result.achievedPerMinute) } : {}),
         ...(result.abortReason ? { aborted: redact(result.abortReason) } : {}),
         ...(Object.keys(result.kept).length > 0 ? { kept: result.kept } : {}),
+        ...(result.repeats?.rows ? { repeats: result.repeats } : {}),
+        ...(result.keptSpellings ? { keptSpellings: result.keptSpellings } : {}),
         ...(Object.keys(result.memberships).length > 0 ? { memberships: result.memberships, membershipCalls: result.membershipCalls } : {}),
         // What the human summary says besides the counts (warnings, what was left out, files written).
         notes: notes.map((n) => redact(n)),

@@ -184,7 +184,7 @@ async function lookup(c: Connection, kind: IdentityKind, values: string[], signa
     const consId = backup.cons_id ?? '';
     delete backup.cons_id;
     const name = [backup['name.first'], backup['name.last']].filter(Boolean).join(' ');
-    records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup, unknown, absent: 'unknown' }]);
+    records.set(value, [{ remoteId: consId, label: [name || '(no name)', backup['email.primary_address'] ? `<${backup['email.primary_address']}>` : ''].filter(Boolean).join(' '), backup, unknown, absent: 'unknown', email: backup['email.primary_address'] || undefined }]);
   }
   return { kind: 'found', records };
 }

@@ -18,6 +18,7 @@ export const luminateTarget: Target = {
   unsupportedReason: { delete: NO_DELETE },
   fields: LUMINATE_FIELDS,
   keyFields: ['primary_email', 'cons_id', 'member_id'],
+  emailField: 'primary_email',
   isKnownField: isLuminateField,
   isOwnFieldName: isOwnLuminateName,
   optInValues: { yes: 'true', no: 'false' },

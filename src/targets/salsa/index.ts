@@ -14,6 +14,7 @@ export const salsaTarget: Target = {
   operations: ['upsert', 'delete'],
   fields: SALSA_FIELDS,
   keyFields: ['email', 'supporterId'],
+  emailField: 'email',
   isKnownField: (name) => NAMES.has(name),
   customFieldList: true,
   optInValues: { yes: 'OPT_IN', no: 'OPT_OUT' },

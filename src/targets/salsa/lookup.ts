@@ -40,7 +40,7 @@ export async function searchSupporters(post: (body: string) => Promise<{ ok: tru
       const asked = index.get(matched);
       if (asked === undefined) continue;
       const list = records.get(asked)!;
-      if (!list.some((x) => x.remoteId === s.supporterId)) list.push({ remoteId: String(s.supporterId), label: label(s), backup: toBackup(s), modifiedAt: typeof s.lastModified === 'string' ? s.lastModified : undefined });
+      if (!list.some((x) => x.remoteId === s.supporterId)) list.push({ remoteId: String(s.supporterId), label: label(s), backup: toBackup(s), modifiedAt: typeof s.lastModified === 'string' ? s.lastModified : undefined, email: emailOf(s) });
     }
     offset += page.length;
     // Page until a page comes back shorter than asked for: production answers do not always carry `total` (when one
