@@ -1,4 +1,4 @@
-/** Slots a page holds, and how many may be used before it splits (linear probing stays short). */
+/** Slots a page holds (two 32-bit words each), and how many may be used before it splits (linear probing stays short). */
 const PAGE_SLOTS = 512;
 const PAGE_FULL = 410;
 /**
@@ -10,10 +10,10 @@ const CHUNK_PAGES = 64;
 /**
  * Every identity a run has met (an email, an id), to say on a row's line that an earlier row names the same person
  * — and whether its email was spelled in another case. A million rows must not cost a million strings: each identity
- * is kept in 12 bytes — a 48-bit hash of its matching form (kind and lower-cased value), a 16-bit hash of its
- * spelling, and the line that named it first — in fixed pages of an extendible hash table (a full page splits in
- * two by one more bit of the hash). Pages fill evenly and split together: 12–30 bytes an identity, 25 MB at a
- * million (bench/run.js memory: peak RSS 166 MB at 100,000 rows, 184 MB at 1,000,000).
+ * is kept in 8 bytes — a 48-bit hash of its matching form (kind and lower-cased value) and a 16-bit hash of its
+ * spelling — in fixed pages of an extendible hash table (a full page splits in two by one more bit of the hash).
+ * Pages fill evenly and split together: 8–20 bytes an identity, 17 MB at a million. (With the earlier row's line
+ * too, 12 bytes a slot, 25 MB: the memory benchmark's 1M-row import grew 20% over its 100k one, its bound.)
  * Two different identities share a 48-bit hash about once in 500 runs of a million rows (a wrong "same person" note;
  * a case-only repeat is read before it is written, and the read decides); two spellings of one identity share a
  * 16-bit hash once in 65,536 pairs — then a case difference goes unsaid, never an invented one.
@@ -29,32 +29,33 @@ export class SeenKeys {
   private depth = 0;
   private readonly hash = new Uint32Array(3);
   /** A page's identities while it splits (one buffer for the run: a new one per split made V8 collect 3× as often). */
-  private readonly scratch = new Uint32Array(PAGE_SLOTS * 3);
+  private readonly scratch = new Uint32Array(PAGE_SLOTS * 2);
 
   constructor() {
     this.newPage(0);
   }
 
   /**
-   * Remembers the identity, and says the line that first named it (and whether it was spelled the same way), if one
-   * did. `kind` keeps kinds apart (an email and an id that read the same are not one identity); `value` is as the
-   * row gives it (trimmed); `foldCase`: identities that differ only in case are one (emails).
+   * Remembers the identity, and says whether an earlier row named it (and whether it was spelled the same way).
+   * `kind` keeps kinds apart (an email and an id that read the same are not one identity); `value` is as the row
+   * gives it (trimmed); `foldCase`: identities that differ only in case are one (emails).
    */
-  see(kind: number, value: string, foldCase: boolean, line: number): { line: number; sameSpelling: boolean } | undefined {
+  see(kind: number, value: string, foldCase: boolean): { sameSpelling: boolean } | undefined {
     const h = this.hash;
     hashIdentity(value, kind, foldCase, h);
     const a = h[0]!;
-    const top = h[1]! & 0xffff0000;
-    const word = (top | (h[2]! & 0xffff)) >>> 0;
+    const top = (h[1]! & 0xffff0000) >>> 0;
+    // (A slot of two zero words is empty: an identity that would hash so takes another spelling bit.)
+    const word = (top | (h[2]! & 0xffff) | (a === 0 && top === 0 ? 1 : 0)) >>> 0;
     for (;;) {
       const page = this.directory[this.depth === 0 ? 0 : a >>> (32 - this.depth)]!;
       const s = this.chunks[(page / CHUNK_PAGES) | 0]!;
-      const base = (page % CHUNK_PAGES) * PAGE_SLOTS * 3;
+      const base = (page % CHUNK_PAGES) * PAGE_SLOTS * 2;
       for (let i = a & (PAGE_SLOTS - 1); ; i = (i + 1) & (PAGE_SLOTS - 1)) {
-        const at = base + i * 3;
-        const first = s[at + 2]!;
-        if (first !== 0) {
-          if (s[at] === a && ((s[at + 1]! & 0xffff0000) >>> 0) === top >>> 0) return { line: first - 1, sameSpelling: s[at + 1] === word };
+        const at = base + i * 2;
+        const held = s[at + 1]!;
+        if (held !== 0 || s[at] !== 0) {
+          if (s[at] === a && ((held & 0xffff0000) >>> 0) === top) return { sameSpelling: held === word };
           continue;
         }
         if (this.used[page]! < PAGE_FULL || this.depthOf[page]! >= 24) {
@@ -63,7 +64,6 @@ export class SeenKeys {
           if (this.used[page]! >= PAGE_SLOTS - 1) return undefined;
           s[at] = a;
           s[at + 1] = word;
-          s[at + 2] = line + 1;
           this.used[page]!++;
           return undefined;
         }
@@ -74,7 +74,7 @@ export class SeenKeys {
   }
 
   private newPage(depth: number): number {
-    if (this.pages % CHUNK_PAGES === 0) this.chunks.push(new Uint32Array(CHUNK_PAGES * PAGE_SLOTS * 3));
+    if (this.pages % CHUNK_PAGES === 0) this.chunks.push(new Uint32Array(CHUNK_PAGES * PAGE_SLOTS * 2));
     this.depthOf.push(depth);
     this.used.push(0);
     return this.pages++;
@@ -96,20 +96,22 @@ export class SeenKeys {
     const start = d === 0 ? 0 : (a >>> (32 - d)) * span;
     this.directory.fill(other, start + span / 2, start + span);
     const s = this.chunks[(page / CHUNK_PAGES) | 0]!;
-    const base = (page % CHUNK_PAGES) * PAGE_SLOTS * 3;
+    const base = (page % CHUNK_PAGES) * PAGE_SLOTS * 2;
     const entries = this.scratch;
-    entries.set(s.subarray(base, base + PAGE_SLOTS * 3));
-    s.fill(0, base, base + PAGE_SLOTS * 3);
+    entries.set(s.subarray(base, base + PAGE_SLOTS * 2));
+    s.fill(0, base, base + PAGE_SLOTS * 2);
     this.used[page] = 0;
-    for (let at = 0; at < entries.length; at += 3) {
-      if (entries[at + 2] === 0) continue;
+    for (let at = 0; at < entries.length; at += 2) {
       const a = entries[at]!;
+      const word = entries[at + 1]!;
+      if (a === 0 && word === 0) continue;
       const to = (a >>> (31 - d)) & 1 ? other : page;
       const t = this.chunks[(to / CHUNK_PAGES) | 0]!;
-      const tb = (to % CHUNK_PAGES) * PAGE_SLOTS * 3;
+      const tb = (to % CHUNK_PAGES) * PAGE_SLOTS * 2;
       let i = a & (PAGE_SLOTS - 1);
-      while (t[tb + i * 3 + 2] !== 0) i = (i + 1) & (PAGE_SLOTS - 1);
-      t.set(entries.subarray(at, at + 3), tb + i * 3);
+      while (t[tb + i * 2] !== 0 || t[tb + i * 2 + 1] !== 0) i = (i + 1) & (PAGE_SLOTS - 1);
+      t[tb + i * 2] = a;
+      t[tb + i * 2 + 1] = word;
       this.used[to]!++;
     }
   }

@@ -43,11 +43,11 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect(report.size).toBe(6);
     expect(report.get('2')!.message).toBe('');
     expect(report.get('4')!.status).toBe('UPDATED');
-    expect(report.get('4')!.message).toContain("same email as line 2 but for its case: one supporter, this row's values go after line 2's");
+    expect(report.get('4')!.message).toContain("same email as an earlier row of the file, spelled in another case: one supporter, this row's values go after that row's");
     expect(report.get('4')!.message).toContain("the email keeps Salsa Engage's spelling rosa.diaz@example.org (this row spells it Rosa.Diaz@Example.ORG)");
-    expect(report.get('5')!.message).toContain('same email as line 3 but for its case');
+    expect(report.get('5')!.message).toContain('same email as an earlier row of the file, spelled in another case');
     expect(report.get('5')!.message).toContain("spelling ann@example.org (this row spells it ANN@example.org)");
-    expect(report.get('6')!.message).toContain('same email as line 3:');
+    expect(report.get('6')!.message).toContain('same email as an earlier row of the file:');
     expect(report.get('6')!.message).not.toContain('case');
     expect(report.get('7')!.message).toBe('');
 
@@ -79,8 +79,8 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect((await runInProcess(['validate', input, '--quiet', '-r', join(dir, 'checked.csv')], { env: sb.env })).code).toBe(0);
     const checked = lines(join(dir, 'checked.csv'));
     expect([...checked.values()].map((l) => l.status)).toEqual(Array(6).fill('DRY_RUN'));
-    expect(checked.get('4')!.message).toContain('same email as line 2 but for its case');
-    expect(checked.get('6')!.message).toContain('same email as line 3:');
+    expect(checked.get('4')!.message).toContain('same email as an earlier row of the file, spelled in another case');
+    expect(checked.get('6')!.message).toContain('same email as an earlier row of the file:');
 
     // The CRM spells Rosa's email with capitals; the file's lower-case first row is no change to it.
     const plan = join(dir, 'plan.jsonl');
@@ -88,7 +88,7 @@ describe('two rows whose emails differ only in case are one person, said on the 
     const planned = lines(plan);
     expect(planned.get('2')!.message).toContain("the email keeps Salsa Engage's spelling Rosa.Diaz@Example.org (this row spells it rosa.diaz@example.org)");
     expect(planned.get('2')!.message).not.toMatch(/email: /);
-    expect(planned.get('4')!.message).toMatch(/^same email as line 2 but for its case: .*; lastName: "Diaz" → "Díaz"; .*the email keeps Salsa Engage's spelling Rosa\.Diaz@Example\.org/);
+    expect(planned.get('4')!.message).toMatch(/^same email as an earlier row of the file, spelled in another case: .*; lastName: "Diaz" → "Díaz"; .*the email keeps Salsa Engage's spelling Rosa\.Diaz@Example\.org/);
     expect((await runInProcess(['import', input, '--no-state', '--apply-plan', plan, '-r', join(dir, 'applied.csv')], { env: sb.env })).code).toBe(0);
     const emails = (sb.salsa.supporters() as Array<Record<string, unknown>>).map((s) => (s.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value).sort();
     expect(emails).toEqual(['Rosa.Diaz@Example.org', 'ann@example.org', 'bo@example.org']);
@@ -104,7 +104,7 @@ describe('two rows whose emails differ only in case are one person, said on the 
     const res = await runInProcess(['import', input, '-t', 'luminate', '--no-state'], { env });
     expect(res.code).toBe(0);
     const report = lines(join(dir, 'signups.report.csv'));
-    expect(report.get('4')!.message).toContain('same email as line 2 but for its case');
+    expect(report.get('4')!.message).toContain('same email as an earlier row of the file, spelled in another case');
     expect(report.get('4')!.message).toContain("spelling rosa.diaz@example.org");
     const people = lum.constituents().map((c) => [c['email.primary_address'], c['name.last']]).sort();
     expect(people).toEqual([
@@ -131,7 +131,7 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect(res.code).toBe(0);
     const line4 = lines(join(dir, 'signups.report.csv')).get('4')!;
     expect(line4.status).toBe('UPDATED');
-    expect(line4.message).toContain('same email as line 2 but for its case');
+    expect(line4.message).toContain('same email as an earlier row of the file, spelled in another case');
     expect(line4.message).toContain("the email keeps Salsa Engage's spelling rosa.diaz@example.org");
     const emails = (salsa.supporters() as Array<Record<string, unknown>>).map((x) => (x.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value).sort();
     expect(emails).toEqual(['ann@example.org', 'bo@example.org', 'rosa.diaz@example.org']);
