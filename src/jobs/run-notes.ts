@@ -36,7 +36,7 @@ export function runNotes(result: RunResult, c: RunNoteContext): string[] {
   if (repeats?.rows) {
     const { one, many } = job.target.nouns;
     const spelled = repeats.caseOnly ? ` (${repeats.caseOnly} of them with the email spelled in another case)` : '';
-    notes.push(`${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: one ${one} each, written in file order, the later row's values last (each line names the earlier one)`);
+    notes.push(`${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: one ${one} each, written in file order, the later row's values last (each such line says so; the report gives both rows the same key)`);
   }
   if (result.keptSpellings) notes.push(`${result.keptSpellings} row${result.keptSpellings === 1 ? '' : 's'} spelled an email in another case than ${job.target.displayName} holds it: ${job.mode === 'plan' ? 'the stored spelling would be kept' : 'the stored spelling was kept'} (a case-only difference is not a change)`);
   if (result.unreadTimes) notes.push(`warning: ${result.unreadTimes} row${result.unreadTimes === 1 ? '' : 's'} gave no timestamp this tool could read for if-newer, so the records kept what they hold (each line says which value; use ISO 8601 such as 2025-03-14T09:30:00Z, or --date-order for 14/03/2025)`);
