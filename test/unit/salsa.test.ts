@@ -94,6 +94,13 @@ describe('local checks (Salsa)', () => {
     expect(prep({ email: 'a@b.org', gender: 'other' })).toMatchObject({ ok: false, field: 'gender', error: expect.stringMatching(/^gender "other" is not one Salsa stores \(MALE or FEMALE/) });
     expect(prep({ email: 'x'.repeat(250) + '@b.org' })).toMatchObject({ ok: false, field: undefined });
   });
+  it('a state Salsa would refuse in a US address (or one with no country) costs the row that value, not the supporter', () => {
+    // Shopify's customer JSON has an account "state" ("enabled"): read as the address state, it is no state at all.
+    expect(prep({ email: 'a@b.org', state: 'enabled' })).toMatchObject({ ok: false, field: 'state', error: expect.stringMatching(/^state "enabled" is not a US state/) });
+    expect(prep({ email: 'a@b.org', state: 'ON', country: 'USA' })).toMatchObject({ ok: false, field: 'state' });
+    for (const state of ['NC', 'nc', 'North Carolina', 'Puerto Rico', 'AE']) expect(prep({ email: 'a@b.org', state })).toMatchObject({ ok: true });
+    expect(prep({ email: 'a@b.org', state: 'ON', country: 'Canada' })).toMatchObject({ ok: true });
+  });
   it('sends no empty or absent field, but a whole address clears its empty parts on purpose ("" clears, left out is kept)', () => {
     const p = prep({ email: 'a@b.org', firstName: '', addressLine1: '1 Elm Rd', city: 'Austin', state: '', postalCode: '78701' });
     expect(JSON.stringify(p.ok && p.payload)).toBe('{"address":{"addressLine1":"1 Elm Rd","city":"Austin","postalCode":"78701","state":""},"contacts":[{"type":"EMAIL","value":"a@b.org"}]}');

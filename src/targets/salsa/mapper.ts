@@ -3,6 +3,7 @@ import { isEmail, isUuid, normaliseDate, normaliseEmail, parseCalendarDate } fro
 import { ADDRESS_FIELDS, CONTACT_FIELDS, SALSA_MAX_LENGTH } from './fields.js';
 import { addressRule } from '../../mapping/address-rule.js';
 import { CLEARABLE_SIMPLE, salsaAddress, salsaContacts, supporterFields, withNewStatuses, type SalsaSupporter } from './supporter.js';
+import { notAUsState } from './us-states.js';
 
 export type { SalsaSupporter } from './supporter.js';
 
@@ -52,7 +53,7 @@ export function prepareSalsa(operation: Operation, row: MappedRow, options?: Pre
   const normalEmail = email ? normaliseEmail(email) : '';
   const key = supporterId || normalEmail;
   if (operation === 'delete') return prepareDelete(supporterId, key);
-  const wrong = checkKey(supporterId, email, key) ?? checkLengths(f, key);
+  const wrong = checkKey(supporterId, email, key) ?? checkLengths(f, key) ?? checkState(f, key);
   if (wrong) return wrong;
   const birthDay = birthDayOf(f, key);
   if (isFailure(birthDay)) return birthDay;
@@ -123,6 +124,12 @@ function checkLengths(f: Record<string, string>, key: string): Failure | undefin
     if (max !== undefined && f[field]!.length > max) return failure(key, `${field} is ${f[field]!.length} characters long; Salsa accepts at most ${max}`, field === 'email' ? undefined : field);
   }
   return undefined;
+}
+
+/** A state Salsa would refuse costs the row that value (said on its line), not the whole supporter. */
+function checkState(f: Record<string, string>, key: string): Failure | undefined {
+  if (!f.state || !notAUsState(f.state, f.country)) return undefined;
+  return failure(key, `state "${f.state}" is not a US state (a USPS code such as NC, or a state's name), which Salsa requires of an address in the US or in no country; give the country column, or map the state from another column`, 'state');
 }
 
 /** The row's date of birth as YYYY-MM-DD. */

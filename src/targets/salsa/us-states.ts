@@ -17,6 +17,18 @@ const US = /^(us|usa|u s a?|united states( of america)?|america)$/;
 
 const plain = (v: string) => v.toLowerCase().replace(/[.]/g, ' ').replace(/\s+/g, ' ').trim();
 
+/** USPS codes of the states, territories and military post offices Salsa takes for a US address. */
+const CODES = new Set([...Object.values(NAMES), 'FM', 'MH', 'PW', 'AA', 'AE', 'AP']);
+
+/**
+ * Whether a state Salsa would refuse: in a US address (or one that names no country), neither a USPS code nor a
+ * state's name — a value from another column read as the state, like an account's status ("enabled").
+ */
+export function notAUsState(state: string, country: string | undefined): boolean {
+  if (country && !US.test(plain(country))) return false;
+  return !CODES.has(state.trim().toUpperCase()) && NAMES[plain(state)] === undefined;
+}
+
 /** A US state written out ("North Carolina"), as its code, where the address is in the US or names no country. */
 export function usStateCode(state: string, country: string | undefined): string | undefined {
   if (country && !US.test(plain(country))) return undefined;
