@@ -181,7 +181,7 @@ function sameAsEarlier(ctx: RunContext, row: MappedRow, count = true): { text: s
   const one = target.nouns.one;
   // (Which row is not said: a line number for every identity met would cost a million-row run 8 MB more. The
   // report's key column is the same for both rows.)
-  return { caseOnly, text: `same ${target.nouns.identity[identity.kind]} as an earlier row of the file${caseOnly ? ', spelled in another case' : ''}: one ${one}, this row's values go after that row's` };
+  return { caseOnly, text: `same ${target.nouns.identity[identity.kind]} as an earlier row of the file${caseOnly ? ', spelled in another case' : ''}: one ${one}, its rows applied in file order` };
 }
 
 /**
@@ -198,6 +198,7 @@ function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: 
   // Kept while the record is read: prepared again with the record's spelling of the email, and by the policy.
   if (options.operation === 'upsert') work.mapped = row;
   if (policy) work.policy = true;
+  if (caseOnlyRepeat) work.caseOnlyRepeat = true;
   const identity = work.payload !== unsent && work.fallback !== undefined ? { kind: 'id' as const, value: stateId(options, work.key)! } : options.target.identify(row);
   if ('error' in identity) return identity.error;
   work.identity = identity;
@@ -228,11 +229,15 @@ function stateId(options: RunContext['options'], key: string): string | undefine
 /** A record decided before the run (a reviewed plan's row, an undo's restore): reported as decided, or sent as it is. */
 function admitReady(ctx: RunContext, record: SourceRecord): void {
   const r = record.ready!;
-  const base = { row: record.row, line: record.line, key: r.key, input: record };
+  const base = { row: record.row, line: record.line, key: r.key, input: record, repeat: r.repeat?.text };
+  if (r.repeat) {
+    ctx.repeats.rows++;
+    if (r.repeat.caseOnly) ctx.repeats.caseOnly++;
+  }
   if (r.decided) return ctx.finishRow(base, r.decided);
   if (ctx.stop) return ctx.finishRow(base, { status: 'NOT_ATTEMPTED', errorMessage: ctx.stop.message });
   // A preview says DRY_RUN; a plan (an undo's --dry-run) reads the record and says what it would change.
   if (!ctx.sending && !ctx.planning) return ctx.finishRow({ ...base, note: r.note }, { status: 'DRY_RUN', remoteId: r.remoteId });
-  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial };
+  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial, repeat: r.repeat?.text, kept: r.kept };
   if (ctx.locks.claim(work)) ctx.toReady(work);
 }

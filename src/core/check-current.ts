@@ -172,7 +172,7 @@ function keepStoredSpelling(ctx: RunContext, w: Work, rec: FoundRecord): string 
   w.mapped = row;
   usePrepared(ctx, w, rec, prepared.payload);
   ctx.keptSpellings++;
-  w.kept = `the email keeps ${target.displayName}'s spelling ${stored} (this row spells it ${mine})`;
+  w.kept = `the email keeps its record's spelling ${stored} (this row spells it ${mine})`;
   return w.kept;
 }
 
@@ -212,6 +212,12 @@ function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identit
     status,
     remoteId: rec?.remoteId,
     errorMessage: [status === 'NO_CHANGE' ? 'no field would change' : describeChanges(changes), ...r.said].filter(Boolean).join('; '),
-    details: { changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys, ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}) },
+    details: {
+      changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys,
+      ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}),
+      // Said again on the lines of the run that applies the plan.
+      ...(w.repeat ? { repeat: w.repeat, repeatCaseOnly: !!w.caseOnlyRepeat } : {}),
+      ...(w.kept ? { kept: w.kept } : {}),
+    },
   });
 }

@@ -231,8 +231,9 @@ export interface Work {
   policy?: true;
   /** What the record kept by the update policy, for the row's line (not a note: notes are counted per text). */
   kept?: string;
-  /** The earlier row that named the same record, for the row's line (not a note: it names a line). */
+  /** That an earlier row named the same record, for the row's line (with its email in another case: caseOnlyRepeat). */
   repeat?: string;
+  caseOnlyRepeat?: boolean;
   /** When the row's values last changed, per timestamp column (if-newer). */
   rowTimes?: RowTimes;
   /** The record as read before sending (once per row, whatever retries follow). */

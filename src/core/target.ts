@@ -249,6 +249,11 @@ export interface Target {
   readonly keyFields: readonly string[];
   /** The mapped field that holds the email: a row whose email differs from a read record's only in case keeps the record's spelling. */
   readonly emailField?: string;
+  /**
+   * What a created record's second call sets (Prepared.afterCreate), for the run's summary, and what in the file
+   * would save those calls: "(email status OPT_OUT where the row has none; …). An email status column …".
+   */
+  readonly describeSecondCalls?: (newEmailStatus: string) => string;
   /** Named custom fields are a list of their own (a mapping's "customFields", `custom:<Name>` columns), not fields. */
   readonly customFieldList?: boolean;
   /** The target gives records it creates an explicit email status (PrepareOptions.newEmailStatus). */

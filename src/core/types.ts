@@ -54,6 +54,10 @@ export interface ReadyItem {
   remoteId?: string;
   /** Part of what it should do cannot be done (a field the API cannot empty): a success still exits 1. */
   partial?: boolean;
+  /** A plan's word that an earlier row names the same record (and whether its email was spelled in another case). */
+  repeat?: { text: string; caseOnly: boolean };
+  /** A plan's word on what the record keeps (its spelling of the email, an update policy's kept values). */
+  kept?: string;
 }
 
 /** One field a write changes: its value before and after (flat form; "" = empty). */

@@ -88,6 +88,7 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     trace: res.trace && { path: res.trace.path, count: res.trace.count },
     failed: res.failed && { path: res.failed.path, count: res.failed.count },
     resumeCommand: resumeCommand(job, io),
+    readsRecords: job.mode === 'plan' || !!job.applyPlan || !!job.undoLog || !!setup.update,
   }));
   if (setup.page) writePage(setup, result, startedAt);
   return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact, said: setup.said };

@@ -20,6 +20,9 @@ interface PlanLine {
   lockKeys?: string[];
   afterCreate?: unknown;
   heldBackNote?: string;
+  repeat?: string;
+  repeatCaseOnly?: boolean;
+  kept?: string;
 }
 
 /**
@@ -57,10 +60,13 @@ export async function readPlan(job: DataJob): Promise<{ records: SourceRecord[];
     counts[p.status] = (counts[p.status] ?? 0) + 1;
     const line = typeof p.line === 'number' ? p.line : 0;
     let ready: ReadyItem;
+    const repeat = typeof p.repeat === 'string' ? { text: p.repeat, caseOnly: p.repeatCaseOnly === true } : undefined;
+    const kept = typeof p.kept === 'string' ? p.kept : undefined;
     if ((p.status === 'CREATE' || p.status === 'UPDATE') && p.payload !== undefined && p.identity && p.lockKeys) {
-      ready = { key: p.key, lockKeys: p.lockKeys, payload: p.payload, identity: p.identity, expect: p.before ?? null, afterCreate: p.afterCreate, heldBackNote: p.heldBackNote };
+      ready = { key: p.key, lockKeys: p.lockKeys, payload: p.payload, identity: p.identity, expect: p.before ?? null, afterCreate: p.afterCreate, heldBackNote: p.heldBackNote, repeat, kept };
     } else if (p.status === 'NO_CHANGE') {
-      ready = { key: p.key, lockKeys: [], payload: undefined, decided: { status: 'UNCHANGED', remoteId: p.remote_id || undefined, errorMessage: 'the plan found nothing to change; not sent' } };
+      const nothing = ['the plan found nothing to change; not sent', kept].filter(Boolean).join('; ');
+      ready = { key: p.key, lockKeys: [], payload: undefined, repeat, decided: { status: 'UNCHANGED', remoteId: p.remote_id || undefined, errorMessage: nothing } };
     } else if (p.status === 'INVALID') {
       ready = { key: p.key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', errorMessage: p.error_message } };
     } else {

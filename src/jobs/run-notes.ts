@@ -13,6 +13,8 @@ export interface RunNoteContext {
   trace?: { path: string; count: number };
   failed?: { path: string; count: number };
   resumeCommand: string;
+  /** Records are read before they are written (a plan, --apply-plan, --undo-log, an update policy). */
+  readsRecords?: boolean;
 }
 
 /** The summary's notes after a run: a pure function of its result and what it wrote (no I/O, no state). */
@@ -36,15 +38,21 @@ export function runNotes(result: RunResult, c: RunNoteContext): string[] {
   if (repeats?.rows) {
     const { one, many } = job.target.nouns;
     const spelled = repeats.caseOnly ? ` (${repeats.caseOnly} of them with the email spelled in another case)` : '';
-    notes.push(`${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: one ${one} each, written in file order, the later row's values last (each such line says so; the report gives both rows the same key)`);
+    notes.push(`${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: rows are applied in file order, the later row's values last (each such line says so; the report gives both rows the same key)`);
   }
-  if (result.keptSpellings) notes.push(`${result.keptSpellings} row${result.keptSpellings === 1 ? '' : 's'} spelled an email in another case than ${job.target.displayName} holds it: ${job.mode === 'plan' ? 'the stored spelling would be kept' : 'the stored spelling was kept'} (a case-only difference is not a change)`);
+  if (result.keptSpellings) {
+    const sent = job.mode === 'plan' ? 'would be sent' : 'were sent';
+    notes.push(`${result.keptSpellings} row${result.keptSpellings === 1 ? '' : 's'} spelled an email in another case than its record, as ${job.target.displayName} held it or an earlier row of the file wrote it: ${result.keptSpellings === 1 ? 'it' : 'they'} ${sent} with the record's spelling (a case-only difference is not a change)`);
+  }
+  if (result.repeats?.caseOnly && job.mode === 'send' && !c.readsRecords) {
+    notes.push(`a plain import reads no record before writing it: each person's first row went as the file spells its email, so where ${job.target.displayName} spelled it otherwise, it now has the file's spelling (--plan then --apply-plan, --undo-log or an update policy keep every stored spelling)`);
+  }
   if (result.unreadTimes) notes.push(`warning: ${result.unreadTimes} row${result.unreadTimes === 1 ? '' : 's'} gave no timestamp this tool could read for if-newer, so the records kept what they hold (each line says which value; use ISO 8601 such as 2025-03-14T09:30:00Z, or --date-order for 14/03/2025)`);
   if (result.warned > 0) notes.push(`${result.warned} row${result.warned === 1 ? ' was' : 's were'} written with a value the remote did not apply (see their report lines): exit 1`);
   if (result.followUps > 0) {
     notes.push(
-      `${result.followUps} ${result.followUps === 1 ? job.target.nouns.one : job.target.nouns.many} created: a second call set what could not go in the first without risk to existing ${job.target.nouns.many} ` +
-        `(email status ${c.newEmailStatus ?? 'OPT_OUT'} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
+      `${result.followUps} ${result.followUps === 1 ? job.target.nouns.one : job.target.nouns.many} created: a second call was sent for what could not go in the first without risk to existing ${job.target.nouns.many} ` +
+        (job.target.describeSecondCalls?.(c.newEmailStatus ?? 'OPT_OUT') ?? '(what the first held back; each line says what)') + ' (a row whose second call failed says so on its line)',
     );
   }
   if (job.mode === 'plan') notes.push(...describePlan(result, c.limits, job.target));

@@ -215,8 +215,8 @@ describe('safe migrations (Salsa): --plan, --undo-log, undo, --apply-plan', () =
     expect(plan.map((p) => [p.key, p.status, p.error_message])).toEqual([
       ['ann@example.org', 'UPDATE', 'firstName: "Ann" → "Anne"'],
       ['gus@example.org', 'CREATE', expect.stringContaining('firstName: "" → "Gus"')],
-      ['ann@example.org', 'UPDATE', `same email as an earlier row of the file: one supporter, this row's values go after that row's; firstName: "Anne" → "Annabel"; lastName: "Lee" → "Lee-Smith"; emailStatus: "OPT_IN" → "OPT_OUT"`],
-      ['gus@example.org', 'UPDATE', `same email as an earlier row of the file: one supporter, this row's values go after that row's; firstName: "Gus" → "Gustav"`],
+      ['ann@example.org', 'UPDATE', `same email as an earlier row of the file: one supporter, its rows applied in file order; firstName: "Anne" → "Annabel"; lastName: "Lee" → "Lee-Smith"; emailStatus: "OPT_IN" → "OPT_OUT"`],
+      ['gus@example.org', 'UPDATE', `same email as an earlier row of the file: one supporter, its rows applied in file order; firstName: "Gus" → "Gustav"`],
     ]);
     const applied = await runInProcess(['import', input, '--apply-plan', join(dir, 'migration.plan.jsonl'), '--no-state'], { env });
     expect(applied.code).toBe(0);

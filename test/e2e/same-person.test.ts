@@ -43,8 +43,8 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect(report.size).toBe(6);
     expect(report.get('2')!.message).toBe('');
     expect(report.get('4')!.status).toBe('UPDATED');
-    expect(report.get('4')!.message).toContain("same email as an earlier row of the file, spelled in another case: one supporter, this row's values go after that row's");
-    expect(report.get('4')!.message).toContain("the email keeps Salsa Engage's spelling rosa.diaz@example.org (this row spells it Rosa.Diaz@Example.ORG)");
+    expect(report.get('4')!.message).toContain("same email as an earlier row of the file, spelled in another case: one supporter, its rows applied in file order");
+    expect(report.get('4')!.message).toContain("the email keeps its record's spelling rosa.diaz@example.org (this row spells it Rosa.Diaz@Example.ORG)");
     expect(report.get('5')!.message).toContain('same email as an earlier row of the file, spelled in another case');
     expect(report.get('5')!.message).toContain("spelling ann@example.org (this row spells it ANN@example.org)");
     expect(report.get('6')!.message).toContain('same email as an earlier row of the file:');
@@ -65,6 +65,8 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect(summary.repeats).toEqual({ rows: 3, caseOnly: 2 });
     expect(summary.keptSpellings).toBe(2);
     expect(summary.notes.join('\n')).toContain('3 rows name supporters an earlier row of the file named (2 of them with the email spelled in another case)');
+    // A plain import read no record for the first row of each person: it says what that means for their spelling.
+    expect(summary.notes.join('\n')).toContain("a plain import reads no record before writing it: each person's first row went as the file spells its email");
   });
 
   it('validate says the same before anything is sent; a plan shows no email change', async () => {
@@ -86,10 +88,16 @@ describe('two rows whose emails differ only in case are one person, said on the 
     const plan = join(dir, 'plan.jsonl');
     expect((await runInProcess(['import', input, '--no-state', '--plan', '-r', plan], { env: sb.env })).code).toBe(0);
     const planned = lines(plan);
-    expect(planned.get('2')!.message).toContain("the email keeps Salsa Engage's spelling Rosa.Diaz@Example.org (this row spells it rosa.diaz@example.org)");
+    expect(planned.get('2')!.message).toContain("the email keeps its record's spelling Rosa.Diaz@Example.org (this row spells it rosa.diaz@example.org)");
     expect(planned.get('2')!.message).not.toMatch(/email: /);
-    expect(planned.get('4')!.message).toMatch(/^same email as an earlier row of the file, spelled in another case: .*; lastName: "Diaz" → "Díaz"; .*the email keeps Salsa Engage's spelling Rosa\.Diaz@Example\.org/);
-    expect((await runInProcess(['import', input, '--no-state', '--apply-plan', plan, '-r', join(dir, 'applied.csv')], { env: sb.env })).code).toBe(0);
+    expect(planned.get('4')!.message).toMatch(/^same email as an earlier row of the file, spelled in another case: .*; lastName: "Diaz" → "Díaz"; .*the email keeps its record's spelling Rosa\.Diaz@Example\.org/);
+    const applied = await runInProcess(['import', input, '--no-state', '--apply-plan', plan, '-r', join(dir, 'applied.csv'), '--json'], { env: sb.env });
+    expect(applied.code).toBe(0);
+    // The run that applies the plan says on its lines what the plan said of the same people.
+    const appliedLines = lines(join(dir, 'applied.csv'));
+    expect(appliedLines.get('4')).toEqual({ status: 'UPDATED', message: expect.stringMatching(/^same email as an earlier row of the file, spelled in another case: .*; the email keeps its record's spelling Rosa\.Diaz@Example\.org/) });
+    expect(appliedLines.get('6')!.message).toContain('same email as an earlier row of the file:');
+    expect(JSON.parse(applied.stdout).repeats).toEqual({ rows: 3, caseOnly: 2 });
     const emails = (sb.salsa.supporters() as Array<Record<string, unknown>>).map((s) => (s.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value).sort();
     expect(emails).toEqual(['Rosa.Diaz@Example.org', 'ann@example.org', 'bo@example.org']);
   });
@@ -132,7 +140,7 @@ describe('two rows whose emails differ only in case are one person, said on the 
     const line4 = lines(join(dir, 'signups.report.csv')).get('4')!;
     expect(line4.status).toBe('UPDATED');
     expect(line4.message).toContain('same email as an earlier row of the file, spelled in another case');
-    expect(line4.message).toContain("the email keeps Salsa Engage's spelling rosa.diaz@example.org");
+    expect(line4.message).toContain("the email keeps its record's spelling rosa.diaz@example.org");
     const emails = (salsa.supporters() as Array<Record<string, unknown>>).map((x) => (x.contacts as Array<{ type: string; value: string }>).find((c) => c.type === 'EMAIL')!.value).sort();
     expect(emails).toEqual(['ann@example.org', 'bo@example.org', 'rosa.diaz@example.org']);
     // Counted for the rows this run sent.

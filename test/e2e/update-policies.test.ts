@@ -233,7 +233,7 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(res.code).toBe(0);
     const report = readReport(join(dir, 'mailchimp.report.csv'));
     // The record keeps its spelling of the key too: a case-only difference is no change (and no policy's to keep).
-    expect(report[0]).toMatchObject({ status: 'UPDATED', error_message: `the email keeps Salsa Engage's spelling ann@example.org (this row spells it ANN@Example.org); kept: firstName (never: "Ann" in the CRM)` });
+    expect(report[0]).toMatchObject({ status: 'UPDATED', error_message: `the email keeps its record's spelling ann@example.org (this row spells it ANN@Example.org); kept: firstName (never: "Ann" in the CRM)` });
     const ann = (sb.salsa.supporters() as Array<{ firstName: string; contacts: Array<{ type: string; value: string; status?: string }> }>).find((p) => p.contacts.some((c) => c.type === 'EMAIL' && c.value.toLowerCase() === 'ann@example.org'))!;
     expect(ann.firstName).toBe('Ann');
     expect(ann.contacts.find((c) => c.type === 'EMAIL')).toMatchObject({ value: 'ann@example.org', status: 'OPT_OUT' });
@@ -272,7 +272,7 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(JSON.parse(res.stdout).kept).toEqual({ 'name.first': 1, home_phone: 1 });
     const line = readReport(join(dir, 'signups.report.csv'))[0]!;
     expect(line.error_message).not.toMatch(/kept: [^;]*email/);
-    expect(line.error_message).toContain("the email keeps Luminate Online's spelling ann@example.org (this row spells it Ann@Example.org)");
+    expect(line.error_message).toContain("the email keeps its record's spelling ann@example.org (this row spells it Ann@Example.org)");
     expect(lum.constituents()[0]).toMatchObject({ 'email.primary_address': 'ann@example.org', 'name.first': 'Ann', home_phone: '503-555-0100' });
   });
 });

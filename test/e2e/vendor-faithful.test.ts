@@ -46,7 +46,7 @@ describe('email and SMS subscription status', () => {
     expect(summary.calls).toBe(2); // one batch, and one second call for the one created
     expect([status('ann@example.org'), status('cy@example.org'), status('bo@example.org'), status('bo@example.org', 'CELL_PHONE')]).toEqual(['OPT_IN', 'OPT_OUT', 'OPT_OUT', 'OPT_OUT']);
     expect(byEmail('bo@example.org')!.contacts!.map((c) => c.type).sort()).toEqual(['CELL_PHONE', 'EMAIL']);
-    expect(res.stderr).toMatch(/1 supporter created: a second call set what could not go in the first .*\(email status OPT_OUT where the row has none/);
+    expect(res.stderr).toMatch(/1 supporter created: a second call was sent for what could not go in the first .*\(email status OPT_OUT where the row has none/);
   });
 
   it("a row's own status is sent as given; --new-email-status OPT_IN for a sign-up list; SMS opt-in rides on the cell phone", async () => {

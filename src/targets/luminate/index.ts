@@ -19,6 +19,7 @@ export const luminateTarget: Target = {
   fields: LUMINATE_FIELDS,
   keyFields: ['primary_email', 'cons_id', 'member_id'],
   emailField: 'primary_email',
+  describeSecondCalls: () => '(a partial address, held back so that it could not be laid over a stored one). A whole address in the file saves these calls',
   isKnownField: isLuminateField,
   isOwnFieldName: isOwnLuminateName,
   optInValues: { yes: 'true', no: 'false' },

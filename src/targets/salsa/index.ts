@@ -15,6 +15,7 @@ export const salsaTarget: Target = {
   fields: SALSA_FIELDS,
   keyFields: ['email', 'supporterId'],
   emailField: 'email',
+  describeSecondCalls: (status) => `(email status ${status} where the row has none; a held-back partial address). An email status column in the file saves these calls`,
   isKnownField: (name) => NAMES.has(name),
   customFieldList: true,
   optInValues: { yes: 'OPT_IN', no: 'OPT_OUT' },
