@@ -229,7 +229,7 @@ function stateId(options: RunContext['options'], key: string): string | undefine
 /** A record decided before the run (a reviewed plan's row, an undo's restore): reported as decided, or sent as it is. */
 function admitReady(ctx: RunContext, record: SourceRecord): void {
   const r = record.ready!;
-  const base = { row: record.row, line: record.line, key: r.key, input: record, repeat: r.repeat?.text };
+  const base = { row: record.row, line: record.line, key: r.key, input: record, repeat: r.repeat?.text, dropped: r.dropped };
   if (r.repeat) {
     ctx.repeats.rows++;
     if (r.repeat.caseOnly) ctx.repeats.caseOnly++;
@@ -238,6 +238,6 @@ function admitReady(ctx: RunContext, record: SourceRecord): void {
   if (ctx.stop) return ctx.finishRow(base, { status: 'NOT_ATTEMPTED', errorMessage: ctx.stop.message });
   // A preview says DRY_RUN; a plan (an undo's --dry-run) reads the record and says what it would change.
   if (!ctx.sending && !ctx.planning) return ctx.finishRow({ ...base, note: r.note }, { status: 'DRY_RUN', remoteId: r.remoteId });
-  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial, repeat: r.repeat?.text, kept: r.kept };
+  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial, repeat: r.repeat?.text, kept: r.kept, dropped: r.dropped };
   if (ctx.locks.claim(work)) ctx.toReady(work);
 }

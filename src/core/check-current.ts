@@ -218,6 +218,7 @@ function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identit
       // Said again on the lines of the run that applies the plan.
       ...(w.repeat ? { repeat: w.repeat, repeatCaseOnly: !!w.caseOnlyRepeat } : {}),
       ...(w.kept ? { kept: w.kept } : {}),
+      ...(w.dropped ? { dropped: w.dropped } : {}),
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { FieldChange, FoundRecord } from './types.js';
+import { normaliseEmail } from './keys.js';
 
 /**
  * What a record holds for a field: its value ("" when empty), or null when the tool could not read it — a shape it
@@ -56,7 +57,12 @@ export function drift(expected: Record<string, string>, current: FoundRecord | u
   for (const [field, value] of Object.entries(expected)) {
     const now = heldValue(current, field);
     if (now === null) out.push(`${field} could not be read back, expected ${JSON.stringify(value)}`);
-    else if (now !== value) out.push(`${field} is ${JSON.stringify(now)}, expected ${JSON.stringify(value)}`);
+    else if (now !== value && !(current && sameEmailSpelledOtherwise(current, now, value))) out.push(`${field} is ${JSON.stringify(now)}, expected ${JSON.stringify(value)}`);
   }
   return out;
+}
+
+/** The record's email, found spelled in another case than expected: the same address, no change (README "Same person twice"). */
+function sameEmailSpelledOtherwise(current: FoundRecord, now: string, expected: string): boolean {
+  return current.email !== undefined && now === current.email && normaliseEmail(now) === normaliseEmail(expected);
 }

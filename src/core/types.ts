@@ -58,6 +58,8 @@ export interface ReadyItem {
   repeat?: { text: string; caseOnly: boolean };
   /** A plan's word on what the record keeps (its spelling of the email, an update policy's kept values). */
   kept?: string;
+  /** Values the planned row goes without (they could not be used): said on its line, counted per field. */
+  dropped?: { fields: string[]; text: string };
 }
 
 /** One field a write changes: its value before and after (flat form; "" = empty). */

@@ -137,6 +137,10 @@ function abandonReport(err: unknown, res: RunResources, reportPath: string, resu
     for (const path of [reportPath, journalPathOf(reportPath), runRecordPathOf(reportPath)]) rmSync(path, { force: true });
   } else res.report?.close(false);
   if (!res.report && usage && !existsSync(reportPath)) rmSync(runRecordPathOf(reportPath), { force: true });
+  if (usage && res.undoLog) {
+    res.undoLog.discardIfEmpty();
+    res.undoLog = undefined;
+  }
 }
 
 /** Connected (or not), with the account's limits, field list and groups read: the send loop, then mirror. */

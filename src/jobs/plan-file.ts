@@ -23,6 +23,7 @@ interface PlanLine {
   repeat?: string;
   repeatCaseOnly?: boolean;
   kept?: string;
+  dropped?: { fields: string[]; text: string };
 }
 
 /**
@@ -62,11 +63,12 @@ export async function readPlan(job: DataJob): Promise<{ records: SourceRecord[];
     let ready: ReadyItem;
     const repeat = typeof p.repeat === 'string' ? { text: p.repeat, caseOnly: p.repeatCaseOnly === true } : undefined;
     const kept = typeof p.kept === 'string' ? p.kept : undefined;
+    const dropped = p.dropped && Array.isArray(p.dropped.fields) && typeof p.dropped.text === 'string' ? p.dropped : undefined;
     if ((p.status === 'CREATE' || p.status === 'UPDATE') && p.payload !== undefined && p.identity && p.lockKeys) {
-      ready = { key: p.key, lockKeys: p.lockKeys, payload: p.payload, identity: p.identity, expect: p.before ?? null, afterCreate: p.afterCreate, heldBackNote: p.heldBackNote, repeat, kept };
+      ready = { key: p.key, lockKeys: p.lockKeys, payload: p.payload, identity: p.identity, expect: p.before ?? null, afterCreate: p.afterCreate, heldBackNote: p.heldBackNote, repeat, kept, dropped };
     } else if (p.status === 'NO_CHANGE') {
       const nothing = ['the plan found nothing to change; not sent', kept].filter(Boolean).join('; ');
-      ready = { key: p.key, lockKeys: [], payload: undefined, repeat, decided: { status: 'UNCHANGED', remoteId: p.remote_id || undefined, errorMessage: nothing } };
+      ready = { key: p.key, lockKeys: [], payload: undefined, repeat, dropped, decided: { status: 'UNCHANGED', remoteId: p.remote_id || undefined, errorMessage: nothing } };
     } else if (p.status === 'INVALID') {
       ready = { key: p.key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', errorMessage: p.error_message } };
     } else {

@@ -41,8 +41,8 @@ export function runNotes(result: RunResult, c: RunNoteContext): string[] {
     notes.push(`${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: rows are applied in file order, the later row's values last (each such line says so; the report gives both rows the same key)`);
   }
   if (result.keptSpellings) {
-    const sent = job.mode === 'plan' ? 'would be sent' : 'were sent';
-    notes.push(`${result.keptSpellings} row${result.keptSpellings === 1 ? '' : 's'} spelled an email in another case than its record, as ${job.target.displayName} held it or an earlier row of the file wrote it: ${result.keptSpellings === 1 ? 'it' : 'they'} ${sent} with the record's spelling (a case-only difference is not a change)`);
+    const kept = job.mode === 'plan' ? 'would be kept' : 'was kept';
+    notes.push(`${result.keptSpellings} row${result.keptSpellings === 1 ? '' : 's'} spelled an email in another case than its record (as ${job.target.displayName} held it or an earlier row of the file wrote it): the record's spelling ${kept}, whatever else the row sent (a case-only difference is not a change)`);
   }
   if (result.repeats?.caseOnly && job.mode === 'send' && !c.readsRecords) {
     notes.push(`a plain import reads no record before writing it: each person's first row went as the file spells its email, so where ${job.target.displayName} spelled it otherwise, it now has the file's spelling (--plan then --apply-plan, --undo-log or an update policy keep every stored spelling)`);

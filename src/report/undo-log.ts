@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import type { UndoEntry, UndoSink } from '../core/run-sync.js';
 import { openPrivate } from './report-writer.js';
@@ -24,6 +24,8 @@ export type UndoLine = UndoHeader | ({ type: 'before' } & UndoEntry) | { type: '
  */
 export class UndoLogWriter implements UndoSink {
   private readonly fd: number;
+  /** This run made the file, and has written nothing in it but its header. */
+  private onlyHeader = false;
 
   constructor(readonly path: string, header: Omit<UndoHeader, 'type' | 'version'>, resume: boolean) {
     const existed = existsSync(path);
@@ -47,7 +49,10 @@ export class UndoLogWriter implements UndoSink {
     } catch (err) {
       throw new UsageError(`Cannot write the undo log ${path}: ${(err as NodeJS.ErrnoException).code ?? err}. Choose another path with --undo-log.`, 'E_REPORT', { cause: err });
     }
-    if (!existed) this.write([{ type: 'header', version: 1, ...header }]);
+    if (!existed) {
+      this.write([{ type: 'header', version: 1, ...header }]);
+      this.onlyHeader = true;
+    }
   }
 
   before(entries: UndoEntry[]): void {
@@ -59,6 +64,7 @@ export class UndoLogWriter implements UndoSink {
   }
 
   private write(lines: UndoLine[]): void {
+    this.onlyHeader = false;
     writeSync(this.fd, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     // On disk before the batch it describes is sent: a crash can never leave a write without its prior values.
     fsyncSync(this.fd);
@@ -66,6 +72,16 @@ export class UndoLogWriter implements UndoSink {
 
   close(): void {
     closeSync(this.fd);
+  }
+
+  /**
+   * Closed, and removed if this run made it and wrote no record in it (a run stopped before sending, by a mapping
+   * that names no key, say): an empty log would only refuse the corrected run's --undo-log.
+   */
+  discardIfEmpty(): void {
+    const empty = this.onlyHeader;
+    this.close();
+    if (empty) rmSync(this.path, { force: true });
   }
 }
 

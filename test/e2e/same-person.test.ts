@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -145,5 +145,41 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect(emails).toEqual(['ann@example.org', 'bo@example.org', 'rosa.diaz@example.org']);
     // Counted for the rows this run sent.
     expect(JSON.parse(res.stdout).repeats).toEqual({ rows: 1, caseOnly: 1 });
+  });
+
+  it('a record whose email another run respelled in case is no CONFLICT for undo; a plan\'s dropped values are said when it is applied', async () => {
+    const sb = await startSalsaSandbox({ rateLimit: 100_000 });
+    closing(sb.sandbox);
+    const dir = tempDir();
+    const run = async (...args: string[]) => (await runInProcess([...args, '--no-state', '--quiet'], { env: sb.env })).code;
+    // A reviewed import that creates Dmitri, with a value Salsa cannot take (a gender it does not store): the plan
+    // says so, and so does the run that applies it.
+    writeFileSync(join(dir, 'a.csv'), csv(['Email', 'First Name', 'Gender'], [['dmitri.volkov@example.com', 'Dima', 'other']]));
+    expect(await run('import', join(dir, 'a.csv'), '--plan')).toBe(0);
+    expect(await run('import', join(dir, 'a.csv'), '--apply-plan', join(dir, 'a.plan.jsonl'), '--undo-log', join(dir, 'a.undo.jsonl'))).toBe(0);
+    expect(lines(join(dir, 'a.report.csv')).get('2')).toEqual({ status: 'ADDED', message: expect.stringMatching(/^not sent: gender "other" is not one Salsa stores/) });
+    // Another system's export respells the email, and changes nothing else.
+    writeFileSync(join(dir, 'b.csv'), csv(['Email', 'First Name'], [['Dmitri.Volkov@Example.com', 'Dima']]));
+    expect(await run('import', join(dir, 'b.csv'))).toBe(0);
+    // Undoing the first import meets the respelled email: the same address, so the record is as the import left
+    // it, not a CONFLICT, and the supporter it created is deleted.
+    expect(await run('undo', join(dir, 'a.undo.jsonl'))).toBe(0);
+    expect(lines(join(dir, 'a.undo.report.csv')).get('2')!.status).toBe('DELETED');
+    expect(sb.salsa.supporters()).toEqual([]);
+  });
+
+  it('a run stopped before sending (no column names a key) leaves no undo log to refuse the corrected run', async () => {
+    const { sandbox, env } = await startLuminateSandbox();
+    closing(sandbox);
+    const dir = tempDir();
+    const log = join(dir, 'webhooks.undo.jsonl');
+    writeFileSync(join(dir, 'webhooks.csv'), csv(['Ref', 'Given'], [['A-17', 'Rosa']]));
+    const first = await runInProcess(['import', join(dir, 'webhooks.csv'), '-t', 'luminate', '--undo-log', log, '--no-state'], { env });
+    expect(first.code).toBe(2);
+    expect(first.stderr).toMatch(/no column maps to .*Nothing was sent/);
+    expect(existsSync(log)).toBe(false);
+    writeFileSync(join(dir, 'webhooks.csv'), csv(['Email', 'Given'], [['rosa.diaz@example.org', 'Rosa']]));
+    expect((await runInProcess(['import', join(dir, 'webhooks.csv'), '-t', 'luminate', '--undo-log', log, '--no-state', '--quiet'], { env })).code).toBe(0);
+    expect(existsSync(log)).toBe(true);
   });
 });
