@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyLuminateReply } from '../../src/targets/luminate/client.js';
 import { prepareLuminate } from '../../src/targets/luminate/mapper.js';
+import { createRowMapper } from '../../src/mapping/mapper.js';
+import { luminateTarget } from '../../src/targets/luminate/index.js';
 
 const reply = (status: number, body: unknown) => classifyLuminateReply({ status, headers: {}, text: typeof body === 'string' ? body : JSON.stringify(body) });
 const err = (code: string, status = 403) => reply(status, { errorResponse: { code, message: `m${code}` } });
@@ -27,6 +29,21 @@ describe('Luminate replies', () => {
 });
 
 describe('Luminate mapping', () => {
+  it('reads another system\'s nested JSON paths by their words; a dotted name in Luminate\'s own groups stays a site field', () => {
+    // A webhook log's contact object, flattened: contact.email is no field of the site, it is the email.
+    const m = createRowMapper(luminateTarget, undefined, 'events.jsonl');
+    m.bind(['contact.email', 'contact.first_name', 'contact.address.city', 'custom_string4']);
+    expect(Object.fromEntries(m.matches().map((x) => [x.column, x.field]))).toEqual({
+      'contact.email': 'primary_email',
+      'contact.first_name': 'name.first',
+      'contact.address.city': 'primary_address.city',
+      custom_string4: 'custom_string4',
+    });
+    const own = createRowMapper(luminateTarget, undefined, 'site-export.csv');
+    own.bind(['email.primary_address', 'primary_address.street3']);
+    expect(own.matches().map((x) => [x.column, x.field])).toContainEqual(['primary_address.street3', 'primary_address.street3']);
+  });
+
   const prep = (fields: Record<string, string>) => prepareLuminate('upsert', { fields, custom: [] });
   it('sends the email as lookup and as the record address, normalises booleans and dates', () => {
     expect(prep({ primary_email: 'A@x.org', 'name.first': 'A', 'email.accepts_email': 'Yes', birth_date: '7/4/1976', custom_string3: 'blue' })).toEqual({

@@ -20,9 +20,16 @@ export function isLuminateField(name: string): boolean {
   return KNOWN.has(name) || METHOD_PARAMS.has(name) || CUSTOM_FIELD.test(name) || FIELD_NAME.test(name);
 }
 
-/** A header written as a site field: a custom field (custom_string1), a dotted name (primary_address.street3). */
+/** The groups Luminate's dotted field names start with (name., email., primary_address., employment.). */
+const FIELD_GROUPS = new Set([...KNOWN].filter((n) => n.includes('.')).map((n) => n.split('.')[0]!));
+
+/**
+ * A header written as a site field: a custom field (custom_string1), a dotted name in one of Luminate's groups
+ * (primary_address.street3). A dotted path from another system's JSON (contact.email, contact.address.city) is
+ * not one: it is read by its words, as for any target.
+ */
 export function isOwnLuminateName(header: string): boolean {
-  return !RESERVED_PARAMS.has(header) && (CUSTOM_FIELD.test(header) || (FIELD_NAME.test(header) && header.includes('.')));
+  return !RESERVED_PARAMS.has(header) && (CUSTOM_FIELD.test(header) || (FIELD_NAME.test(header) && header.includes('.') && FIELD_GROUPS.has(header.split('.')[0]!)));
 }
 
 /** Mapped fields the site does not have, or will not let the API account update (from listUserFields access=update). */
@@ -224,7 +231,7 @@ export function restoreLuminate(remoteId: string, before: Record<string, string>
     const can = canClearLuminate(f);
     if (old !== '') row.fields[f] = old;
     else if (can === true) row.clear!.push(f);
-    else row.notes!.push(`${f} cannot be emptied through the API (${can}): it keeps the value the import gave it`);
+    else (row.dropped ??= []).push({ field: f, reason: `${f} cannot be emptied through the API (${can}): it keeps the value the import gave it` });
   }
   return row;
 }
