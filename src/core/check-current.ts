@@ -100,7 +100,8 @@ function decide(ctx: RunContext, w: Work, undo: UndoEntry[]): boolean {
   }
   if (w.expect !== undefined && !w.force && !stillAsExpected(ctx, w, rec, changes.length)) return false;
   if (ctx.planning) {
-    finishPlanned(ctx, w, { rec, identityKey, intended, changes, said: [several, spelling, kept.length > 0 ? describeKept(kept) : undefined] });
+    // An item that cannot be done whole (an undo's field the API cannot empty) says so in the preview too.
+    finishPlanned(ctx, w, { rec, identityKey, intended, changes, said: [several, spelling, kept.length > 0 ? describeKept(kept) : undefined, w.partial ? w.note : undefined] });
     return false;
   }
   if (kept.length > 0 && changes.length === 0) {

@@ -94,7 +94,11 @@ export function restoreItem(target: Target, r: RowUndo, force: boolean): SourceR
   if (fields.length === 0) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `${unread.join(', ')}: the value before the import was not read, so it cannot be put back` } };
   const before = { ...e.before, ...Object.fromEntries(e.changes.filter((c) => c.old !== null).map((c) => [c.field, c.old!])) };
   const mapped = target.readBack!.restoreRow(e.remoteId, before, fields);
+  // What the remote cannot empty stays as the import left it: named, and not among what is put back.
+  const stays = mapped.dropped ?? [];
+  for (const d of stays) (mapped.notes ??= []).push(d.reason);
   if (unread.length > 0) (mapped.notes ??= []).push(`${unread.join(', ')} not put back: the value before the import was not read`);
+  const putBack = fields.filter((f) => !stays.some((d) => d.field === f));
   const prepared = target.prepare('upsert', mapped, { replacePartial: true, newEmailStatus: 'account-default' });
   if (!prepared.ok) return { key, lockKeys: [], payload: undefined, decided: { status: 'INVALID', remoteId: e.remoteId, errorMessage: `cannot be put back: ${prepared.error}` } };
   return {
@@ -104,7 +108,7 @@ export function restoreItem(target: Target, r: RowUndo, force: boolean): SourceR
     identity: { kind: 'id', value: e.remoteId },
     expect: Object.fromEntries(e.changes.map((c) => [c.field, c.new])),
     force,
-    note: [`puts back ${fields.join(', ')}`, ...(mapped.notes ?? [])].join('; '),
+    note: [putBack.length > 0 ? `puts back ${putBack.join(', ')}` : 'puts nothing back', ...(mapped.notes ?? [])].join('; '),
     partial: (mapped.notes?.length ?? 0) > 0,
   };
 }

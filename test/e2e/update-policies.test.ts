@@ -105,12 +105,16 @@ describe('update policies: fill only what is empty, never overwrite, let the new
     expect(after.get('cy@example.org')).toEqual({ first: 'Cy', last: 'Dias', phone: '503-555-0300', address: '3 Oak St, Austin, TX, 73301' });
     expect(after.get('dee@example.org')).toEqual({ first: 'Dee', last: 'Evans', phone: '503-555-0400', address: '4 Bay Rd, Miami, FL, 33101' });
 
+    // The preview says what the undo cannot put back, as the undo will.
+    expect((await runInProcess(['undo', join(dir, 'signups.undo.jsonl'), '--no-state', '--quiet', '--dry-run'], { env: sb.env })).code).toBe(0);
+    const preview = readReport(join(dir, 'signups.undo.dry-run.report.csv'));
+    expect(preview[0]!.error_message).toMatch(/; puts back lastName, addressLine1, city, state, postalCode; homePhone cannot be emptied through Salsa's API/);
     const undone = await runInProcess(['undo', join(dir, 'signups.undo.jsonl'), '--no-state', '--quiet'], { env: sb.env });
     // Exactly what the import changed is put back — but a phone filled where there was none cannot be emptied
     // through Salsa's API: that row says so, and the undo exits 1.
     const undoReport = readReport(join(dir, 'signups.undo.report.csv'));
     expect(undoReport.map((r) => [r.key, r.status])).toEqual([['bo@example.org', 'UPDATED'], ['cy@example.org', 'UPDATED'], ['dee@example.org', 'DELETED']]);
-    expect(undoReport[0]!.error_message).toMatch(/^puts back lastName, addressLine1, city, state, postalCode, homePhone; homePhone cannot be emptied through Salsa's API/);
+    expect(undoReport[0]!.error_message).toMatch(/^puts back lastName, addressLine1, city, state, postalCode; homePhone cannot be emptied through Salsa's API/);
     expect(undone.code).toBe(1);
     expect(salsaPeople(sb)).toEqual(new Map([...before].map(([email, p]) => [email, email === 'bo@example.org' ? { ...p, phone: '503-555-0200' } : p])));
   });

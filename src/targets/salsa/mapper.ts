@@ -254,7 +254,7 @@ export function restoreSalsa(remoteId: string, before: Record<string, string>, f
     else {
       const can = canClearSalsa(f);
       if (can === true) row.clear!.push(f);
-      else row.notes!.push(`${f} cannot be emptied through Salsa's API (${can}): it keeps the value the import gave it`);
+      else (row.dropped ??= []).push({ field: f, reason: `${f} cannot be emptied through Salsa's API (${can}): it keeps the value the import gave it` });
     }
   }
   return row;
