@@ -5,6 +5,7 @@ import type { DroppedValues, PreviousRow, Work } from './run-types.js';
 import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
 import { readRowTime, writtenFields, type RowTimes } from './update-policy.js';
+import { seeRow } from './seen-keys.js';
 
 const CHECK_ONLY = { checkOnly: true };
 
@@ -159,29 +160,22 @@ function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): 
   return { hash };
 }
 
-/** Identity kinds apart in the run's table of identities met (an email and an id that read the same are not one). */
-const KIND_SEED = { id: 1, email: 2, externalId: 3 } as const;
-
 /**
  * Whether an earlier row of the file named the same record (the same email, however spelled in case, or id), for
  * this row's line, and whether the email was spelled in another case.
  */
 function sameAsEarlier(ctx: RunContext, row: MappedRow, count = true): { text: string; caseOnly: boolean } | undefined {
   const { target } = ctx.options;
-  // The email, where the row has one (the target has checked it), else the identity the target finds the row by.
-  const email = target.emailField ? row.fields[target.emailField]?.trim() : undefined;
-  const identity = email ? { kind: 'email' as const, value: email } : target.identify(row);
-  if ('error' in identity) return undefined;
-  const earlier = ctx.seen.see(KIND_SEED[identity.kind], identity.value.trim(), identity.kind === 'email');
+  const earlier = seeRow(ctx.seen, target, row);
   if (!earlier) return undefined;
-  const caseOnly = identity.kind === 'email' && !earlier.sameSpelling;
+  const { caseOnly } = earlier;
   // A resumed run's earlier rows are not counted again.
   if (count) ctx.repeats.rows++;
   if (count && caseOnly) ctx.repeats.caseOnly++;
   const one = target.nouns.one;
   // (Which row is not said: a line number for every identity met would cost a million-row run 8 MB more. The
   // report's key column is the same for both rows.)
-  return { caseOnly, text: `same ${target.nouns.identity[identity.kind]} as an earlier row of the file${caseOnly ? ', spelled in another case' : ''}: one ${one}, its rows applied in file order` };
+  return { caseOnly, text: `same ${target.nouns.identity[earlier.kind]} as an earlier row of the file${caseOnly ? ', spelled in another case' : ''}: one ${one}, its rows applied in file order` };
 }
 
 /**

@@ -1,3 +1,20 @@
+import type { IdentityKind, MappedRow, Target } from './target.js';
+
+/** Identity kinds apart in the table (an email and an id that read the same are not one). */
+const KIND_SEED: Record<IdentityKind, number> = { id: 1, email: 2, externalId: 3 };
+
+/**
+ * Whether an earlier row named the same record as this one — by its email (case folded), where it has one, else by
+ * the identity the target finds it by — and whether the email was spelled in another case. Remembers this row's.
+ */
+export function seeRow(seen: SeenKeys, target: Pick<Target, 'emailField' | 'identify'>, row: MappedRow): { kind: IdentityKind; caseOnly: boolean } | undefined {
+  const email = target.emailField ? row.fields[target.emailField]?.trim() : undefined;
+  const identity = email ? { kind: 'email' as const, value: email } : target.identify(row);
+  if ('error' in identity) return undefined;
+  const earlier = seen.see(KIND_SEED[identity.kind], identity.value.trim(), identity.kind === 'email');
+  return earlier && { kind: identity.kind, caseOnly: identity.kind === 'email' && !earlier.sameSpelling };
+}
+
 /** Slots a page holds (two 32-bit words each), and how many may be used before it splits (linear probing stays short). */
 const PAGE_SLOTS = 512;
 const PAGE_FULL = 410;

@@ -2,6 +2,7 @@ import { callWithRetry } from '../core/call-with-retry.js';
 import { SyncError, UsageError } from '../core/errors.js';
 import { readGroupDirectory } from '../core/memberships.js';
 import { RequestPacer } from '../core/pace-requests.js';
+import { SeenKeys, seeRow } from '../core/seen-keys.js';
 import { createRedactor } from '../core/redact.js';
 import { DEFAULT_RETRY_POLICY } from '../core/retry-policy.js';
 import type { GroupDirectory, PrepareOptions, RowMapper, SourceRecord, Target, TargetSession } from '../core/types.js';
@@ -147,10 +148,15 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
   const { target, add } = c;
   const read = await readWholeFile(input, opts, c);
   if (!read) return;
-  const { mapper, sample, rows } = read;
+  const { mapper, sample, rows, repeats } = read;
   c.facts.rows = rows;
   add('mapping', true, `${mapper.matches().map((m) => `${m.column} → ${m.field}`).join(', ') || 'no column matched'}`);
   checkReading(mapper, c);
+  if (repeats.rows > 0) {
+    const { one, many } = target.nouns;
+    const spelled = repeats.caseOnly ? ` (${repeats.caseOnly} with the email spelled in another case)` : '';
+    add('same person', true, `${repeats.rows} row${repeats.rows === 1 ? ' names a' : 's name'} ${repeats.rows === 1 ? one : many} an earlier row of the file named${spelled}: a run applies them in file order, the later row's values last, and says so on each such line`);
+  }
   // The run's own check, so check says what the run would (and names the column holding the email addresses).
   try {
     requireKeyColumn(mapper, target, sample, input);
@@ -169,7 +175,7 @@ async function checkFile(input: string, opts: CheckRequest, c: FileCheck): Promi
 }
 
 /** The mapping and the whole file read (rows counted, the first kept as a sample); a problem is a FAIL line. */
-async function readWholeFile(input: string, opts: CheckRequest, c: FileCheck): Promise<{ mapper: RowMapper; sample: SourceRecord[]; rows: number } | undefined> {
+async function readWholeFile(input: string, opts: CheckRequest, c: FileCheck): Promise<{ mapper: RowMapper; sample: SourceRecord[]; rows: number; repeats: { rows: number; caseOnly: number } } | undefined> {
   let spec;
   try {
     spec = opts.map ? await loadMappingFile(opts.map, c.target) : undefined;
@@ -181,17 +187,26 @@ async function readWholeFile(input: string, opts: CheckRequest, c: FileCheck): P
   const mapper = createRowMapper(c.target, spec, input);
   let rows = 0;
   const sample: SourceRecord[] = [];
+  // Every row's person, as a run meets them: rows naming one an earlier row named are counted (a run says so per row).
+  const seen = new SeenKeys();
+  const repeats = { rows: 0, caseOnly: 0 };
   try {
     for await (const chunk of source.chunks()) {
       if (rows === 0) mapper.bind(source.columns(), source.fixedColumns, chunk);
       rows += chunk.length;
-      for (const r of chunk) if (sample.length < Math.max(VALUE_SAMPLE, c.sampleSize)) sample.push(r);
+      for (const r of chunk) {
+        if (sample.length < Math.max(VALUE_SAMPLE, c.sampleSize)) sample.push(r);
+        const m = r.fields ? mapper.map(r.fields) : undefined;
+        const earlier = m && !('error' in m) ? seeRow(seen, c.target, m.mapped) : undefined;
+        if (earlier) repeats.rows++;
+        if (earlier?.caseOnly) repeats.caseOnly++;
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) return void c.add('file', false, err.message);
     throw err;
   }
-  return { mapper, sample, rows };
+  return { mapper, sample, rows, repeats };
 }
 
 /** What the run says before it starts: consent read in words, choices made from the header and the sample. */

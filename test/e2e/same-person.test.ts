@@ -83,6 +83,9 @@ describe('two rows whose emails differ only in case are one person, said on the 
     expect([...checked.values()].map((l) => l.status)).toEqual(Array(6).fill('DRY_RUN'));
     expect(checked.get('4')!.message).toContain('same email as an earlier row of the file, spelled in another case');
     expect(checked.get('6')!.message).toContain('same email as an earlier row of the file:');
+    // check, before a big run, counts them over the whole file.
+    const preflight = await runInProcess(['check', input], { env: sb.env });
+    expect(preflight.stdout).toMatch(/ok +same person +3 rows name supporters an earlier row of the file named \(2 with the email spelled in another case\)/);
 
     // The CRM spells Rosa's email with capitals; the file's lower-case first row is no change to it.
     const plan = join(dir, 'plan.jsonl');
