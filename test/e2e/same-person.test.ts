@@ -27,7 +27,7 @@ function lines(reportPath: string): Map<string, { status: string; message: strin
 }
 
 describe('two rows whose emails differ only in case are one person, said on the row', () => {
-  it('Salsa: each repeat names its earlier line; the stored spelling is kept; the later row wins the rest', async () => {
+  it('Salsa: each repeat says so on its line; the stored spelling is kept; the later row wins the rest', async () => {
     const sb = await startSalsaSandbox({ rateLimit: 100_000 });
     closing(sb.sandbox);
     const dir = tempDir();
