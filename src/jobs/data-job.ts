@@ -88,7 +88,7 @@ async function runLocked(job: DataJob, io: JobIO, keptNotes: string[], commandLa
     trace: res.trace && { path: res.trace.path, count: res.trace.count },
     failed: res.failed && { path: res.failed.path, count: res.failed.count },
     resumeCommand: resumeCommand(job, io),
-    readsRecords: job.mode === 'plan' || !!job.applyPlan || !!job.undoLog || !!setup.update,
+    readsRecords: readsEachRecord(setup),
   }));
   if (setup.page) writePage(setup, result, startedAt);
   return { result, notes: setup.notes, reportPath: job.reportPath, verb: setup.verb, redact: setup.redact, said: setup.said };
@@ -143,6 +143,12 @@ function abandonReport(err: unknown, res: RunResources, reportPath: string, resu
   }
 }
 
+/** The run reads each record before writing it: a plan, --apply-plan, and when sending, --undo-log or an update policy. */
+function readsEachRecord(s: Setup): boolean {
+  const { job } = s;
+  return job.mode === 'plan' || !!job.applyPlan || (job.sending && (!!job.undoLog || !!s.update));
+}
+
 /** Connected (or not), with the account's limits, field list and groups read: the send loop, then mirror. */
 async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
   const { job, io, notes } = s;
@@ -152,8 +158,7 @@ async function connectAndSend(s: Setup, res: RunResources): Promise<RunResult> {
   const state = await openState(s, res, remoteEnv);
   const limits = res.session?.limits;
   // A run that reads each batch's records first batches as many as one read answers in one call.
-  const reads = job.mode === 'plan' || !!job.applyPlan || (!!job.undoLog && sending) || (!!s.update && sending);
-  const batchSize = Math.min(job.batchSize ?? limits?.maxBatchSize ?? 1, limits ? (reads ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
+  const batchSize = Math.min(job.batchSize ?? limits?.maxBatchSize ?? 1, limits ? (readsEachRecord(s) ? readBatchSize(limits) : limits.maxBatchSize) : Infinity);
   if (job.batchSize && limits && job.batchSize > limits.maxBatchSize) notes.push(`--batch-size ${job.batchSize} is above the account's maxBatchSize; using ${limits.maxBatchSize}`);
   const rate = job.rate;
   const ratePerMinute = rate && limits?.ratePerMinute ? Math.min(rate, limits.ratePerMinute) : rate ?? limits?.ratePerMinute;
