@@ -2,7 +2,7 @@ import { hash as sha } from 'node:crypto';
 import type { RunContext } from './run-context.js';
 import { rowMemberships, type MembershipResult } from './memberships.js';
 import type { DroppedValues, PreviousRow, Work } from './run-types.js';
-import type { MappedRow, Membership, Prepared, SourceRecord } from './types.js';
+import type { MappedRow, Membership, Prepared, RowRepeat, SourceRecord } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
 import { readRowTime, writtenFields, type RowTimes } from './update-policy.js';
 import { seeRow } from './seen-keys.js';
@@ -28,7 +28,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   // One shape for every finished row's base (finishRow reads it for each of a million rows: a second shape made from
   // a spread cost validate ~0.5 µs a row).
   let dropped: DroppedValues | undefined;
-  let repeat: string | undefined;
+  let repeat: RowRepeat | undefined;
   const here = (key: string, note?: string, membershipResults?: MembershipResult[]) => ({ row: record.row, line: record.line, key, input: record, note, dropped, repeat, membershipResults });
   if (record.ready) return admitReady(ctx, record);
   if (record.error) return ctx.finishRow(here(''), { status: 'INVALID', errorMessage: `line ${record.line}: ${record.error}` });
@@ -45,8 +45,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   if (!prepared.ok) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: prepared.error });
   if (stop && (ctx.sending || ctx.planning)) return ctx.finishRow(here(prepared.key), { status: 'NOT_ATTEMPTED', errorMessage: stop.message });
   prepared.note = rowNote(ctx, mapped.mapped, prepared);
-  const earlier = operation === 'upsert' ? sameAsEarlier(ctx, mapped.mapped) : undefined;
-  repeat = earlier?.text;
+  repeat = operation === 'upsert' ? sameAsEarlier(ctx, mapped.mapped) : undefined;
   // What the row's group changes come to is said on its line (not in its note: notes are counted per text). A
   // preview says what would be done; an inline target's changes are done when its row is.
   const said = memberships && (!ctx.sending || target.groups!.delivery === 'inline')
@@ -84,7 +83,7 @@ export function admitRow(ctx: RunContext, record: SourceRecord): void {
   const hash = remembered?.hash;
   if (!ctx.sending && !ctx.planning) return ctx.finishRow(here(prepared.key, prepared.note, said), { status: 'DRY_RUN' });
   const work = newWork(payload, { fallback, hash });
-  const problem = readFirstIfNeeded(ctx, work, mapped.mapped, record, prepared.payload, earlier?.caseOnly === true);
+  const problem = readFirstIfNeeded(ctx, work, mapped.mapped, record, prepared.payload);
   if (problem) return ctx.finishRow(here(prepared.key), { status: 'INVALID', errorMessage: problem });
   if (said) work.membershipResults = said;
   if (ctx.locks.claim(work)) ctx.toReady(work);
@@ -164,7 +163,7 @@ function fromState(ctx: RunContext, prepared: Extract<Prepared, { ok: true }>): 
  * Whether an earlier row of the file named the same record (the same email, however spelled in case, or id), for
  * this row's line, and whether the email was spelled in another case.
  */
-function sameAsEarlier(ctx: RunContext, row: MappedRow, count = true): { text: string; caseOnly: boolean } | undefined {
+function sameAsEarlier(ctx: RunContext, row: MappedRow, count = true): RowRepeat | undefined {
   const { target } = ctx.options;
   const earlier = seeRow(ctx.seen, target, row);
   if (!earlier) return undefined;
@@ -183,16 +182,15 @@ function sameAsEarlier(ctx: RunContext, row: MappedRow, count = true): { text: s
  * email an earlier row spelled in another case), and how: by the id the state remembers (what will be sent), else as
  * the row names it. Why the row cannot say which record it writes, if it cannot.
  */
-function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: SourceRecord, unsent: unknown, caseOnlyRepeat: boolean): string | undefined {
+function readFirstIfNeeded(ctx: RunContext, work: Work, row: MappedRow, record: SourceRecord, unsent: unknown): string | undefined {
   const { options } = ctx;
   const policy = options.update && options.operation === 'upsert' && ctx.policyFields!.needsRead(options.update, writtenFields(row));
   // What the record keeps is decided once it is read (check-current.ts): the row is prepared again without it.
   if (policy) work.rowTimes = rowTimes(ctx, record);
-  if (!ctx.planning && !options.undoLog && !policy && !caseOnlyRepeat) return undefined;
+  if (!ctx.planning && !options.undoLog && !policy && !work.repeat?.caseOnly) return undefined;
   // Kept while the record is read: prepared again with the record's spelling of the email, and by the policy.
   if (options.operation === 'upsert') work.mapped = row;
   if (policy) work.policy = true;
-  if (caseOnlyRepeat) work.caseOnlyRepeat = true;
   const identity = work.payload !== unsent && work.fallback !== undefined ? { kind: 'id' as const, value: stateId(options, work.key)! } : options.target.identify(row);
   if ('error' in identity) return identity.error;
   work.identity = identity;
@@ -223,7 +221,7 @@ function stateId(options: RunContext['options'], key: string): string | undefine
 /** A record decided before the run (a reviewed plan's row, an undo's restore): reported as decided, or sent as it is. */
 function admitReady(ctx: RunContext, record: SourceRecord): void {
   const r = record.ready!;
-  const base = { row: record.row, line: record.line, key: r.key, input: record, repeat: r.repeat?.text, dropped: r.dropped };
+  const base = { row: record.row, line: record.line, key: r.key, input: record, repeat: r.repeat, dropped: r.dropped };
   if (r.repeat) {
     ctx.repeats.rows++;
     if (r.repeat.caseOnly) ctx.repeats.caseOnly++;
@@ -232,6 +230,6 @@ function admitReady(ctx: RunContext, record: SourceRecord): void {
   if (ctx.stop) return ctx.finishRow(base, { status: 'NOT_ATTEMPTED', errorMessage: ctx.stop.message });
   // A preview says DRY_RUN; a plan (an undo's --dry-run) reads the record and says what it would change.
   if (!ctx.sending && !ctx.planning) return ctx.finishRow({ ...base, note: r.note }, { status: 'DRY_RUN', remoteId: r.remoteId });
-  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial, repeat: r.repeat?.text, kept: r.kept, dropped: r.dropped };
+  const work: Work = { row: record.row, line: record.line, key: r.key, lockKeys: r.lockKeys, payload: r.payload, attempts: 0, waitingOn: 0, done: false, input: ctx.options.onFailure ? record : undefined, note: r.note, identity: r.identity, expect: r.expect, force: r.force, afterCreate: r.afterCreate, heldBackNote: r.heldBackNote, partial: r.partial, repeat: r.repeat, kept: r.kept, dropped: r.dropped };
   if (ctx.locks.claim(work)) ctx.toReady(work);
 }

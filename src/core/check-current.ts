@@ -217,7 +217,7 @@ function finishPlanned(ctx: RunContext, w: Work, r: { rec?: FoundRecord; identit
       changes, identity: w.identity, before, payload: w.payload, lockKeys: w.lockKeys,
       ...(w.afterCreate !== undefined ? { afterCreate: w.afterCreate, heldBackNote: w.heldBackNote } : {}),
       // Said again on the lines of the run that applies the plan.
-      ...(w.repeat ? { repeat: w.repeat, repeatCaseOnly: !!w.caseOnlyRepeat } : {}),
+      ...(w.repeat ? { repeat: w.repeat } : {}),
       ...(w.kept ? { kept: w.kept } : {}),
       ...(w.dropped ? { dropped: w.dropped } : {}),
     },

@@ -10,7 +10,7 @@ import { SeenKeys } from './seen-keys.js';
 import { newerColumns, PolicyFields } from './update-policy.js';
 import type { DroppedValues, MembershipQueue, Outcome, RunOptions, Work } from './run-types.js';
 import { StateTracker } from './state-tracker.js';
-import type { FoundRecord, ItemResult, PrepareOptions, RowResult, SourceRecord, Status } from './types.js';
+import type { FoundRecord, ItemResult, PrepareOptions, RowRepeat, RowResult, SourceRecord, Status } from './types.js';
 import { SUCCESS_STATUSES } from './statuses.js';
 
 /**
@@ -46,7 +46,7 @@ export class RunContext {
   readonly kept: Record<string, number> = {};
   /** Rows whose if-newer fields were kept because the row's timestamp could not be read. */
   unreadTimes = 0;
-  /** Every identity the run has met, and the line that named it first. */
+  /** Every identity the run has met (a row naming one again says so). */
   readonly seen = new SeenKeys();
   readonly repeats = { rows: 0, caseOnly: 0 };
   keptSpellings = 0;
@@ -140,7 +140,7 @@ export class RunContext {
   }
 
   /** A row's report line (journaled when it was sent), in input order. */
-  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; dropped?: DroppedValues; repeat?: string; kept?: string; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
+  finishRow(base: { row: number; line: number; key: string; input?: SourceRecord; note?: string; dropped?: DroppedValues; repeat?: RowRepeat; kept?: string; membershipResults?: readonly MembershipResult[] }, r: Partial<RowResult> & { status: Status }, attempts = 0): void {
     const { options } = this;
     this.emitter.keepInput(base.input, r.status);
     const note = options.annotations?.get(base.row);
@@ -163,7 +163,7 @@ export class RunContext {
       httpStatus: r.httpStatus,
       errorCode: r.errorCode,
       // What the row went without is said first on its line, whatever else it says (a plan's changes too).
-      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, base.repeat, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.dropped?.text, base.note, base.repeat, base.kept, membership) : undefined,
+      errorMessage: r.errorMessage ? this.redact(joinNotes(ok ? base.dropped?.text : undefined, base.repeat?.text, r.errorMessage, membership)!) : useNote ? note.message : ok ? joinNotes(base.dropped?.text, base.note, base.repeat?.text, base.kept, membership) : undefined,
     };
     if (ok && base.dropped) for (const f of base.dropped.fields) this.droppedValues[f] = (this.droppedValues[f] ?? 0) + 1;
     if (r.details) result.details = r.details;

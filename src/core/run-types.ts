@@ -3,7 +3,7 @@ import type { ProgressSink } from './progress.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { MembershipOutcome, MembershipResult } from './memberships.js';
 import type { RowTimes, UpdatePolicy } from './update-policy.js';
-import type { FieldChange, FoundRecord, GroupDirectory, MappedRow, IdentityKind, Membership, Operation, PrepareOptions, RowMapper, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
+import type { FieldChange, FoundRecord, GroupDirectory, MappedRow, IdentityKind, Membership, Operation, PrepareOptions, RowMapper, RowRepeat, RowResult, Source, SourceRecord, Status, SyncState, Target, TargetSession } from './types.js';
 
 /** Where results go; the report writer implements it. */
 export interface ReportSink {
@@ -231,9 +231,8 @@ export interface Work {
   policy?: true;
   /** What the record kept by the update policy, for the row's line (not a note: notes are counted per text). */
   kept?: string;
-  /** That an earlier row named the same record, for the row's line (with its email in another case: caseOnlyRepeat). */
-  repeat?: string;
-  caseOnlyRepeat?: boolean;
+  /** That an earlier row named the same record, for the row's line. */
+  repeat?: RowRepeat;
   /** When the row's values last changed, per timestamp column (if-newer). */
   rowTimes?: RowTimes;
   /** The record as read before sending (once per row, whatever retries follow). */

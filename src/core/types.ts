@@ -30,6 +30,12 @@ export interface SourceRecord {
 }
 
 /** A request item decided before the run (--apply-plan, undo). */
+/** That an earlier row of the file names the same record: the row line's words, and whether its email was spelled in another case. */
+export interface RowRepeat {
+  text: string;
+  caseOnly: boolean;
+}
+
 export interface ReadyItem {
   key: string;
   lockKeys: string[];
@@ -54,8 +60,8 @@ export interface ReadyItem {
   remoteId?: string;
   /** Part of what it should do cannot be done (a field the API cannot empty): a success still exits 1. */
   partial?: boolean;
-  /** A plan's word that an earlier row names the same record (and whether its email was spelled in another case). */
-  repeat?: { text: string; caseOnly: boolean };
+  /** A plan's word that an earlier row names the same record. */
+  repeat?: RowRepeat;
   /** A plan's word on what the record keeps (its spelling of the email, an update policy's kept values). */
   kept?: string;
   /** Values the planned row goes without (they could not be used): said on its line, counted per field. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
-import type { FieldChange, IdentityKind, ReadyItem, SourceRecord, Status } from '../core/types.js';
+import type { FieldChange, IdentityKind, ReadyItem, RowRepeat, SourceRecord, Status } from '../core/types.js';
 import { STATUSES } from '../core/statuses.js';
 import { fingerprint, readRunRecord, runRecordPathOf } from '../report/run-record.js';
 import type { DataJob } from './data-job-types.js';
@@ -20,8 +20,7 @@ interface PlanLine {
   lockKeys?: string[];
   afterCreate?: unknown;
   heldBackNote?: string;
-  repeat?: string;
-  repeatCaseOnly?: boolean;
+  repeat?: RowRepeat;
   kept?: string;
   dropped?: { fields: string[]; text: string };
 }
@@ -61,7 +60,7 @@ export async function readPlan(job: DataJob): Promise<{ records: SourceRecord[];
     counts[p.status] = (counts[p.status] ?? 0) + 1;
     const line = typeof p.line === 'number' ? p.line : 0;
     let ready: ReadyItem;
-    const repeat = typeof p.repeat === 'string' ? { text: p.repeat, caseOnly: p.repeatCaseOnly === true } : undefined;
+    const repeat = p.repeat && typeof p.repeat.text === 'string' ? { text: p.repeat.text, caseOnly: p.repeat.caseOnly === true } : undefined;
     const kept = typeof p.kept === 'string' ? p.kept : undefined;
     const dropped = p.dropped && Array.isArray(p.dropped.fields) && typeof p.dropped.text === 'string' ? p.dropped : undefined;
     if ((p.status === 'CREATE' || p.status === 'UPDATE') && p.payload !== undefined && p.identity && p.lockKeys) {
